@@ -1,0 +1,1 @@
+"""Shared readers and writers (video, images, boxes, atomic output files)."""

@@ -1,0 +1,45 @@
+"""Atomic output files: write to a temp file in the target folder, rename when complete.
+
+An interrupted or failed write leaves no partial file, and an output never replaces an input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import ArgumentError
+
+
+def check_not_input(output: Path, inputs: list[Path]) -> None:
+    """Refuse an output path that resolves to one of the inputs (never overwrite an input)."""
+    out = Path(output).resolve()
+    for p in inputs:
+        if Path(p).resolve() == out:
+            raise ArgumentError(f"{output}: output path is the same as an input file")
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temp path beside `target`; rename it onto `target` only if the block succeeds."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    suffix = target.suffix if suffix is None else suffix
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{suffix}", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(target: str | os.PathLike, text: str) -> None:
+    """Write a whole text file atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text)

@@ -1,0 +1,1 @@
+"""Shared neural-network building blocks: backbones, ops and common layers."""

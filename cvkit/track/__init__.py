@@ -1,0 +1,1 @@
+"""Single-object tracking: SiamFC-family trackers on a shared Siamese core, metrics, data and training."""

@@ -1,0 +1,59 @@
+"""`siam-lite`: training-free SiamFC on the frozen stride-16 EfficientNet-Lite0 ImageNet trunk.
+
+No learned tracking weights: ImageNet features of the template (mean-subtracted per channel, so the
+response measures structure rather than overall activation) are cross-correlated with the search features.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..nn.efficientnet_lite import EfficientNetLite0, fold_batchnorm, load_efficientnet_lite0
+from ..nn.ops import xcorr
+from .siamfc import SiamNet
+
+TRUNK_BLOCKS = 10  # last block of stage 5: 112 channels at stride 16
+
+
+class FrozenTrunk(torch.nn.Module):
+    """EfficientNet-Lite0 blocks 0..`upto` with ImageNet weights, BN folded, no gradients.
+
+    Input: uint8 BGR crops (N, H, W, 3). The crop-to-tensor conversion lives here so every lite tracker
+    shares one preprocessing.
+    """
+
+    def __init__(self, upto: int = TRUNK_BLOCKS, pretrained: bool = True) -> None:
+        super().__init__()
+        net = load_efficientnet_lite0(pretrained)
+        self.upto = upto
+        # keep only what we use: stem + blocks (head and classifier dropped)
+        net = fold_batchnorm(net)
+        self.net: EfficientNetLite0 = net
+        del net._conv_head, net._bn1, net._fc
+        for prm in self.parameters():
+            prm.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> FrozenTrunk:
+        """Stay in eval mode: the trunk is frozen (BN statistics included)."""
+        return super().train(False)
+
+    def forward(self, crops: torch.Tensor) -> torch.Tensor:
+        x = crops.flip(-1).permute(0, 3, 1, 2).float().div_(255.0)  # BGR->RGB, NCHW, [0,1]
+        return self.net.features(self.net.normalize(x), self.upto)
+
+
+class SiamLiteNet(SiamNet):
+    """Frozen trunk + parameter-free cross-correlation head."""
+
+    def __init__(self, pretrained: bool = True) -> None:
+        super().__init__()
+        self.trunk = FrozenTrunk(TRUNK_BLOCKS, pretrained)
+
+    def embed(self, crops: torch.Tensor) -> torch.Tensor:
+        return self.trunk(crops)
+
+    def respond(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        zc = z - z.mean(dim=(2, 3), keepdim=True)
+        zc = zc / (zc.norm() + 1e-6)
+        return xcorr(x, zc)[:, 0]
