@@ -72,6 +72,9 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
         state = state["state_dict"]
     if not isinstance(state, dict):
         raise ModelError(f"{path}: not a state dict")
+    # checkpoints saved from nn.DataParallel carry a "module." prefix
+    if state and all(k.startswith("module.") for k in state):
+        state = {k[len("module.") :]: v for k, v in state.items()}
     return state
 
 

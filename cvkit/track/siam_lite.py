@@ -1,12 +1,15 @@
 """`siam-lite`: training-free SiamFC on the frozen stride-16 EfficientNet-Lite0 ImageNet trunk.
 
-No learned tracking weights: ImageNet features of the template (mean-subtracted per channel, so the
-response measures structure rather than overall activation) are cross-correlated with the search features.
+No learned tracking weights: the template's ImageNet features, mean-subtracted per channel (so the response
+measures structure rather than overall activation), are correlated with every search window and divided by
+the window's norm: the response is a cosine similarity in [-1, 1], which also makes the score a usable
+confidence for the `lost` flag.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from ..nn.efficientnet_lite import EfficientNetLite0, fold_batchnorm, load_efficientnet_lite0
 from ..nn.ops import xcorr
@@ -26,10 +29,11 @@ class FrozenTrunk(torch.nn.Module):
         super().__init__()
         net = load_efficientnet_lite0(pretrained)
         self.upto = upto
-        # keep only what we use: stem + blocks (head and classifier dropped)
+        # keep only what we use: stem + blocks 0..upto (later blocks, head and classifier dropped)
         net = fold_batchnorm(net)
         self.net: EfficientNetLite0 = net
         del net._conv_head, net._bn1, net._fc
+        net._blocks = net._blocks[: upto + 1]
         for prm in self.parameters():
             prm.requires_grad_(False)
         self.eval()
@@ -44,7 +48,7 @@ class FrozenTrunk(torch.nn.Module):
 
 
 class SiamLiteNet(SiamNet):
-    """Frozen trunk + parameter-free cross-correlation head."""
+    """Frozen trunk + parameter-free normalised cross-correlation head."""
 
     def __init__(self, pretrained: bool = True) -> None:
         super().__init__()
@@ -55,5 +59,7 @@ class SiamLiteNet(SiamNet):
 
     def respond(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         zc = z - z.mean(dim=(2, 3), keepdim=True)
-        zc = zc / (zc.norm() + 1e-6)
-        return xcorr(x, zc)[:, 0]
+        zc = zc / (zc.flatten(1).norm(dim=1).view(-1, 1, 1, 1) + 1e-6)
+        ones = torch.ones(1, x.shape[1], z.shape[2], z.shape[3], dtype=x.dtype, device=x.device)
+        window_norm = F.conv2d(x * x, ones)[:, 0].clamp_min(1e-12).sqrt()
+        return xcorr(x, zc)[:, 0] / window_norm

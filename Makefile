@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make demo` and `make test` (both set up .venv first).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.cvkit-installed
+DEMO_OUT := demo_out
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# the CPU wheel of torch first (on disk here); the package's torch range then installs nothing more
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	mkdir -p $(DEMO_OUT)
+	$(BIN)/cvkit track assets/demo/clip.mp4 --init-box @assets/demo/init_box.txt \
+		-o $(DEMO_OUT)/tracked.mp4 --boxes $(DEMO_OUT)/boxes.csv
+	@echo "demo: annotated video $(DEMO_OUT)/tracked.mp4, boxes $(DEMO_OUT)/boxes.csv"
+
+test: setup
+	$(BIN)/python -m pytest -q -ra
+
+lint: setup
+	$(BIN)/ruff check cvkit cvkit_cli tests benchmarks
+
+bench: setup
+	$(BIN)/python benchmarks/bench_track.py --out benchmarks/results/bench_track.json
+
+clean:
+	rm -rf $(DEMO_OUT) .pytest_cache

@@ -1,0 +1,40 @@
+"""Model catalogue shared by all tasks: each task's `cvkit.<task>.registry.MODELS` maps names to ModelInfo."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from .assets import find_asset
+
+# task name (CLI spelling) -> package holding `registry.MODELS`
+TASK_PACKAGES: dict[str, str] = {"track": "cvkit.track"}
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A registered model: how it is described and whether it needs trained weights to run."""
+
+    name: str
+    description: str
+    needs_weights: bool
+    train_hint: str = ""
+    lost_threshold: float | None = None
+
+
+def list_models() -> list[dict]:
+    """One dict per model of every task: task, name, description, weights status, card metrics."""
+    rows = []
+    for task, package in TASK_PACKAGES.items():
+        registry = importlib.import_module(f"{package}.registry")
+        for info in registry.MODELS.values():
+            asset = find_asset(task, info.name)
+            if asset is not None:
+                weights = "shipped"
+            elif info.needs_weights:
+                weights = "missing: " + (info.train_hint or "train it or pass --model PATH")
+            else:
+                weights = "none needed"
+            rows.append({"task": task, "name": info.name, "description": info.description, "weights": weights,
+                         "metrics": asset.card.get("metrics", []) if asset else []})
+    return rows

@@ -1,0 +1,44 @@
+"""The `cvkit` app: one command per task plus `train`, `evaluate`, `models` and `checks`."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from . import checks, models, track
+from ._options import STATE, run_guarded
+
+app = typer.Typer(
+    name="cvkit",
+    help="Research-grade computer-vision models on your own files (PyTorch, CPU-first).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+train_app = typer.Typer(help="Train a task's model (the recipes that produced the shipped assets).",
+                        no_args_is_help=True)
+evaluate_app = typer.Typer(help="Evaluate a task's model on a standard dataset layout.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+app.add_typer(evaluate_app, name="evaluate")
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors.")) -> None:
+    """cvkit: research-grade computer-vision models on your own files."""
+    STATE["debug"] = debug
+
+
+track.register(app, train_app, evaluate_app)
+models.register(app)
+checks.register(app)
+
+
+def main() -> None:
+    """Console-script entry point with DESIGN.md's exit codes."""
+    sys.exit(run_guarded(lambda: app(standalone_mode=False)))
+
+
+if __name__ == "__main__":
+    main()

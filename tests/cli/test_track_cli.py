@@ -1,0 +1,126 @@
+"""End-to-end `cvkit track` through the real console entry point, on small generated clips."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from cvkit.io.boxes import read_box_file
+from tests.conftest import make_moving_square_clip
+
+
+def cvkit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `cvkit ARGS` as users do and capture its streams."""
+    return subprocess.run([sys.executable, "-m", "cvkit_cli.main", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def mean_iou(pred: np.ndarray, gt: np.ndarray) -> float:
+    from cvkit.track.metrics import box_iou
+
+    return float(np.mean(box_iou(pred, gt)))
+
+
+def test_video_to_csv_and_annotated_video(square_video, tmp_path):
+    video, truth = square_video
+    out_mp4, out_csv = tmp_path / "out" / "tracked.mp4", tmp_path / "out" / "boxes.csv"
+    r = cvkit("track", str(video), "--init-box", "20,40,24,24", "-o", str(out_mp4), "--boxes", str(out_csv))
+    assert r.returncode == 0, r.stderr
+    rows = out_csv.read_text().splitlines()
+    assert rows[0] == "frame,x,y,w,h,score,lost,ms" and len(rows) == 1 + len(truth)
+    pred = np.array([[float(v) for v in row.split(",")[1:5]] for row in rows[1:]])
+    assert mean_iou(pred, np.array(truth, dtype=float)) > 0.6
+    cap = cv2.VideoCapture(str(out_mp4))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == len(truth)
+    assert sorted(p.name for p in out_mp4.parent.iterdir()) == ["boxes.csv", "tracked.mp4"]  # no temp files
+
+
+def test_image_folder_json_lines_and_stdout_boxes(square_folder):
+    folder, truth = square_folder
+    r = cvkit("track", str(folder), "--init-box", "20,40,24,24", "--json", "--quiet")
+    assert r.returncode == 0, r.stderr
+    records = [json.loads(line) for line in r.stdout.splitlines()]
+    frames = [rec for rec in records if "frame" in rec]
+    assert [rec["frame"] for rec in frames] == list(range(len(truth)))
+    assert frames[0]["box"] == [20, 40, 24, 24] and {"score", "lost", "ms"} <= set(frames[1])
+    r = cvkit("track", str(folder), "--init-box", "21,41,24,24", "--one-based", "--quiet")
+    lines = r.stdout.splitlines()
+    assert r.returncode == 0 and len(lines) == len(truth) and lines[0] == "20.00,40.00,24.00,24.00"
+
+
+def test_benchmark_sequence_uses_ground_truth_and_scores(tmp_path):
+    seq = tmp_path / "seq"
+    truth = make_moving_square_clip(seq / "imgs")
+    (seq / "groundtruth.txt").write_text("\n".join(",".join(str(v) for v in b) for b in truth) + "\n")
+    r = cvkit("track", str(seq), "--json", "--quiet")
+    assert r.returncode == 0, r.stderr
+    summary = [json.loads(line) for line in r.stdout.splitlines() if "summary" in line][-1]["summary"]
+    assert summary["frames"] == len(truth) and summary["auc"] > 0.5
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["missing.mp4", "--init-box", "1,1,5,5"], 3),
+        (["corrupt.mp4", "--init-box", "1,1,5,5"], 3),
+        (["clip.avi", "--init-box", "500,500,20,20"], 4),
+        (["clip.avi", "--init-box", "20,40,0,24"], 4),
+        (["clip.avi", "--init-box", "20,40"], 4),
+        (["clip.avi", "--init-box", "20,40,24,24", "--model", "no-such-model"], 5),
+        (["clip.avi", "--init-box", "20,40,24,24", "--model", "weights/none.safetensors"], 5),
+        (["clip.avi", "--init-box", "20,40,24,24", "--model", "sesiamfc"], 5),
+    ],
+)
+def test_errors_exit_codes_and_leave_no_output(tmp_path, args, code):
+    make_moving_square_clip(tmp_path / "clip.avi")
+    (tmp_path / "corrupt.mp4").write_bytes(b"\x00\x01not a video" * 100)
+    r = cvkit("track", *args, "-o", "out/tracked.mp4", "--boxes", "out/boxes.txt", cwd=tmp_path)
+    assert r.returncode == code, r.stderr
+    assert "error" in r.stderr and len(r.stderr.strip().splitlines()) <= 2
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_output_never_overwrites_input(square_video):
+    video, _ = square_video
+    r = cvkit("track", str(video), "--init-box", "20,40,24,24", "-o", str(video))
+    assert r.returncode == 4 and video.stat().st_size > 1000
+
+
+def test_batch_mirrors_tree_reports_failures_and_skips_existing(tmp_path):
+    src = tmp_path / "videos"
+    make_moving_square_clip(src / "a.avi")
+    make_moving_square_clip(src / "sub" / "b.avi")
+    make_moving_square_clip(src / "c.avi")
+    (src / "a.avi.init.txt").write_text("20,40,24,24\n")
+    (src / "sub" / "b.init.txt").write_text("20 40 24 24\n")  # c.avi has no init box -> listed failure
+    out = tmp_path / "res"
+    r = cvkit("track", str(src), "-o", str(out), "--video", "--quiet")
+    assert r.returncode == 6, r.stderr
+    assert "c" in r.stderr
+    assert read_box_file(out / "a.txt").shape == (12, 4) and (out / "sub" / "b.txt").is_file()
+    assert (out / "sub" / "b.mp4").is_file() and not (out / "c.txt").exists()
+    before = (out / "a.txt").stat().st_mtime_ns
+    (src / "c.init.txt").write_text("20,40,24,24\n")
+    r = cvkit("track", str(src), "-o", str(out), "--skip-existing")
+    assert r.returncode == 0, r.stderr
+    assert (out / "a.txt").stat().st_mtime_ns == before and (out / "c.txt").is_file()
+
+
+def test_models_and_checks():
+    r = cvkit("models", "--json")
+    names = {json.loads(line)["name"] for line in r.stdout.splitlines()}
+    assert r.returncode == 0 and {"siam-lite", "cv-csrt", "cv-kcf", "cv-mil"} <= names
+    r = cvkit("checks", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert all(json.loads(line)["ok"] for line in r.stdout.splitlines())
+
+
+def test_help_shows_examples():
+    r = cvkit("track", "--help")
+    assert r.returncode == 0 and "cvkit track video.mp4 --init-box" in r.stdout
