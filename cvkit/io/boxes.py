@@ -56,7 +56,7 @@ def polygon_to_area_preserving(poly: Sequence[float]) -> np.ndarray:
     s = math.sqrt(a_poly / a_box) if a_box > 0 else 1.0
     w = s * (x1 - x0) + 1
     h = s * (y1 - y0) + 1
-    return np.array([cx - w / 2, cy - h / 2, w, h])
+    return np.array([cx - (w - 1) / 2, cy - (h - 1) / 2, w, h])  # pysot: centre = x + (w - 1) / 2
 
 
 def read_box_file(path: str | Path, one_based: bool = False, polygon: str = "minmax") -> np.ndarray:

@@ -23,6 +23,7 @@ from ..errors import ArgumentError, InputError
 from ..io.atomic import write_text_atomic
 from ..io.boxes import polygon_to_area_preserving
 from . import metrics as M
+from .base import Tracker
 from .datasets import (
     Sequence,
     list_sequences,
@@ -307,3 +308,72 @@ def run_vot_reset(gt_polygons: np.ndarray, init: Callable[[int, tuple[float, flo
             entries[i] = box
             i += 1
     return entries
+
+
+
+def _run_vot_sequence(tracker: Tracker, seq: Sequence) -> list[int | np.ndarray]:
+    """VOT reset protocol for one sequence, decoding each frame once per visit."""
+    from ..io.images import read_image
+
+    cache: dict[int, np.ndarray] = {}
+
+    def load(i: int) -> np.ndarray:
+        if i not in cache:
+            cache.clear()
+            cache[i] = read_image(seq.frames[i])
+        return cache[i]
+
+    return run_vot_reset(seq.polygons, lambda i, box: tracker.initialize(load(i), box),
+                         lambda i: tracker.track(load(i))[0], bound=sequence_resolution(seq))
+
+
+def _run_ope_sequence(tracker: Tracker, seq: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """One-pass evaluation from the first valid GT box: (boxes, seconds per frame), NaN before the start."""
+    import time
+
+    from ..io.images import read_image
+
+    gt = seq.gt
+    valid = np.flatnonzero(np.isfinite(gt).all(1) & (gt[:, 2] > 0) & (gt[:, 3] > 0))
+    if len(valid) == 0:
+        raise InputError(seq.frames[0].parent, "no valid ground-truth box to initialise from")
+    start = int(valid[0])
+    boxes = np.full((len(seq.frames), 4), np.nan)
+    times = np.zeros(len(seq.frames))
+    for i in range(start, len(seq.frames)):
+        img = read_image(seq.frames[i])
+        t0 = time.perf_counter()
+        if i == start:
+            tracker.initialize(img, tuple(float(v) for v in gt[start]))
+            boxes[i] = gt[start]
+        else:
+            boxes[i] = tracker.track(img)[0]
+        times[i] = time.perf_counter() - t0
+    return boxes, times
+
+
+def run_benchmark(dataset: str, root: Path, out_root: Path, models: Seq[str], device: object = "cpu",
+                  split: str | None = None, skip_existing: bool = True,
+                  log: Callable[[str], None] | None = None) -> None:
+    """Run trackers over every sequence of a benchmark and save results in its toolkit's layout.
+
+    OTB/LaSOT/GOT-10k: one-pass evaluation from the first valid GT box (GOT-10k also writes per-frame
+    times); VOT: the reset protocol. Existing result files are kept when `skip_existing`.
+    """
+    from .registry import build_tracker
+
+    ds = _norm_dataset(dataset)
+    seqs = list_sequences(Path(root), ds, split=split)
+    for model in models:
+        tracker = build_tracker(model, device)
+        name = Path(model).stem if Path(model).suffix else model
+        for k, seq in enumerate(seqs, 1):
+            if skip_existing and result_path(ds, out_root, name, seq.name).exists():
+                continue
+            if log:
+                log(f"[{name}] {k}/{len(seqs)} {seq.name} ({len(seq.frames)} frames)")
+            if ds == "vot" and seq.polygons is not None:
+                write_result(ds, out_root, name, seq.name, _run_vot_sequence(tracker, seq))
+            else:
+                boxes, times = _run_ope_sequence(tracker, seq)
+                write_result(ds, out_root, name, seq.name, boxes, times=times if ds == "got10k" else None)

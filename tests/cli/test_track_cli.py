@@ -124,3 +124,22 @@ def test_models_and_checks():
 def test_help_shows_examples():
     r = cvkit("track", "--help")
     assert r.returncode == 0 and "cvkit track video.mp4 --init-box" in r.stdout
+
+
+def test_evaluate_runs_model_on_otb_layout_and_scores(tmp_path):
+    root = tmp_path / "OTB"
+    for name in ("SquareA", "SquareB"):
+        truth = make_moving_square_clip(root / name / "img")
+        (root / name / "groundtruth_rect.txt").write_text(
+            "\n".join(f"{x + 1}\t{y + 1}\t{w}\t{h}" for x, y, w, h in truth) + "\n")  # OTB: 1-based, tabs
+    out = tmp_path / "results"
+    r = cvkit("evaluate", "track", "--dataset", "otb", "--root", str(root), "--model", "siam-lite",
+              "--out", str(out), "--json", "--quiet")
+    assert r.returncode == 0, r.stderr
+    scores = json.loads(r.stdout.splitlines()[0])
+    assert scores["tracker"] == "siam-lite" and scores["n_sequences"] == 2 and scores["auc"] > 0.5
+    first = (out / "siam-lite" / "SquareA.txt").read_text().splitlines()[0]
+    assert first == "21.000,41.000,24.000,24.000"  # OTB results are written in the GT's 1-based convention
+    r2 = cvkit("evaluate", "track", "--dataset", "otb", "--root", str(root), "--results", str(out), "--json",
+               "--quiet")
+    assert json.loads(r2.stdout.splitlines()[0])["auc"] == scores["auc"]

@@ -34,7 +34,7 @@ def test_polygon_boxes():
     # a 45-degree rotated square of side sqrt(2)*5: area 50, bbox 10x10 -> area-preserving side sqrt(50)+1
     diamond = [5, 0, 10, 5, 5, 10, 0, 5]
     b = polygon_to_area_preserving(diamond)
-    assert np.isclose(b[2], np.sqrt(50) + 1) and np.isclose(b[0] + b[2] / 2, 5)
+    assert np.isclose(b[2], np.sqrt(50) + 1) and np.isclose(b[0] + (b[2] - 1) / 2, 5)
 
 
 def test_read_box_file_mixed_delimiters(tmp_path):
