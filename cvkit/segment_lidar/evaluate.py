@@ -1,0 +1,57 @@
+"""Evaluation on the SemanticKITTI layout: run a model (or read prediction `.label`s) and score per-class IoU,
+mIoU, accuracy and the coarse groups with metrics.IoUEvaluator (semantic-kitti-api definitions)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..io.pointcloud import read_label
+from .data import ScanItem, find_semantickitti, load_scan
+from .labels import raw_to_train
+from .metrics import IoUEvaluator, report
+from .segment import Segmenter
+
+
+def evaluate_model(root: str | Path, segmenter: Segmenter, sequences: tuple[str, ...] | None = None,
+                   on_scan: Callable[[ScanItem, dict], None] | None = None) -> dict:
+    """Run `segmenter` on every labelled scan under `root`; the metrics report plus mean seconds per scan."""
+    items = [it for it in find_semantickitti(root, sequences) if it.label is not None]
+    if not items:
+        raise InputError(root, "no scans with labels/*.label to score")
+    ev = IoUEvaluator()
+    seconds = []
+    for it in items:
+        pts, gt = load_scan(it)
+        seg = segmenter.segment(pts)
+        ev.add(seg.labels, gt)
+        seconds.append(seg.seconds)
+        if on_scan is not None:
+            one = IoUEvaluator()
+            one.add(seg.labels, gt)
+            on_scan(it, {"scan": f"{it.sequence}/{it.scan.stem}", "seconds": seg.seconds, **report(one)})
+    out = report(ev)
+    out.update({"model": segmenter.name, "scans": len(items), "seconds_per_scan": float(np.mean(seconds))})
+    return out
+
+
+def evaluate_predictions(root: str | Path, pred_root: str | Path, sequences: tuple[str, ...] | None = None) -> dict:
+    """Score `pred_root/sequences/XX/predictions/NNNNNN.label` (or `pred_root/XX/...`) against `root`'s labels."""
+    items = [it for it in find_semantickitti(root, sequences) if it.label is not None]
+    pred_root = Path(pred_root)
+    ev = IoUEvaluator()
+    for it in items:
+        cands = [pred_root / "sequences" / it.sequence / "predictions" / f"{it.scan.stem}.label",
+                 pred_root / it.sequence / "predictions" / f"{it.scan.stem}.label"]
+        pred_path = next((c for c in cands if c.is_file()), None)
+        if pred_path is None:
+            raise InputError(cands[0], "prediction missing for a labelled scan")
+        gt_raw = read_label(it.label)
+        pred = raw_to_train(read_label(pred_path, len(gt_raw)))
+        ev.add(pred, raw_to_train(gt_raw))
+    out = report(ev)
+    out.update({"model": str(pred_root), "scans": len(items)})
+    return out
