@@ -1,0 +1,73 @@
+"""ResNet-50 (He et al. 2016) in plain torch, with torchvision's parameter names so that a user's ImageNet
+state dict (torchvision layout) loads as is. No weights ship: torchvision/timm are not used and no package
+carries them offline. `last_stride=1` is the re-ID "bag of tricks" option (keeps a 16x8 map at 256x128).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class Bottleneck(nn.Module):
+    """1x1 reduce, 3x3 (stride here, as torchvision v1.5), 1x1 expand x4, identity or projected shortcut."""
+
+    expansion = 4
+
+    def __init__(self, cin: int, width: int, stride: int = 1) -> None:
+        super().__init__()
+        cout = width * self.expansion
+        self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, cout, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.relu(self.bn1(self.conv1(x)))
+        y = self.relu(self.bn2(self.conv2(y)))
+        y = self.bn3(self.conv3(y))
+        return self.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet50(nn.Module):
+    """ResNet-50 trunk (no classifier): `stem_to(x, 'layer3')` and `from_layer(x, 'layer4')` split it."""
+
+    LAYERS = ("layer1", "layer2", "layer3", "layer4")
+    out_channels = 2048
+
+    def __init__(self, last_stride: int = 2) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        cin = 64
+        for name, (width, blocks, stride) in zip(
+            self.LAYERS, [(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, last_stride)], strict=True
+        ):
+            layer = [Bottleneck(cin, width, stride)] + [Bottleneck(width * 4, width) for _ in range(blocks - 1)]
+            setattr(self, name, nn.Sequential(*layer))
+            cin = width * 4
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalised image (N,3,H,W) -> last conv map (N,2048,H/32,W/32) (H/16 with last_stride=1)."""
+        return self.from_layer(self.stem_to(x, "layer4"), "layer4")
+
+    def stem_to(self, x: torch.Tensor, before: str) -> torch.Tensor:
+        """Run the stem and the layers before `before` (e.g. 'layer4': stem + layer1..3)."""
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        for name in self.LAYERS[: self.LAYERS.index(before)]:
+            x = getattr(self, name)(x)
+        return x
+
+    def from_layer(self, x: torch.Tensor, start: str) -> torch.Tensor:
+        """Run the layers from `start` to the end."""
+        for name in self.LAYERS[self.LAYERS.index(start):]:
+            x = getattr(self, name)(x)
+        return x

@@ -1,0 +1,146 @@
+"""The main job: crops (folder, Market/Duke layout, or video + boxes) -> optional ADTC adaptation -> embeddings
+-> two-stage clustering -> clusters.csv, ranking.jsonl, index.html and (when ids are known) metrics.json."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ArgumentError, InputError
+from ..io.atomic import check_not_input
+from .clustering import Clustering, pairwise_distances, rerank_distances, two_stage_cluster
+from .data import Crop, detect_layout, extract_crops, has_labels, list_crops, load_crops, market_split
+from .metrics import cluster_scores, evaluate_ranking
+from .outputs import (
+    ranking_records,
+    write_clusters_csv,
+    write_contact_sheet,
+    write_metrics_json,
+    write_ranking_jsonl,
+)
+from .registry import DEFAULT_MODEL, Embedder, build_embedder
+from .train import AdaptConfig, adapt
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+
+
+@dataclass
+class RunOptions:
+    """Options of `cvkit reid-cluster` (see the CLI help for their meaning)."""
+
+    model: str = DEFAULT_MODEL
+    rounds: int = 3
+    epochs: int = 4
+    clusters: int | None = None
+    p: int = 20
+    k: int = 20
+    top: int = 20
+    rerank: bool = False
+    boxes: Path | None = None
+    every: int = 5
+    junk_frames: int | None = None
+    seed: int = 0
+    html: bool = True
+
+
+@dataclass
+class RunResult:
+    """What one run produced: crops, embeddings, clustering, metrics (empty without ids), timings."""
+
+    crops: list[Crop]
+    features: np.ndarray
+    clustering: Clustering
+    metrics: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+    outputs: list[Path] = field(default_factory=list)
+
+
+def resolve_crops(input: Path, out_dir: Path, boxes: Path | None, every: int,
+                  log: Callable[[str], None] | None = None) -> list[Crop]:
+    """Crops from a folder / Market layout (query + bounding_box_test), or cut from a video with a boxes file."""
+    input = Path(input)
+    if input.is_file() and input.suffix.lower() in VIDEO_SUFFIXES:
+        if boxes is None:
+            raise ArgumentError(f"{input}: a video needs --boxes FILE (PETS/CVML .xml, MOT gt.txt or .csv)")
+        crops_dir = out_dir / "crops"
+        if log:
+            log(f"cutting crops from {input.name} into {crops_dir}")
+        return extract_crops(input, boxes, crops_dir, every=every)
+    if boxes is not None:
+        raise ArgumentError(f"--boxes is for a video input; {input} is not a video")
+    if input.is_dir() and detect_layout(input) == "market":
+        return market_split(input, "query") + market_split(input, "bounding_box_test")
+    return list_crops(input)
+
+
+def default_junk_window(crops: list[Crop]) -> int | None:
+    """One camera with frame numbers (crops cut from one video): same-id crops within 50 frames are junk."""
+    cams = {c.camera for c in crops}
+    return 50 if len(cams) == 1 and all(c.frame >= 0 for c in crops) else None
+
+
+def retrieval_scores(crops: list[Crop], feats: np.ndarray, junk_window: int | None, dist: np.ndarray) -> dict:
+    """Every crop as a query against all others (itself excluded), Market protocol."""
+    pids = np.array([c.pid for c in crops])
+    cams = np.array([c.camera for c in crops])
+    frames = np.array([c.frame for c in crops])
+    s = evaluate_ranking(dist, pids, pids, cams, cams, q_frames=frames, g_frames=frames, junk_window=junk_window,
+                         exclude=np.eye(len(crops), dtype=bool))
+    return {**s.as_dict(), "junk_window_frames": junk_window}
+
+
+def run(input: Path, out_dir: Path, opts: RunOptions, log: Callable[[str], None] | None = None,
+        embedder: Embedder | None = None) -> RunResult:
+    """Run the whole pipeline and write the outputs into `out_dir` (each file atomically)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ArgumentError(f"{out_dir}: -o must be a folder")
+    if Path(input).resolve() == out_dir.resolve():
+        raise ArgumentError(f"{out_dir}: output folder is the input folder (outputs would mix with the crops)")
+    t0 = time.time()
+    crops = resolve_crops(input, out_dir, opts.boxes, opts.every, log)
+    if len(crops) < 2:
+        raise InputError(input, f"only {len(crops)} crop(s); clustering needs at least 2")
+    for name in ("clusters.csv", "ranking.jsonl", "index.html", "metrics.json"):
+        check_not_input(out_dir / name, [c.path for c in crops[:1]])
+    embedder = embedder or build_embedder(opts.model)
+    images = load_crops([c.path for c in crops], embedder.input_size)
+    seconds = {"load": time.time() - t0}
+    labelled = has_labels(crops)
+    if opts.rounds > 0 and embedder.net is not None:
+        t = time.time()
+        cfg = AdaptConfig(rounds=opts.rounds, epochs=opts.epochs, clusters=opts.clusters, p=opts.p, k=opts.k,
+                          seed=opts.seed, decay_start=max(1, opts.epochs // 2))
+        adapt(embedder.net, images, cfg, log=log)
+        seconds["adapt"] = time.time() - t
+    t = time.time()
+    feats = embedder.embed(images)
+    seconds["embed"] = time.time() - t
+    t = time.time()
+    cl = two_stage_cluster(feats, opts.clusters, opts.p, opts.k, opts.seed)
+    seconds["cluster"] = time.time() - t
+    dist = rerank_distances(feats, feats, opts.k) if opts.rerank else pairwise_distances(feats, feats)
+    files = [str(c.path.relative_to(input)) if c.path.is_relative_to(input) else str(c.path) for c in crops]
+    result = RunResult(crops, feats, cl, seconds=seconds)
+    write_clusters_csv(out_dir / "clusters.csv", files, cl.labels, cl.status, cl.krjd, cl.first_stage)
+    write_ranking_jsonl(out_dir / "ranking.jsonl", ranking_records(files, dist, opts.top))
+    result.outputs += [out_dir / "clusters.csv", out_dir / "ranking.jsonl"]
+    if opts.html:
+        write_contact_sheet(out_dir / "index.html", [c.path for c in crops], cl.labels,
+                            title=f"reid-cluster: {Path(input).name} ({embedder.name})")
+        result.outputs.append(out_dir / "index.html")
+    if labelled:
+        pids = np.array([c.pid for c in crops])
+        junk = opts.junk_frames if opts.junk_frames is not None else default_junk_window(crops)
+        valid = pids > 0  # junk (-1) and distractors (0) have no identity to cluster
+        result.metrics = {"model": embedder.name, "crops": len(crops),
+                          "retrieval": retrieval_scores(crops, feats, junk, dist),
+                          "clustering": cluster_scores(np.where(valid, cl.labels, -1)[valid], pids[valid]),
+                          "rounds": opts.rounds, "seconds": seconds}
+        write_metrics_json(out_dir / "metrics.json", result.metrics)
+        result.outputs.append(out_dir / "metrics.json")
+    return result

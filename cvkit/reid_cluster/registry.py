@@ -1,0 +1,106 @@
+"""Models accepted by `--model`: the shipped ADTC net, its ImageNet start, the paper-size net and the classical
+histogram fallback; a path loads user weights (card.json beside it gives the architecture config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..assets import Asset, asset_from_path, find_asset, load_into
+from ..errors import ModelError
+from ..models import ModelInfo
+from .model import PAPER_CONFIG, ReidConfig, ReidNet
+
+TASK = "reid-cluster"
+DEFAULT_MODEL = "adtc-lite"
+MODELS: dict[str, ModelInfo] = {
+    "adtc-lite": ModelInfo(
+        "adtc-lite",
+        "ADTC: ImageNet EfficientNet-Lite0 + voxel attention + GMP/BN1d, tail trained by the ADTC recipe on "
+        "synthetic pedestrians; adapts to your crops with --rounds",
+        needs_weights=True,
+        train_hint="Run `cvkit train reid-cluster --data synthetic --out assets/reid-cluster/adtc-lite`",
+    ),
+    "lite0-imagenet": ModelInfo(
+        "lite0-imagenet",
+        "ADTC architecture straight from the ImageNet EfficientNet-Lite0 (untrained attention): the 'w/o DA' start",
+        needs_weights=False,
+    ),
+    "adtc-resnet50": ModelInfo(
+        "adtc-resnet50",
+        "The paper's ADTC: ResNet-50 (256x128) + voxel attention (d=800) + GMP/BN1d; no weights ship",
+        needs_weights=True,
+        train_hint="Train it with `cvkit train reid-cluster --model adtc-resnet50 --data CROPS_DIR` (GPU advised)",
+    ),
+    "hist": ModelInfo(
+        "hist",
+        "Classical fallback (not the paper's model): 6-stripe HSV colour histogram, 768-D",
+        needs_weights=False,
+    ),
+}
+
+
+@dataclass
+class Embedder:
+    """A named feature extractor: a ReidNet (adaptable) or the histogram descriptor (net is None)."""
+
+    name: str
+    net: ReidNet | None
+    input_size: tuple[int, int]
+    card: dict | None = None
+
+    def embed(self, images: np.ndarray, batch: int = 128, device: torch.device | str = "cpu") -> np.ndarray:
+        """(N, H, W, 3) RGB uint8 at `input_size` -> (N, D) float32 L2-normalised descriptors."""
+        from .data import to_tensor
+        from .histogram import histogram_features
+
+        if self.net is None:
+            f = histogram_features(images)
+        else:
+            self.net.eval().to(device)
+            outs = []
+            with torch.inference_mode():
+                for s in range(0, len(images), batch):
+                    outs.append(self.net(to_tensor(images[s:s + batch]).to(device)).float().cpu())
+            f = torch.cat(outs).numpy() if outs else np.zeros((0, self.net.dim), np.float32)
+        return (f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def net_from_asset(asset: Asset, default: ReidConfig | None = None) -> ReidNet:
+    """Rebuild a ReidNet from its card's config and load the weights (ModelError on mismatch)."""
+    cfg = ReidConfig.from_dict(asset.card.get("config", {})) if asset.card.get("config") else (default or ReidConfig())
+    net = ReidNet(cfg)
+    state = asset.state_dict()
+    own = net.state_dict()
+    if cfg.backbone == "lite0":  # the frozen ImageNet prefix comes from its package, not from the file
+        state = {**{k: v for k, v in own.items() if k.startswith("backbone.prefix.")}, **state}
+    load_into(net, state, asset.weights)
+    return net.eval()
+
+
+def build_embedder(model: str = DEFAULT_MODEL) -> Embedder:
+    """Embedder by registered name or weights path (exit 5 when weights are missing or incompatible)."""
+    if model == "hist":
+        return Embedder("hist", None, (128, 64))
+    if model == "lite0-imagenet":
+        torch.manual_seed(0)
+        net = ReidNet(ReidConfig()).eval()
+        return Embedder(model, net, net.config.input_size)
+    path = Path(model)
+    if model not in MODELS and (path.exists() or path.suffix in (".safetensors", ".pt", ".pth")):
+        asset = asset_from_path(path)
+        asset.verify()
+        net = net_from_asset(asset)
+        return Embedder(asset.name, net, net.config.input_size, asset.card)
+    if model not in MODELS:
+        raise ModelError(f"unknown model {model!r}; available: {', '.join(MODELS)} (or a path to weights)")
+    asset = find_asset(TASK, model)
+    if asset is None:
+        raise ModelError(f"model {model!r} has no shipped weights. {MODELS[model].train_hint}, "
+                         "or point --model at a weights file (.safetensors with card.json, or .pt state dict)")
+    asset.verify()
+    net = net_from_asset(asset, PAPER_CONFIG if model == "adtc-resnet50" else None)
+    return Embedder(model, net, net.config.input_size, asset.card)
