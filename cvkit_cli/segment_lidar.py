@@ -1,0 +1,276 @@
+"""`cvkit segment-lidar`, `cvkit train segment-lidar`, `cvkit evaluate segment-lidar`: thin wrappers over
+cvkit.segment_lidar."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
+
+SEGMENT_HELP = """Label every point of a LiDAR scan with a SemanticKITTI class (SqueezeSegV3 or the classical pipeline).
+
+INPUT is a KITTI .bin (float32 x,y,z,remission), .pcd, .ply, .npy/.npz, or a folder / SemanticKITTI sequence
+(batch: outputs mirror the tree under -o DIR; sequences/XX/velodyne/N.bin -> DIR/sequences/XX/predictions/N.label).
+-o picks the format by suffix: .label (uint32 per point, raw SemanticKITTI ids, input order), or a coloured .ply /
+.pcd with a `label` field. Without -o a single scan gets INPUT.label beside it.
+
+Examples:
+
+  cvkit segment-lidar 000000.bin -o 000000.label --json | jq .histogram
+
+  cvkit segment-lidar scan.pcd -o labelled.ply --sensor os1-64 --range-image range.png
+
+  cvkit segment-lidar dataset/sequences/08 -o preds/ --skip-existing --model ssgv3-21
+"""
+
+
+def segment_command(
+    input: Annotated[Path, typer.Argument(help="Scan file or folder of scans.", show_default=False)],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Output .label/.ply/.pcd, or a folder in batch mode.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Batch mode output format: label, ply or pcd.")] = "label",
+    model: Annotated[str, typer.Option("--model", "-m", help="default, classical, ssgv3-tiny-sim, ssgv3-21, "
+                                       "ssgv3-53, or a weights path.")] = "default",
+    sensor: Annotated[str, typer.Option("--sensor", help="Projection preset: hdl64, hdl32, vlp32, vlp16, os1-64.")
+                      ] = "hdl64",
+    fov_up: Annotated[float | None, typer.Option("--fov-up", help="Upper vertical FOV in degrees (overrides).")
+                      ] = None,
+    fov_down: Annotated[float | None, typer.Option("--fov-down", help="Lower vertical FOV in degrees, e.g. -25.")
+                        ] = None,
+    height: Annotated[int | None, typer.Option("--height", min=1, help="Range-image rows (beams).")] = None,
+    width: Annotated[int | None, typer.Option("--width", min=8, help="Range-image columns (divisible by 8).")
+                     ] = None,
+    knn: Annotated[bool, typer.Option("--knn/--no-knn", help="Range-aware kNN vote of back-projected labels.")
+                   ] = True,
+    range_image: Annotated[Path | None, typer.Option(
+        "--range-image", help="Write a PNG of the projection (range above, predicted classes below).")] = None,
+    skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Batch: skip scans already done.")] = False,
+    device: DeviceOpt = "auto",
+    threads: ThreadsOpt = 0,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    from cvkit.device import select_device, set_threads
+    from cvkit.errors import ArgumentError, BatchError, CvkitError
+    from cvkit.io.atomic import atomic_path, check_not_input
+    from cvkit.segment_lidar.projection import make_sensor
+    from cvkit.segment_lidar.registry import build_segmenter
+    from cvkit.segment_lidar.run import OUTPUT_SUFFIXES, collect_jobs, segment_one
+    from cvkit.segment_lidar.segment import range_image_png
+
+    set_threads(threads)
+    dev = select_device(device)
+    explicit = any(v is not None for v in (fov_up, fov_down, height, width)) or sensor != "hdl64"
+    try:
+        sens = make_sensor(sensor, fov_up, fov_down, height, width) if explicit else None
+    except ValueError as e:
+        raise ArgumentError(str(e)) from None
+    if fmt not in ("label", "ply", "pcd"):
+        raise ArgumentError(f"--format {fmt!r}: use label, ply or pcd")
+    jobs, batch = collect_jobs(input)
+    if batch:
+        if output is None:
+            raise ArgumentError(f"{input}: is a folder of {len(jobs)} scans; give -o DIR for the outputs")
+        if output.suffix.lower() in OUTPUT_SUFFIXES:
+            raise ArgumentError(f"{output}: batch mode needs an output folder, not a file")
+        if range_image is not None:
+            raise ArgumentError("--range-image works on a single scan")
+    else:
+        out = output if output is not None else input.with_suffix(".label")
+        if out.suffix.lower() not in OUTPUT_SUFFIXES:
+            raise ArgumentError(f"{out}: output must end in {', '.join(OUTPUT_SUFFIXES)}")
+        check_not_input(out, [input])
+    try:
+        segmenter = build_segmenter(model, dev, sens, knn)
+    except ValueError as e:
+        raise ArgumentError(str(e)) from None
+    if range_image is not None and segmenter.is_classical:
+        raise ArgumentError("--range-image needs a range-image model (the classical pipeline does not project)")
+    failures: list[tuple[str, str]] = []
+    summaries = []
+    for job in jobs:
+        target = (output / job.rel).with_suffix("." + fmt) if batch else out
+        if batch and skip_existing and target.exists():
+            if not quiet:
+                err_console.print(f"skip {job.path}: {target} exists")
+            continue
+        try:
+            _, seg, summary = segment_one(segmenter, job.path, [target])
+        except CvkitError as e:
+            if not batch:
+                raise
+            failures.append((str(job.path), str(e)))
+            err_console.print(f"[red]failed[/] {e}")
+            continue
+        if range_image is not None:
+            import cv2
+
+            with atomic_path(range_image) as tmp:
+                if not cv2.imwrite(str(tmp), range_image_png(seg)):
+                    raise ArgumentError(f"{range_image}: cannot write PNG")
+        summaries.append(summary)
+        if json_out:
+            sys.stdout.write(json.dumps(summary) + "\n")
+            sys.stdout.flush()
+        if not quiet:
+            err_console.print(f"{job.path} -> {target}: {summary['points']} points, {summary['seconds']:.2f} s")
+    if not quiet and len(summaries) == 1 and not json_out:
+        _histogram_table(summaries[0])
+    if failures:
+        raise BatchError(failures)
+
+
+def _histogram_table(summary: dict) -> None:
+    table = Table(title=f"segment-lidar ({summary['model']})", title_justify="left")
+    table.add_column("class")
+    table.add_column("points", justify="right")
+    for name, n in sorted(summary["histogram"].items(), key=lambda kv: -kv[1]):
+        table.add_row(name, str(n))
+    err_console.print(table)
+
+
+TRAIN_HELP = """Train a SqueezeSegV3 network: the recipe that produced the shipped asset.
+
+--data synthetic simulates HDL-64E scans of procedural street scenes (open3d ray casting) on the fly;
+--data semantickitti:DIR reads the standard layout (sequences 00-07, 09, 10) with the 19-class learning map.
+
+Examples:
+
+  cvkit train segment-lidar --data synthetic --steps 560 --batch 2 -o assets/segment-lidar/ssgv3-tiny-sim
+
+  cvkit train segment-lidar --data semantickitti:/data/SemanticKITTI/dataset --arch ssgv3-21 --width 2048 \\
+      --batch 16 --steps 180000 --device cuda -o runs/ssgv3-21
+"""
+
+
+def train_command(
+    data: Annotated[str, typer.Option("--data", help="synthetic or semantickitti:DIR.")] = "synthetic",
+    arch: Annotated[str, typer.Option("--arch", help="ssgv3-tiny, ssgv3-21 or ssgv3-53.")] = "ssgv3-tiny",
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Optimiser steps.")] = 560,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Scans per step.")] = 2,
+    width: Annotated[int, typer.Option("--width", min=8, help="Range-image width (divisible by 8).")] = 512,
+    lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default by optimiser).")] = None,
+    optimizer: Annotated[str | None, typer.Option("--optimizer", help="sgd (paper) or adamw.")] = None,
+    out: Annotated[Path, typer.Option("--output", "-o", help="Output folder (weights.safetensors + card.json).")
+                   ] = Path("runs/segment-lidar"),
+    name: Annotated[str, typer.Option("--name", help="Model name in the card.")] = "ssgv3-tiny-sim",
+    report_on: Annotated[Path | None, typer.Option(
+        "--report-on", help="SemanticKITTI root to score the trained model on (metrics go in the card; "
+        "never trained on).")] = None,
+    threads: ThreadsOpt = 1,
+    seed: SeedOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    from cvkit.errors import ArgumentError
+    from cvkit.segment_lidar.ssgv3 import CONFIGS
+    from cvkit.segment_lidar.train import TrainConfig, save_trained, train
+
+    if arch not in CONFIGS:
+        raise ArgumentError(f"--arch {arch!r}: use one of {', '.join(CONFIGS)}")
+    if width % 8:
+        raise ArgumentError(f"--width {width} must be divisible by 8")
+    if not (data == "synthetic" or data.startswith("semantickitti:")):
+        raise ArgumentError(f"--data {data!r}: use synthetic or semantickitti:DIR")
+    cfg = TrainConfig(data=data, arch=arch, steps=steps, batch=batch, lr=lr, optimizer=optimizer, width=width,
+                      seed=seed, threads=threads)
+
+    def on_step(step: int, loss: float, elapsed: float) -> None:
+        if not quiet and (step % 20 == 0 or step == steps - 1):
+            err_console.print(f"step {step + 1}/{steps} loss {loss:.3f} {elapsed:.0f} s")
+
+    model, summary = train(cfg, on_step)
+    metrics = []
+    if report_on is not None:
+        metrics = _card_metrics(model, summary, report_on)
+    command = " ".join(["cvkit", "train", "segment-lidar", *sys.argv[3:]]) if len(sys.argv) > 3 else \
+        f"cvkit train segment-lidar --data {data} --arch {arch} --steps {steps} --batch {batch} --seed {seed}"
+    path = save_trained(model, summary, out, name, command, data, seed, metrics)
+    err_console.print(f"saved {path} ({summary['params']} params, {summary['seconds']:.0f} s)")
+
+
+def _card_metrics(model, summary: dict, root: Path) -> list[dict]:
+    from cvkit.segment_lidar.evaluate import evaluate_model
+    from cvkit.segment_lidar.projection import make_sensor
+    from cvkit.segment_lidar.segment import Segmenter
+
+    cfg = summary["config"]
+    seg = Segmenter(summary.get("name", "trained"), model, make_sensor("hdl64", height=cfg["height"],
+                                                                       width=cfg["width"]),
+                    cfg["use_remission"], knn=True)
+    rep = evaluate_model(root, seg)
+    data = f"SemanticKITTI {rep['scans']} scans ({root.name})"
+    rows = [{"data": data, "metric": f"IoU {k}", "value": round(v, 4)} for k, v in rep["coarse_iou"].items()]
+    rows.append({"data": data, "metric": "mIoU (19 classes)", "value": round(rep["miou"], 4)})
+    return rows
+
+
+EVALUATE_HELP = """Score a model (or a folder of prediction .label files) on a SemanticKITTI-layout folder.
+
+Per-class IoU, mIoU over the 19 classes (unlabelled ignored, as semantic-kitti-api), accuracy, and the coarse
+groups (ground = road+parking+sidewalk+other-ground+terrain, car, building, vegetation, ...).
+
+Examples:
+
+  cvkit evaluate segment-lidar --root ../shared/data/segment-lidar --model classical
+
+  cvkit evaluate segment-lidar --root dataset --sequences 08 --pred preds/ --json
+"""
+
+
+def evaluate_command(
+    root: Annotated[Path, typer.Option("--root", help="SemanticKITTI root (sequences/XX/velodyne + labels).")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Model name or weights path.")] = "default",
+    pred: Annotated[Path | None, typer.Option("--pred", help="Score these predictions instead of running a model.")
+                    ] = None,
+    sequences: Annotated[str | None, typer.Option("--sequences", help="Comma-separated sequences, e.g. 08.")
+                         ] = None,
+    knn: Annotated[bool, typer.Option("--knn/--no-knn", help="kNN post-processing for network models.")] = True,
+    device: DeviceOpt = "auto",
+    threads: ThreadsOpt = 0,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    from cvkit.device import select_device, set_threads
+    from cvkit.segment_lidar.evaluate import evaluate_model, evaluate_predictions
+    from cvkit.segment_lidar.registry import build_segmenter
+
+    set_threads(threads)
+    seqs = tuple(s.strip() for s in sequences.split(",")) if sequences else None
+    if pred is not None:
+        rep = evaluate_predictions(root, pred, seqs)
+    else:
+        seg = build_segmenter(model, select_device(device), None, knn)
+
+        def on_scan(item, one: dict) -> None:
+            if not quiet:
+                err_console.print(f"{one['scan']}: mIoU {one['miou']:.3f} ground {one['coarse_iou']['ground']:.3f}"
+                                  f" ({one['seconds']:.2f} s)")
+
+        rep = evaluate_model(root, seg, seqs, on_scan)
+    if json_out:
+        sys.stdout.write(json.dumps(rep) + "\n")
+    if not quiet:
+        table = Table(title=f"segment-lidar: {rep['model']} on {rep['scans']} scans", title_justify="left")
+        table.add_column("class")
+        table.add_column("IoU", justify="right")
+        for name, v in rep["iou"].items():
+            table.add_row(name + ("" if name in rep["present"] else " (absent)"), f"{v:.3f}")
+        table.add_row("[bold]mIoU (19)", f"{rep['miou']:.3f}")
+        table.add_row("mIoU (present)", f"{rep['miou_present']:.3f}")
+        table.add_row("accuracy", f"{rep['accuracy']:.3f}")
+        for name, v in rep["coarse_iou"].items():
+            table.add_row(f"[cyan]coarse {name}", f"{v:.3f}")
+        err_console.print(table)
+
+
+def register(app: typer.Typer, train_app: typer.Typer, evaluate_app: typer.Typer) -> None:
+    """Attach the segment-lidar commands to the app and its train/evaluate groups."""
+    app.command("segment-lidar", help=SEGMENT_HELP, no_args_is_help=True)(segment_command)
+    train_app.command("segment-lidar", help=TRAIN_HELP, no_args_is_help=False)(train_command)
+    evaluate_app.command("segment-lidar", help=EVALUATE_HELP, no_args_is_help=True)(evaluate_command)
