@@ -1,0 +1,132 @@
+"""`cvkit reid-cluster` end to end: outputs and their content, the crops subcommand, exit codes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import cv2
+import numpy as np
+import pytest
+import typer
+
+from cvkit.reid_cluster.data import synthetic_pedestrians, write_crop_folder
+from cvkit.reid_cluster.outputs import read_clusters_csv, read_ranking_jsonl
+from cvkit_cli._options import run_guarded
+
+
+def _app() -> typer.Typer:
+    """The real app when it registers reid-cluster, else an app with just this task's commands."""
+    from cvkit_cli import main
+
+    names = {c.name for c in main.app.registered_commands}
+    if "reid-cluster" in names:
+        return main.app
+    from cvkit_cli.reid_cluster import register
+
+    app, train_app, eval_app = typer.Typer(), typer.Typer(), typer.Typer()
+    app.add_typer(train_app, name="train")
+    app.add_typer(eval_app, name="evaluate")
+    register(app, train_app, eval_app)
+    return app
+
+
+def cli(*args: str) -> tuple[int, str]:
+    """Run the CLI in-process with DESIGN.md's exit-code mapping; returns (code, stdout)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = run_guarded(lambda: _app()([str(a) for a in args], standalone_mode=False))
+    return code, out.getvalue()
+
+
+def rc(*args: str) -> tuple[int, str]:
+    """`cvkit reid-cluster ARGS`."""
+    return cli("reid-cluster", *args)
+
+
+@pytest.fixture(scope="module")
+def crops_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("crops")
+    images, ids, cams = synthetic_pedestrians(6, 6, (128, 64), n_cameras=2, seed=3)
+    write_crop_folder(images, ids, cams, d)
+    return d
+
+
+def test_reid_cluster_histogram_outputs(crops_dir, tmp_path):
+    out = tmp_path / "out"
+    code, stdout = rc(crops_dir, "-o", out, "--model", "hist", "--rounds", "0", "--clusters", "6", "--p", "6",
+                       "--k", "6", "--top", "5", "--json", "--quiet")
+    assert code == 0
+    rows = read_clusters_csv(out / "clusters.csv")
+    assert len(rows) == 36 and {r["status"] for r in rows} <= {"kept", "ambiguous", "unassigned"}
+    assert all((r["cluster"] >= 0) == (r["status"] == "kept") for r in rows)
+    ranking = read_ranking_jsonl(out / "ranking.jsonl")
+    assert len(ranking) == 36 and all(len(r["results"]) == 5 for r in ranking)
+    assert all(r["query"] not in [x["file"] for x in r["results"]] for r in ranking)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0 < metrics["retrieval"]["mAP"] <= 1 and metrics["retrieval"]["valid_queries"] > 0
+    assert 0 <= metrics["clustering"]["nmi"] <= 1
+    assert "cluster" in (out / "index.html").read_text()
+    lines = [json.loads(x) for x in stdout.splitlines()]
+    assert len(lines) == 37 and "metrics" in lines[-1]
+
+
+def test_reid_cluster_with_adaptation(crops_dir, tmp_path):
+    out = tmp_path / "out"
+    code, _ = rc(crops_dir, "-o", out, "--model", "lite0-imagenet", "--rounds", "1", "--epochs", "1",
+                  "--clusters", "6", "--p", "6", "--k", "6", "--no-html", "--quiet", "--threads", "1")
+    assert code == 0
+    assert (out / "clusters.csv").exists() and not (out / "index.html").exists()
+
+
+def test_crops_subcommand_and_video_input(square_video, tmp_path):
+    video, boxes = square_video
+    gt = tmp_path / "gt.txt"  # MOT: 1-based frames
+    gt.write_text("".join(f"{i + 1},{1 + i % 2},{b[0]},{b[1] - 20},{b[2]},{b[3] + 20},1,-1,-1\n"
+                          for i, b in enumerate(boxes)))
+    code, stdout = rc("crops", video, "--boxes", gt, "-o", tmp_path / "crops", "--every", "1", "--json", "--quiet")
+    assert code == 0
+    recs = [json.loads(x) for x in stdout.splitlines()]
+    assert len(recs) == 12 and (tmp_path / "crops" / "crops.csv").exists()
+    code, _ = rc(video, "--boxes", gt, "-o", tmp_path / "run", "--every", "1", "--model", "hist", "--rounds", "0",
+                  "--clusters", "2", "--p", "6", "--k", "4", "--quiet")
+    assert code == 0
+    assert len(read_clusters_csv(tmp_path / "run" / "clusters.csv")) == 12
+    assert len(list((tmp_path / "run" / "crops").glob("*.jpg"))) == 12
+
+
+def test_exit_codes(tmp_path, square_video):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert rc(empty, "-o", tmp_path / "o1", "--model", "hist", "--quiet")[0] == 3
+    assert not (tmp_path / "o1").exists()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    cv2.imwrite(str(bad / "0001_c1_f1.jpg"), np.zeros((40, 20, 3), np.uint8))
+    (bad / "0002_c1_f2.jpg").write_bytes(b"garbage")
+    assert rc(bad, "-o", tmp_path / "o2", "--model", "hist", "--quiet")[0] == 3
+    assert not (tmp_path / "o2" / "clusters.csv").exists()
+    video, _ = square_video
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("frame,id,x,y,w,h\n900,1,10,10,20,40\n")
+    assert rc(video, "--boxes", wrong, "-o", tmp_path / "o3", "--quiet")[0] == 3
+    assert rc(video, "-o", tmp_path / "o4", "--quiet")[0] == 4  # a video needs --boxes
+    assert rc(bad, "-o", tmp_path / "o5", "--model", "no-such-model", "--quiet")[0] == 5
+    assert rc(bad, "-o", tmp_path / "o6", "--clusters", "many", "--quiet")[0] == 4
+
+
+def test_evaluate_folder(crops_dir):
+    code, stdout = cli("evaluate", "reid-cluster", "--dataset", "folder", "--root", crops_dir, "--model", "hist",
+                       "--clusters", "6", "--json", "--quiet")
+    assert code == 0
+    rec = json.loads(stdout)
+    assert rec["valid_queries"] == 36 and 0 < rec["mAP"] <= 1 and 0 <= rec["cluster_nmi"] <= 1
+    assert rec["junk_window_frames"] is None  # two cameras: the Market same-camera rule
+
+
+def test_help_shows_examples():
+    code, stdout = rc("--help")
+    assert code == 0 and "cvkit reid-cluster crops/ -o out/" in stdout
+    code, stdout = cli("train", "reid-cluster", "--help")
+    assert code == 0 and "--data synthetic" in stdout
