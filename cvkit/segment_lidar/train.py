@@ -84,6 +84,7 @@ def train(cfg: TrainConfig, on_step: Callable[[int, float, float], None] | None 
         return lr * 0.5 * (1 + np.cos(np.pi * (step - warm) / max(1, cfg.steps - warm)))
 
     t0 = time.time()
+    c0 = time.process_time()
     for step in range(cfg.steps):
         x, y = next(batches)
         for g in opt.param_groups:
@@ -100,6 +101,7 @@ def train(cfg: TrainConfig, on_step: Callable[[int, float, float], None] | None 
                    "use_remission": remission},
         "params": count_parameters(model),
         "seconds": round(time.time() - t0, 1),
+        "cpu_seconds": round(time.process_time() - c0, 1),
         "optimizer": opt_name, "lr": lr, "steps": cfg.steps, "batch": cfg.batch,
     }
     return model, summary
@@ -114,6 +116,7 @@ def save_trained(model: SqueezeSegV3, summary: dict, out: str | Path, name: str,
         "name": name, "task": "segment-lidar", "architecture": model.cfg.name, "config": summary["config"],
         "params": summary["params"],
         "training": {"command": command, "data": data, "seconds": summary["seconds"], "seed": seed,
+                     "cpu_seconds": summary.get("cpu_seconds"),
                      "optimizer": summary["optimizer"], "lr": summary["lr"], "steps": summary["steps"],
                      "batch": summary["batch"]},
         "metrics": metrics or [], "licence": "BSD-2-Clause (architecture after SqueezeSegV3); weights: ours",
