@@ -1,0 +1,108 @@
+"""Detection building blocks in plain torch (no torchvision): box coding, IoU, NMS, RoIAlign, anchors."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pairwise IoU of N x 4 and M x 4 (x1, y1, x2, y2) boxes -> N x M."""
+    area_a = (a[:, 2] - a[:, 0]).clamp(min=0) * (a[:, 3] - a[:, 1]).clamp(min=0)
+    area_b = (b[:, 2] - b[:, 0]).clamp(min=0) * (b[:, 3] - b[:, 1]).clamp(min=0)
+    lt = torch.maximum(a[:, None, :2], b[None, :, :2])
+    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
+    wh = (rb - lt).clamp(min=0)
+    inter = wh[..., 0] * wh[..., 1]
+    return inter / (area_a[:, None] + area_b[None] - inter).clamp(min=1e-9)
+
+
+def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torch.Tensor:
+    """Indices of the boxes kept by greedy non-maximum suppression, by decreasing score (classic py_cpu_nms)."""
+    import numpy as np
+
+    if len(boxes) == 0:
+        return torch.zeros(0, dtype=torch.long, device=boxes.device)
+    b = boxes.detach().cpu().double().numpy()
+    x1, y1, x2, y2 = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+    areas = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    order = np.argsort(-scores.detach().cpu().double().numpy(), kind="stable")
+    keep = []
+    while order.size:
+        i = order[0]
+        keep.append(i)
+        rest = order[1:]
+        w = np.clip(np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]), 0, None)
+        h = np.clip(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0, None)
+        inter = w * h
+        iou = inter / np.maximum(areas[i] + areas[rest] - inter, 1e-9)
+        order = rest[iou <= iou_threshold]
+    return torch.as_tensor(np.array(keep, dtype=np.int64), device=boxes.device)
+
+
+def encode_boxes(ref: torch.Tensor, gt: torch.Tensor, std: tuple[float, ...] = (0.1, 0.1, 0.2, 0.2)) -> torch.Tensor:
+    """Regression targets (dx, dy, dw, dh) / std of `gt` relative to `ref` (Faster R-CNN coding)."""
+    rw, rh = ref[:, 2] - ref[:, 0], ref[:, 3] - ref[:, 1]
+    rx, ry = ref[:, 0] + 0.5 * rw, ref[:, 1] + 0.5 * rh
+    gw, gh = gt[:, 2] - gt[:, 0], gt[:, 3] - gt[:, 1]
+    gx, gy = gt[:, 0] + 0.5 * gw, gt[:, 1] + 0.5 * gh
+    d = torch.stack([(gx - rx) / rw, (gy - ry) / rh, torch.log(gw / rw), torch.log(gh / rh)], 1)
+    return d / d.new_tensor(std)
+
+
+def decode_boxes(ref: torch.Tensor, deltas: torch.Tensor,
+                 std: tuple[float, ...] = (0.1, 0.1, 0.2, 0.2)) -> torch.Tensor:
+    """Inverse of `encode_boxes` (dw, dh clamped to avoid overflow)."""
+    d = deltas * deltas.new_tensor(std)
+    rw, rh = ref[:, 2] - ref[:, 0], ref[:, 3] - ref[:, 1]
+    rx, ry = ref[:, 0] + 0.5 * rw, ref[:, 1] + 0.5 * rh
+    cx, cy = rx + d[:, 0] * rw, ry + d[:, 1] * rh
+    w = rw * torch.exp(d[:, 2].clamp(max=math.log(1000 / 16)))
+    h = rh * torch.exp(d[:, 3].clamp(max=math.log(1000 / 16)))
+    return torch.stack([cx - 0.5 * w, cy - 0.5 * h, cx + 0.5 * w, cy + 0.5 * h], 1)
+
+
+def anchors_for(size: tuple[int, int], stride: int, scale: float, ratios: tuple[float, ...],
+                anchor_stride: int = 1, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(H * W * len(ratios)) x 4 anchors of one pyramid level, centred on each feature cell."""
+    h, w = size
+    ys = (torch.arange(0, h, anchor_stride, device=device, dtype=torch.float32) + 0.5) * stride
+    xs = (torch.arange(0, w, anchor_stride, device=device, dtype=torch.float32) + 0.5) * stride
+    r = torch.tensor(ratios, dtype=torch.float32, device=device)
+    hs, ws = scale * torch.sqrt(r), scale / torch.sqrt(r)  # ratio = h / w
+    cy, cx = torch.meshgrid(ys, xs, indexing="ij")
+    c = torch.stack([cx, cy, cx, cy], -1)[:, :, None, :]
+    half = torch.stack([-ws / 2, -hs / 2, ws / 2, hs / 2], -1)[None, None]
+    return (c + half).reshape(-1, 4)
+
+
+def roi_align(feature: torch.Tensor, boxes: torch.Tensor, output_size: int, spatial_scale: float,
+              sampling_ratio: int = 2) -> torch.Tensor:
+    """RoIAlign (He et al. 2017, aligned=True) of K boxes on one C x H x W map -> K x C x S x S.
+
+    Each output bin averages sampling_ratio^2 bilinear samples (grid_sample, zero outside the map).
+    """
+    k = boxes.shape[0]
+    c, h, w = feature.shape
+    if k == 0:
+        return feature.new_zeros(0, c, output_size, output_size)
+    s, sr = output_size, sampling_ratio
+    b = boxes * spatial_scale - 0.5
+    t = (torch.arange(s * sr, device=feature.device, dtype=feature.dtype) + 0.5) / (s * sr)
+    xs = b[:, 0:1] + (b[:, 2:3] - b[:, 0:1]) * t[None]
+    ys = b[:, 1:2] + (b[:, 3:4] - b[:, 1:2]) * t[None]
+    gx = (xs + 0.5) / w * 2 - 1
+    gy = (ys + 0.5) / h * 2 - 1
+    grid = torch.stack([gx[:, None, :].expand(-1, s * sr, -1), gy[:, :, None].expand(-1, -1, s * sr)], -1)
+    out = F.grid_sample(feature[None].expand(k, -1, -1, -1), grid, mode="bilinear", padding_mode="zeros",
+                        align_corners=False)
+    return F.avg_pool2d(out, sr)
+
+
+def smooth_l1(x: torch.Tensor, y: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
+    """Mean smooth-L1 (Huber) loss; 0 for empty inputs."""
+    if x.numel() == 0:
+        return x.sum() * 0
+    return F.smooth_l1_loss(x, y, beta=beta)

@@ -1,0 +1,67 @@
+"""OCR engines that ship their models: rapidocr-onnxruntime (PP-OCRv4 ONNX in the wheel) and Tesseract.
+
+Both return text-line/word boxes in pixels as `Word`s; engines are created once and cached.
+"""
+
+from __future__ import annotations
+
+import shutil
+from functools import lru_cache
+
+import numpy as np
+
+from ..errors import ArgumentError, ModelError
+from .words import Word
+
+OCR_ENGINES = ("auto", "rapidocr", "tesseract", "none", "pdf")
+
+
+@lru_cache(maxsize=1)
+def _rapid():
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError as e:
+        raise ModelError(f"--ocr rapidocr needs the rapidocr-onnxruntime package ({e})") from None
+    return RapidOCR()
+
+
+def rapidocr_words(img: np.ndarray) -> list[Word]:
+    """Text lines with their text from rapidocr (BGR input)."""
+    result, _ = _rapid()(img)
+    words = []
+    for box, text, _score in result or []:
+        pts = np.asarray(box, np.float32)
+        words.append(Word(float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()),
+                          float(pts[:, 1].max()), str(text)))
+    return words
+
+
+def tesseract_words(img: np.ndarray) -> list[Word]:
+    """Words with their text from the Tesseract binary (pytesseract), confidence > 0."""
+    if shutil.which("tesseract") is None:
+        raise ModelError("--ocr tesseract needs the tesseract binary (apt-get install tesseract-ocr)")
+    try:
+        import pytesseract
+    except ImportError as e:
+        raise ModelError(f"--ocr tesseract needs the pytesseract package ({e})") from None
+    d = pytesseract.image_to_data(img[:, :, ::-1] if img.ndim == 3 else img, output_type=pytesseract.Output.DICT)
+    words = []
+    for x, y, w, h, t, conf in zip(d["left"], d["top"], d["width"], d["height"], d["text"], d["conf"], strict=False):
+        if str(t).strip() and float(conf) > 0:
+            words.append(Word(float(x), float(y), float(x + w), float(y + h), str(t)))
+    return words
+
+
+def ocr_words(img: np.ndarray, engine: str) -> list[Word]:
+    """Words/lines of an image with the named engine ('none': text blocks without text)."""
+    if engine == "auto":
+        engine = "rapidocr"
+    if engine == "rapidocr":
+        return rapidocr_words(img)
+    if engine == "tesseract":
+        return tesseract_words(img)
+    if engine == "none":
+        from .rules import text_blocks
+
+        return [Word(*b, "") for b in text_blocks(img)]
+    raise ArgumentError(f"--ocr {engine!r}: use one of {', '.join(OCR_ENGINES)}")

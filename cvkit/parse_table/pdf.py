@@ -1,0 +1,123 @@
+"""PDF input via pypdfium2: page rendering, text-layer words, and PDF <-> pixel coordinates.
+
+PDF coordinates are points with the origin at the bottom-left (what ICDAR-2013 files use); pixels are the
+rendered page at `dpi` with the origin top-left: x_px = (x - x0) * s, y_px = (y_top - y) * s, s = dpi / 72.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ArgumentError, InputError
+from .words import Word
+
+
+@dataclass
+class PageGeometry:
+    """Mapping between PDF points and pixels of one rendered page."""
+
+    x0: float
+    y_top: float
+    scale: float
+
+    def box_to_px(self, b: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        """PDF (x1, y1, x2, y2), y up -> pixel (x1, y1, x2, y2), y down."""
+        x1, y1, x2, y2 = b
+        s = self.scale
+        return ((x1 - self.x0) * s, (self.y_top - max(y1, y2)) * s, (x2 - self.x0) * s, (self.y_top - min(y1, y2)) * s)
+
+    def box_to_pdf(self, b: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        """Inverse of `box_to_px`."""
+        x1, y1, x2, y2 = b
+        s = self.scale
+        return (x1 / s + self.x0, self.y_top - y2 / s, x2 / s + self.x0, self.y_top - y1 / s)
+
+
+def open_pdf(path: str | Path):
+    """Open a PDF (InputError, exit 3, when it is not a readable PDF)."""
+    import pypdfium2 as pdfium
+
+    try:
+        doc = pdfium.PdfDocument(str(path))
+        if len(doc) == 0:
+            raise InputError(path, "PDF has no pages")
+        return doc
+    except InputError:
+        raise
+    except Exception as e:  # pdfium raises PdfiumError on corrupt files
+        raise InputError(path, f"not a readable PDF ({type(e).__name__}: {e})") from None
+
+
+def parse_pages(spec: str | None, n_pages: int) -> list[int]:
+    """1-based page numbers from '1,3-5' (None = all pages); ArgumentError when out of range."""
+    if not spec:
+        return list(range(1, n_pages + 1))
+    pages: list[int] = []
+    try:
+        for part in spec.split(","):
+            if "-" in part:
+                a, b = part.split("-", 1)
+                pages.extend(range(int(a), int(b) + 1))
+            else:
+                pages.append(int(part))
+    except ValueError:
+        raise ArgumentError(f"--pages {spec!r}: use numbers and ranges like 1,3-5") from None
+    bad = [p for p in pages if not 1 <= p <= n_pages]
+    if bad:
+        raise ArgumentError(f"--pages {spec!r}: page {bad[0]} is outside 1..{n_pages}")
+    return pages
+
+
+def page_geometry(page, dpi: float) -> PageGeometry:
+    """The point -> pixel mapping of a page rendered at `dpi` (crop box honoured)."""
+    left, bottom, right, top = page.get_cropbox()
+    return PageGeometry(float(left), float(top), dpi / 72.0)
+
+
+def render_page(page, dpi: float) -> np.ndarray:
+    """Page as an H x W x 3 uint8 BGR image at `dpi`."""
+    bitmap = page.render(scale=dpi / 72.0)
+    img = bitmap.to_numpy()
+    if img.ndim == 2:
+        img = np.stack([img] * 3, -1)
+    return np.ascontiguousarray(img[:, :, :3][:, :, ::-1]) if bitmap.mode in ("RGB", "RGBA", "RGBX") else \
+        np.ascontiguousarray(img[:, :, :3])
+
+
+def page_words(page, geom: PageGeometry) -> list[Word]:
+    """Words of the text layer in pixels (loose glyph boxes; split at whitespace and at line changes)."""
+    import pypdfium2.raw as raw
+
+    tp = page.get_textpage()
+    n = tp.count_chars()
+    words: list[Word] = []
+    cur: list[tuple[str, tuple[float, float, float, float]]] = []
+
+    def flush() -> None:
+        if cur:
+            xs1 = min(b[0] for _, b in cur)
+            ys1 = min(b[1] for _, b in cur)
+            xs2 = max(b[2] for _, b in cur)
+            ys2 = max(b[3] for _, b in cur)
+            words.append(Word(xs1, ys1, xs2, ys2, "".join(ch for ch, _ in cur)))
+            cur.clear()
+
+    for i in range(n):
+        ch = chr(raw.FPDFText_GetUnicode(tp.raw, i))
+        if ch.isspace() or ch in "\x00\ufffe\uffff":
+            flush()
+            continue
+        box = geom.box_to_px(tp.get_charbox(i, loose=True))
+        if cur:
+            pb = cur[-1][1]
+            ov = min(box[3], pb[3]) - max(box[1], pb[1])
+            if ov < 0.5 * min(box[3] - box[1], pb[3] - pb[1]) or box[0] < pb[0] - 1 or \
+                    box[0] - pb[2] > 0.25 * (box[3] - box[1]):
+                flush()
+        cur.append((ch, box))
+    flush()
+    tp.close()
+    return words

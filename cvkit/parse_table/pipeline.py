@@ -1,0 +1,225 @@
+"""From files to tables: images, pages of PDFs, regions, content boxes (text layer or OCR), rule evidence.
+
+`parse_path(path, options)` returns the tables of one input file. Table regions come from `--region`
+(x,y,w,h pixels of the image / of the page rendered at `dpi`), from an ICDAR-2013 `-reg.xml`, or, when
+neither is given, from `find_regions` (ruled frames; else the whole image/page content).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import ArgumentError, InputError
+from .features import text_height
+from .rules import binarize, rule_masks
+from .table import Table
+from .words import Word, boxes_array, merge_words
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
+INPUT_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+NUMERIC = re.compile(r"^[\s\d.,%()+\-–−$€£*/:<>=]+$")
+
+
+@dataclass
+class ParseOptions:
+    """What to parse and how."""
+
+    ocr: str = "auto"
+    dpi: float = 150.0
+    pages: str | None = None
+    region: tuple[float, float, float, float] | None = None  # x, y, w, h pixels
+    regions_xml: Path | None = None
+    merge_gap: float = 0.5
+    detect: bool | None = None  # find table regions; None: on PDF pages yes, on images no (a table crop)
+
+
+def parse_region_arg(text: str | None) -> tuple[float, float, float, float] | None:
+    """'x,y,w,h' -> tuple (ArgumentError when malformed or empty)."""
+    if text is None:
+        return None
+    try:
+        x, y, w, h = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ArgumentError(f"--region {text!r}: expected X,Y,W,H in pixels") from None
+    if w <= 0 or h <= 0:
+        raise ArgumentError(f"--region {text!r}: width and height must be positive")
+    return x, y, w, h
+
+
+def read_image_checked(path: Path) -> np.ndarray:
+    """BGR image (InputError, exit 3, when unreadable)."""
+    data = np.fromfile(str(path), np.uint8) if path.is_file() else None
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
+    if img is None:
+        raise InputError(path, "not a readable image")
+    return img
+
+
+def header_rows(table: Table) -> int:
+    """Rows above the first row whose non-empty cells are mostly numeric (0 when the first row is)."""
+    for r in range(table.n_rows):
+        texts = [c.text for c in table.cells if c.sr == r and c.text.strip()]
+        if texts and sum(bool(NUMERIC.match(t)) for t in texts) >= 0.5 * len(texts):
+            return r if r < table.n_rows else 0
+    return 0
+
+
+def find_regions(img: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """Table regions (x1, y1, x2, y2) of a page image: frames of ruling lines; [] when none are found."""
+    bw = binarize(img)
+    h, w = bw.shape
+    hm = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(25, w // 15), 1)))
+    vm = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(25, h // 40))))
+    lines = cv2.dilate(hm | vm, np.ones((9, 9), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(lines, 8)
+    out = []
+    for x, y, bw_, bh, _ in stats[1:]:
+        if bw_ > 0.25 * w and bh > 0.03 * h:
+            out.append((float(x), float(y), float(x + bw_), float(y + bh)))
+    return out
+
+
+def _inside(words: list[Word], box: tuple[float, float, float, float], pad: float = 2.0) -> list[Word]:
+    x1, y1, x2, y2 = box
+    return [w for w in words if x1 - pad <= (w.x1 + w.x2) / 2 <= x2 + pad and y1 - pad <= (w.y1 + w.y2) / 2 <= y2 + pad]
+
+
+def parse_words(parser, words: list[Word], img: np.ndarray | None, box: tuple[float, float, float, float] | None,
+                merge_gap: float = 0.5) -> Table:
+    """One table from the words inside `box` (pixels) and the rule evidence of the image around it."""
+    from .features import RuleMasks
+
+    if box is not None:
+        words = _inside(words, box)
+    if getattr(parser, "needs_image", False) and img is not None:
+        return _parse_with_detector(parser, words, img, box)
+    chunks = merge_words(words, merge_gap)
+    if not chunks:
+        return Table([], box)
+    if img is not None:
+        b = boxes_array(chunks)
+        m = 1.5 * text_height(b)
+        x1, y1 = max(0, int(b[:, 0].min() - m)), max(0, int(b[:, 1].min() - m))
+        x2, y2 = min(img.shape[1], int(b[:, 2].max() + m) + 1), min(img.shape[0], int(b[:, 3].max() + m) + 1)
+        if box is not None:
+            x1, y1 = max(0, min(x1, int(box[0]) - 2)), max(0, min(y1, int(box[1]) - 2))
+            x2, y2 = min(img.shape[1], max(x2, int(box[2]) + 3)), min(img.shape[0], max(y2, int(box[3]) + 3))
+        masks = rule_masks(img[y1:y2, x1:x2], origin=(float(x1), float(y1)))
+    else:
+        masks = RuleMasks.empty()
+    table = parser.parse(chunks, masks)
+    table.bbox = box if box is not None else tuple(float(v) for v in (
+        min(c.x1 for c in chunks), min(c.y1 for c in chunks), max(c.x2 for c in chunks), max(c.y2 for c in chunks)))
+    table.header_rows = header_rows(table)
+    return table
+
+
+def _parse_with_detector(parser, words: list[Word], img: np.ndarray,
+                         box: tuple[float, float, float, float] | None) -> Table:
+    """Image models (TabStruct-Net): detect cells in the crop, words fill their text; boxes back in page pixels."""
+    x1, y1 = (max(0, int(box[0])), max(0, int(box[1]))) if box is not None else (0, 0)
+    x2, y2 = (int(box[2]) + 1, int(box[3]) + 1) if box is not None else (img.shape[1], img.shape[0])
+    shifted = [Word(w.x1 - x1, w.y1 - y1, w.x2 - x1, w.y2 - y1, w.text) for w in words]
+    table = parser.parse_image(img[y1:y2, x1:x2], shifted)
+    for c in table.cells:
+        if c.bbox is not None:
+            c.bbox = (c.bbox[0] + x1, c.bbox[1] + y1, c.bbox[2] + x1, c.bbox[3] + y1)
+    table.bbox = (float(x1), float(y1), float(x2), float(y2))
+    table.header_rows = header_rows(table)
+    return table
+
+
+def _region_boxes(options: ParseOptions, img: np.ndarray) -> list[tuple[float, float, float, float]]:
+    if options.region is not None:
+        x, y, w, h = options.region
+        if x >= img.shape[1] or y >= img.shape[0] or x + w <= 0 or y + h <= 0:
+            raise ArgumentError(f"--region {x:g},{y:g},{w:g},{h:g} lies outside the "
+                                f"{img.shape[1]}x{img.shape[0]} image")
+        return [(x, y, x + w, y + h)]
+    return []
+
+
+def parse_image(path: Path, parser, options: ParseOptions) -> list[Table]:
+    """Tables of an image: given region, else ruled frames, else the whole image as one table."""
+    from .ocr import ocr_words
+
+    img = read_image_checked(path)
+    boxes = _region_boxes(options, img) or (find_regions(img) if options.detect else []) or [None]
+    tables = []
+    for box in boxes:
+        crop, off = img, (0.0, 0.0)
+        if box is not None:
+            x1, y1 = max(0, int(box[0])), max(0, int(box[1]))
+            crop, off = img[y1:int(box[3]) + 1, x1:int(box[2]) + 1], (float(x1), float(y1))
+        engine = "auto" if options.ocr == "pdf" else options.ocr
+        words = ocr_words(crop, engine)
+        for w in words:
+            w.x1, w.x2, w.y1, w.y2 = w.x1 + off[0], w.x2 + off[0], w.y1 + off[1], w.y2 + off[1]
+        tables.append(parse_words(parser, words, img, box, options.merge_gap))
+    return tables
+
+
+def parse_pdf(path: Path, parser, options: ParseOptions) -> list[Table]:
+    """Tables of a PDF's pages in PDF coordinates (text layer words, or OCR of the rendered page)."""
+    from .formats import read_icdar2013_reg
+    from .ocr import ocr_words
+    from .pdf import open_pdf, page_geometry, page_words, parse_pages, render_page
+
+    doc = open_pdf(path)
+    regions = read_icdar2013_reg(options.regions_xml) if options.regions_xml else None
+    pages = parse_pages(options.pages, len(doc))
+    if regions is not None and not options.pages:
+        pages = sorted({r.page for r in regions})
+    tables: list[Table] = []
+    for pno in pages:
+        if pno > len(doc):
+            raise InputError(options.regions_xml, f"region on page {pno} but {path.name} has {len(doc)} pages")
+        page = doc[pno - 1]
+        geom = page_geometry(page, options.dpi)
+        img = render_page(page, options.dpi)
+        if regions is not None:
+            boxes = [geom.box_to_px(r.bbox) for r in regions if r.page == pno]
+        else:
+            boxes = _region_boxes(options, img) or (find_regions(img) if options.detect is not False else []) or [None]
+        words = page_words(page, geom) if options.ocr in ("auto", "pdf") else []
+        use_ocr = not words and options.ocr != "pdf"
+        for box in boxes:
+            if use_ocr:
+                x1, y1 = (max(0, int(box[0]) - 4), max(0, int(box[1]) - 4)) if box else (0, 0)
+                crop = img[y1:int(box[3]) + 5, x1:int(box[2]) + 5] if box else img
+                words_b = ocr_words(crop, "auto" if options.ocr in ("auto", "pdf") else options.ocr)
+                for w in words_b:
+                    w.x1, w.x2, w.y1, w.y2 = w.x1 + x1, w.x2 + x1, w.y1 + y1, w.y2 + y1
+            else:
+                words_b = words
+            t = parse_words(parser, words_b, img, box, options.merge_gap)
+            t.page = pno
+            t.coord_space = "pdf"
+            t.bbox = geom.box_to_pdf(t.bbox) if t.bbox is not None else None
+            for c in t.cells:
+                if c.bbox is not None:
+                    c.bbox = geom.box_to_pdf(c.bbox)
+            tables.append(t)
+    doc.close()
+    return tables
+
+
+def parse_path(path: str | Path, parser, options: ParseOptions | None = None) -> list[Table]:
+    """Tables of one input file (image or PDF); InputError for unreadable or unsupported files."""
+    path = Path(path)
+    options = options or ParseOptions()
+    if not path.is_file():
+        raise InputError(path, "no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return parse_pdf(path, parser, options)
+    if suffix in IMAGE_SUFFIXES:
+        if options.regions_xml is not None:
+            raise ArgumentError(f"{options.regions_xml}: -reg.xml regions are in PDF points; use them with a PDF")
+        return parse_image(path, parser, options)
+    raise InputError(path, f"unsupported input type {suffix!r} (use an image or a PDF)")

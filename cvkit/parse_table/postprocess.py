@@ -1,0 +1,135 @@
+"""Post-processing: relation probabilities -> cells with start/end row and column (TabStruct-Net section 3.3).
+
+The paper gives no algorithm; ours (spec section 2.4): chunks joined by confident same-cell edges form
+cells; cell-level row/column probabilities are the mean over member pairs, thresholded at 0.5; rows are the
+maximal cliques of the row graph (Bron-Kerbosch with pivoting) sorted by median y-centre, columns likewise
+by x-centre; a cell's start/end index is the min/max index of the cliques that contain it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .table import Cell, Table
+from .words import Word
+
+
+def connected_components(n: int, edges: np.ndarray) -> np.ndarray:
+    """Component label per vertex of an undirected graph given as E x 2 edges (union-find)."""
+    parent = list(range(n))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in edges:
+        ra, rb = find(int(a)), find(int(b))
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    roots = [find(a) for a in range(n)]
+    _, labels = np.unique(roots, return_inverse=True)
+    return labels
+
+
+def maximal_cliques(adj: np.ndarray) -> list[list[int]]:
+    """All maximal cliques of a boolean adjacency matrix (Bron-Kerbosch with pivoting, iterative)."""
+    n = adj.shape[0]
+    nbrs = [set(np.flatnonzero(adj[v]).tolist()) - {v} for v in range(n)]
+    out: list[list[int]] = []
+    stack = [(set(), set(range(n)), set())]
+    while stack:
+        r, p, x = stack.pop()
+        if not p and not x:
+            out.append(sorted(r))
+            continue
+        if not p:
+            continue
+        pivot = max(p | x, key=lambda u: len(nbrs[u] & p))
+        for v in list(p - nbrs[pivot]):
+            stack.append((r | {v}, p & nbrs[v], x & nbrs[v]))
+            p = p - {v}
+            x = x | {v}
+    return out
+
+
+def _indices(adj: np.ndarray, centre: np.ndarray, max_cliques: int = 20000) -> tuple[np.ndarray, np.ndarray]:
+    """Start/end index per vertex from the maximal cliques of `adj`, ordered by median `centre`."""
+    n = adj.shape[0]
+    adj = adj.copy()
+    np.fill_diagonal(adj, True)
+    cliques = maximal_cliques(adj) if n <= 400 else []
+    if not cliques or len(cliques) > max_cliques:  # fallback: components of the graph
+        lab = connected_components(n, np.argwhere(np.triu(adj, 1)))
+        cliques = [list(np.flatnonzero(lab == k)) for k in range(lab.max() + 1)]
+    order = sorted(range(len(cliques)), key=lambda k: float(np.median(centre[cliques[k]])))
+    start = np.full(n, 10**9)
+    end = np.full(n, -1)
+    for idx, k in enumerate(order):
+        for v in cliques[k]:
+            start[v] = min(start[v], idx)
+            end[v] = max(end[v], idx)
+    # compact indices so that no index is empty
+    used = np.unique(np.concatenate([start, end]))
+    remap = {int(u): i for i, u in enumerate(used)}
+    return np.array([remap[int(s)] for s in start]), np.array([remap[int(e)] for e in end])
+
+
+def _cell_text(chunks: list[Word]) -> str:
+    """Chunks in reading order: lines top to bottom, then left to right."""
+    cs = sorted(chunks, key=lambda c: (c.y1 + c.y2) / 2)
+    lines: list[list[Word]] = []
+    for c in cs:
+        if lines and (c.y1 + c.y2) / 2 < max(w.y2 for w in lines[-1]) and (c.y1 + c.y2) / 2 > min(
+                w.y1 for w in lines[-1]):
+            lines[-1].append(c)
+        else:
+            lines.append([c])
+    return "\n".join(" ".join(w.text for w in sorted(line, key=lambda w: w.x1)) for line in lines)
+
+
+def assemble(chunks: list[Word], p_cell: np.ndarray, p_row: np.ndarray, p_col: np.ndarray,
+             threshold: float = 0.5) -> Table:
+    """Cells and their row/column indices from N x N relation probabilities of the chunks."""
+    n = len(chunks)
+    if n == 0:
+        return Table([])
+    lab = connected_components(n, np.argwhere(np.triu(p_cell > threshold, 1)))
+    k = int(lab.max()) + 1
+    member = np.zeros((k, n), np.float32)
+    member[lab, np.arange(n)] = 1.0
+    cnt = member.sum(1)
+    row = member @ p_row @ member.T / np.outer(cnt, cnt)
+    col = member @ p_col @ member.T / np.outer(cnt, cnt)
+    groups = [[chunks[i] for i in np.flatnonzero(lab == g)] for g in range(k)]
+    boxes = np.array([[min(c.x1 for c in g), min(c.y1 for c in g), max(c.x2 for c in g), max(c.y2 for c in g)]
+                      for g in groups], np.float32)
+    sr, er = _indices(row > threshold, (boxes[:, 1] + boxes[:, 3]) / 2)
+    sc, ec = _indices(col > threshold, (boxes[:, 0] + boxes[:, 2]) / 2)
+    cells = [Cell(int(sr[g]), int(er[g]), int(sc[g]), int(ec[g]), tuple(float(v) for v in boxes[g]),
+                  _cell_text(groups[g]), float(np.mean(np.maximum(row[g], 1 - row[g]))))
+             for g in range(k)]
+    return resolve_conflicts(Table(cells))
+
+
+def resolve_conflicts(table: Table) -> Table:
+    """Give each grid slot to one cell: a lower-score cell claiming a taken slot shrinks to one free slot
+    of its span, or, when none is free, its text joins the cell that owns its top-left slot."""
+    taken: dict[tuple[int, int], Cell] = {}
+    kept: list[Cell] = []
+    for c in sorted(table.cells, key=lambda c: -c.score):
+        slots = [(r, k) for r in range(c.sr, c.er + 1) for k in range(c.sc, c.ec + 1)]
+        free = [s for s in slots if s not in taken]
+        if len(free) < len(slots):
+            if not free:
+                owner = taken[slots[0]]
+                owner.text = (owner.text + "\n" + c.text).strip()
+                continue
+            (c.sr, c.sc), (c.er, c.ec) = free[0], free[0]
+            free = free[:1]
+        for s in free:
+            taken[s] = c
+        kept.append(c)
+    table.cells = kept
+    return table

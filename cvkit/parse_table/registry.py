@@ -1,0 +1,72 @@
+"""Structure-recogniser registry: names accepted by `--model` and how to build them.
+
+- graph-lite (default, shipped): the paper's bottom-up DGCNN on content boxes, trained on synthetic tables.
+- tabstructnet: the paper's full model (Mask R-CNN TD+BU FPN cell detector + DGCNN); needs weights
+  trained with `cvkit train parse-table --data scitsr:DIR|pubtabnet:DIR|icdar2013:DIR`.
+- line-grid: the classical fallback (rule lines + whitespace projections), no learning.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..assets import Asset, asset_from_path, find_asset, load_into
+from ..errors import ModelError
+from ..models import ModelInfo
+
+DEFAULT_MODEL = "graph-lite"
+TASK = "parse-table"
+
+MODELS: dict[str, ModelInfo] = {
+    "graph-lite": ModelInfo(
+        "graph-lite", "TabStruct-Net bottom-up half: DGCNN same-cell/row/column heads on PDF text chunks or OCR "
+        "lines plus ruling-line evidence; trained on synthetic tables", needs_weights=True,
+        train_hint="Train it with `cvkit train parse-table --data synthetic`"),
+    "tabstructnet": ModelInfo(
+        "tabstructnet", "TabStruct-Net (Raja et al. ECCV 2020): Mask R-CNN cell detector with TD+BU FPN, dilated "
+        "RPN conv and alignment loss + P2/LSTM/DGCNN row/column adjacency; image only", needs_weights=True,
+        train_hint="Train it with `cvkit train parse-table --model tabstructnet --data scitsr:DIR` (GPU advised)"),
+    "line-grid": ModelInfo(
+        "line-grid", "Classical fallback: ruling-line grid and whitespace projections on content boxes "
+        "(no learning)", needs_weights=False),
+}
+
+
+def _asset_for(model: str) -> Asset:
+    path = Path(model)
+    if model not in MODELS:
+        if path.exists() or path.suffix in (".safetensors", ".pt", ".pth"):
+            asset = asset_from_path(path)
+            asset.verify()
+            return asset
+        raise ModelError(f"unknown model {model!r}; available: {', '.join(MODELS)} (or a path to weights)")
+    asset = find_asset(TASK, model)
+    if asset is None:
+        raise ModelError(f"model {model!r} has no shipped weights. {MODELS[model].train_hint}, "
+                         "or point --model at a weights file (.safetensors with card.json, or .pt state dict)")
+    asset.verify()
+    return asset
+
+
+def build_parser(model: str = DEFAULT_MODEL):
+    """A content-box structure parser (`.parse(chunks, masks) -> Table`) by name or weights path."""
+    if model == "line-grid":
+        from .classical import LineGridParser
+
+        return LineGridParser()
+    asset = _asset_for(model)
+    arch = asset.card.get("architecture", "graph-lite" if model not in MODELS else model)
+    if arch == "graph-lite":
+        from .graph_lite import GraphLiteParser
+        from .graphnet import GraphStructureNet
+
+        net = GraphStructureNet(**{k: v for k, v in asset.card.get("config", {}).items() if k in ("width", "k")})
+        load_into(net, asset.state_dict(), asset.weights)
+        return GraphLiteParser(net)
+    if arch == "tabstructnet":
+        from .tabstructnet import TabStructNet, TabStructNetParser
+
+        net = TabStructNet(**asset.card.get("config", {}))
+        load_into(net, asset.state_dict(), asset.weights)
+        return TabStructNetParser(net)
+    raise ModelError(f"{asset.weights}: unknown architecture {arch!r} in its card")
