@@ -90,9 +90,9 @@ def simulated_batches(seed: int, sensor: Sensor, batch: int, use_remission: bool
     rng = np.random.default_rng(seed)
     pending: list[tuple[torch.Tensor, torch.Tensor]] = []
     while True:
-        scene = build_scene(rng)
-        for _ in range(views_per_scene):
-            scan = cast_scan(scene, rng, (rng.uniform(-25, 25), rng.uniform(-2.0, 2.0)))
+        scene, spots = build_scene(rng, views_per_scene)
+        for spot in spots:
+            scan = cast_scan(scene, rng, spot)
             keep = rng.random(len(scan.points)) > rng.uniform(0, 0.1)
             pending.append(to_sample(augment(scan.points[keep], rng), scan.labels[keep], sensor, use_remission))
             if len(pending) == batch:

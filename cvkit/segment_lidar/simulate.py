@@ -134,11 +134,19 @@ class SimScan:
     labels: np.ndarray
 
 
-def build_scene(rng: np.random.Generator) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """A random street scene as one (vertices, triangles) mesh per class id."""
+def build_scene(rng: np.random.Generator, n_views: int = 3
+                ) -> tuple[dict[int, tuple[np.ndarray, np.ndarray]], list[tuple[float, float]]]:
+    """A random street scene as one (vertices, triangles) mesh per class id, and `n_views` sensor spots (x, y)
+    in a driving lane, kept clear of traffic."""
     m = _Meshes()
     L = 80.0
-    wr = rng.uniform(3.0, 7.5)  # half width of the road
+    wr = rng.uniform(3.0, 6.5)  # half width of the road
+    lane = max(0.0, wr - 3.0)
+    spots = [(float(rng.uniform(-25, 25)), float(rng.uniform(-lane, lane))) for _ in range(n_views)]
+
+    def clear(x: float, gap: float) -> bool:
+        return all(abs(x - sx) > gap for sx, _ in spots)
+
     m.add(ROAD, *box(0, 0, -0.3, 2 * L, 2 * wr, 0.3))
     cross = rng.random() < 0.35
     xc, wc = rng.uniform(-30, 30), rng.uniform(3.5, 6.5)
@@ -150,12 +158,12 @@ def build_scene(rng: np.random.Generator) -> dict[int, tuple[np.ndarray, np.ndar
             wp = rng.uniform(2.2, 3.0)
             m.add(PARKING, *box(0, side * (y + wp / 2), -0.3, 2 * L, wp, 0.3 + rng.uniform(-0.02, 0.02)))
             for x in np.arange(-L + 5, L - 5, rng.uniform(5.0, 7.0)):
-                if rng.random() < 0.6 and not (cross and abs(x - xc) < wc + 3):
+                if rng.random() < 0.6 and clear(x, 4.0) and not (cross and abs(x - xc) < wc + 3):
                     _car(m, rng, x + rng.normal(0, 0.3), side * (y + wp / 2), rng.normal(0, 0.08))
             y += wp
         elif rng.random() < 0.9:  # cars parked on the road edge
             for x in np.arange(-L + 5, L - 5, rng.uniform(5.0, 8.0)):
-                if rng.random() < 0.65 and not (cross and abs(x - xc) < wc + 3):
+                if rng.random() < 0.65 and clear(x, 4.0) and not (cross and abs(x - xc) < wc + 3):
                     kind = CAR if rng.random() < 0.9 else rng.choice([TRUCK, OTHER_VEH])
                     _car(m, rng, x + rng.normal(0, 0.3), side * (wr - 1.1), rng.normal(0, 0.06), kind)
         ws = rng.uniform(1.5, 4.5) if rng.random() < 0.85 else 0.0
@@ -163,7 +171,7 @@ def build_scene(rng: np.random.Generator) -> dict[int, tuple[np.ndarray, np.ndar
         if ws:
             m.add(SIDEWALK, *box(0, side * (y + ws / 2), -0.3, 2 * L, ws, 0.3 + hk))
             y += ws
-        wt = rng.uniform(0.0, 12.0) if rng.random() < 0.7 else 0.0
+        wt = rng.uniform(0.0, 7.0) if rng.random() < 0.6 else 0.0
         if wt > 0.5:
             m.add(TERRAIN, *heightfield(-L, L, side * y if side > 0 else -(y + wt), y + wt if side > 0 else -y,
                                         hk * 0.5, rng))
@@ -184,7 +192,7 @@ def build_scene(rng: np.random.Generator) -> dict[int, tuple[np.ndarray, np.ndar
                 x += length + gap
                 continue
             r = rng.random()
-            setback = rng.uniform(0, 6)
+            setback = rng.uniform(0, 3) if rng.random() < 0.7 else rng.uniform(3, 8)
             if has_buildings and r < 0.6:
                 depth, h = rng.uniform(8, 15), rng.uniform(4, 22)
                 m.add(BUILDING, *box(cx, side * (y_edge + setback + depth / 2), -0.5, length, depth, h + 0.5,
@@ -224,12 +232,12 @@ def build_scene(rng: np.random.Generator) -> dict[int, tuple[np.ndarray, np.ndar
     # traffic in the lanes
     for _ in range(rng.integers(1, 9)):
         x = rng.uniform(-L + 8, L - 8)
-        if abs(x) < 6:
+        if not clear(x, 7.0):
             continue
-        lane = rng.choice([-1, 1]) * rng.uniform(0.3, max(0.4, wr - 2.5))
-        _car(m, rng, x, lane, rng.normal(0, 0.05) + (np.pi if rng.random() < 0.5 else 0.0),
+        ly = rng.choice([-1, 1]) * rng.uniform(0.3, max(0.4, wr - 2.5))
+        _car(m, rng, x, ly, rng.normal(0, 0.05) + (np.pi if rng.random() < 0.5 else 0.0),
              CAR if rng.random() < 0.85 else TRUCK)
-    return m.merged()
+    return m.merged(), spots
 
 
 def cast_scan(scene: dict[int, tuple[np.ndarray, np.ndarray]], rng: np.random.Generator,
@@ -287,7 +295,7 @@ def simulate_scans(seed: int, n_scans: int, views_per_scene: int = 3) -> list[Si
     rng = np.random.default_rng(seed)
     out: list[SimScan] = []
     while len(out) < n_scans:
-        scene = build_scene(rng)
-        for _ in range(min(views_per_scene, n_scans - len(out))):
-            out.append(cast_scan(scene, rng, (rng.uniform(-25, 25), rng.uniform(-2.0, 2.0))))
+        scene, spots = build_scene(rng, views_per_scene)
+        for spot in spots[: n_scans - len(out)]:
+            out.append(cast_scan(scene, rng, spot))
     return out
