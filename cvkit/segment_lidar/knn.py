@@ -32,9 +32,9 @@ def knn_vote(proj: Projection, pixel_pred: np.ndarray | torch.Tensor, n_classes:
     # pad with inf range (no neighbour) and class 0; unfold gives (S*S, H*W)
     r_pad = F.pad(rng_img[None, None], (pad, pad, pad, pad), value=float("inf"))
     p_pad = F.pad(pred[None, None], (pad, pad, pad, pad), value=0.0)
-    r_unf = F.unfold(r_pad, search)[0]
-    p_unf = F.unfold(p_pad, search)[0]
-    inv_g = (1 - gaussian_kernel(search, sigma)).view(-1, 1)
+    r_unf = F.unfold(r_pad, search)[0].T.contiguous()  # (H*W, S*S)
+    p_unf = F.unfold(p_pad, search)[0].T.contiguous()
+    inv_g = (1 - gaussian_kernel(search, sigma)).view(1, -1)
     centre = (search * search - 1) // 2
     n = len(proj.u)
     out = np.zeros(n, dtype=np.int64)
@@ -42,16 +42,15 @@ def knn_vote(proj: Projection, pixel_pred: np.ndarray | torch.Tensor, n_classes:
     r_all = torch.from_numpy(proj.range)
     for s in range(0, n, chunk):
         pix = pix_all[s:s + chunk]
-        r_pt = r_all[s:s + chunk]
-        rn = r_unf[:, pix].clone()
-        rn[centre] = r_pt
-        d = (rn - r_pt[None]).abs() * inv_g
-        d = torch.nan_to_num(d, nan=float("inf"))
-        dk, idx = d.topk(k, dim=0, largest=False)
-        votes = torch.gather(p_unf[:, pix], 0, idx).long()
+        r_pt = r_all[s:s + chunk, None]
+        rn = r_unf[pix]
+        rn[:, centre] = r_pt[:, 0]
+        d = torch.nan_to_num((rn - r_pt).abs() * inv_g, nan=float("inf"))
+        dk, idx = d.topk(k, dim=1, largest=False, sorted=False)
+        votes = torch.gather(p_unf[pix], 1, idx).long()
         votes[dk > cutoff] = n_classes  # an extra bin that never wins
-        hist = torch.zeros(n_classes + 1, len(pix))
-        hist.scatter_add_(0, votes, torch.ones_like(votes, dtype=torch.float32))
-        out[s:s + chunk] = (hist[1:-1].argmax(0) + 1).numpy()
+        hist = torch.zeros(len(pix), n_classes + 1)
+        hist.scatter_add_(1, votes, torch.ones_like(votes, dtype=torch.float32))
+        out[s:s + chunk] = (hist[:, 1:-1].argmax(1) + 1).numpy()
     out[~proj.valid] = 0
     return out

@@ -61,3 +61,27 @@ def test_train_two_steps_save_and_reload(tmp_path):
     (tmp_path / "m" / "card.json").write_text(json.dumps(card))
     with pytest.raises(ModelError, match="shape mismatch"):
         build_segmenter(str(path))
+
+
+def test_train_on_a_semantickitti_layout(tmp_path):
+    from cvkit.io.pointcloud import write_label
+    from cvkit.segment_lidar.data import find_semantickitti, load_scan
+    from cvkit.segment_lidar.train import TrainConfig, train
+
+    rng = np.random.default_rng(0)
+    for seq in ("00", "08"):
+        d = tmp_path / "sequences" / seq
+        (d / "velodyne").mkdir(parents=True)
+        (d / "labels").mkdir()
+        pts = rng.normal(0, 10, (800, 4)).astype(np.float32)
+        pts.tofile(d / "velodyne" / "000000.bin")
+        write_label(d / "labels" / "000000.label", np.where(pts[:, 2] < 0, 40, 50).astype(np.uint32))
+    items = find_semantickitti(tmp_path)
+    assert [it.sequence for it in items] == ["00", "08"]
+    _, lab = load_scan(items[0])
+    assert set(np.unique(lab)) == {9, 13}
+    model, summary = train(TrainConfig(data=f"semantickitti:{tmp_path}", arch="ssgv3-tiny", steps=2, batch=1,
+                                       width=64))
+    assert summary["optimizer"] == "sgd" and summary["lr"] == 0.01 and summary["config"]["use_remission"]
+    with pytest.raises(ValueError):
+        train(TrainConfig(data="nope", steps=1))
