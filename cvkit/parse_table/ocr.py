@@ -25,12 +25,19 @@ def _rapid():
     return RapidOCR()
 
 
-def rapidocr_words(img: np.ndarray) -> list[Word]:
-    """Text lines with their text from rapidocr (BGR input)."""
-    result, _ = _rapid()(img)
+def rapidocr_words(img: np.ndarray, min_side: int = 800) -> list[Word]:
+    """Text lines with their text from rapidocr (BGR input; small images are upscaled x2 first).
+
+    The angle classifier is off: table crops are upright, and it flips short digit strings ("30-39" -> "6E-0E").
+    """
+    import cv2
+
+    scale = 2.0 if max(img.shape[:2]) < min_side else 1.0
+    src = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale != 1.0 else img
+    result, _ = _rapid()(src, use_cls=False)
     words = []
     for box, text, _score in result or []:
-        pts = np.asarray(box, np.float32)
+        pts = np.asarray(box, np.float32) / scale
         words.append(Word(float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()),
                           float(pts[:, 1].max()), str(text)))
     return words

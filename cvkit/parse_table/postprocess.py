@@ -33,6 +33,28 @@ def connected_components(n: int, edges: np.ndarray) -> np.ndarray:
     return labels
 
 
+def average_linkage(p: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Cluster labels: greedily join the clusters of the most probable links while the mean link probability
+    between the two clusters stays above `threshold` (no chaining through a single wrong link)."""
+    n = p.shape[0]
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    label = np.arange(n)
+    iu, ju = np.nonzero(np.triu(p > threshold, 1))
+    for k in np.argsort(-p[iu, ju], kind="stable"):
+        a, b = label[iu[k]], label[ju[k]]
+        if a == b:
+            continue
+        ma, mb = members[a], members[b]
+        if p[np.ix_(ma, mb)].mean() <= threshold:
+            continue
+        keep, drop = min(a, b), max(a, b)
+        members[keep] = ma + mb if keep == a else mb + ma
+        label[members[drop]] = keep
+        del members[drop]
+    _, out = np.unique(label, return_inverse=True)
+    return out
+
+
 def maximal_cliques(adj: np.ndarray) -> list[list[int]]:
     """All maximal cliques of a boolean adjacency matrix (Bron-Kerbosch with pivoting, iterative)."""
     n = adj.shape[0]
@@ -95,7 +117,9 @@ def assemble(chunks: list[Word], p_cell: np.ndarray, p_row: np.ndarray, p_col: n
     n = len(chunks)
     if n == 0:
         return Table([])
-    lab = connected_components(n, np.argwhere(np.triu(p_cell > threshold, 1)))
+    # a same-cell link needs the row and column heads to agree (chunks of one cell share its rows and columns)
+    p_link = np.minimum(p_cell, np.minimum(p_row, p_col))
+    lab = average_linkage(p_link, threshold)
     k = int(lab.max()) + 1
     member = np.zeros((k, n), np.float32)
     member[lab, np.arange(n)] = 1.0

@@ -17,7 +17,7 @@ from .features import RuleMasks
 from .table import Cell, Table
 from .words import Word, merge_words
 
-RULE_STYLES = ("none", "grid", "rows", "booktabs", "header", "frame_header", "cols")
+RULE_STYLES = ("none", "grid", "rows", "booktabs", "header", "frame_header", "cols", "groups")
 
 
 @dataclass
@@ -128,7 +128,7 @@ def synth_table(rng: np.random.Generator) -> SynthSample:
                 col_w[ec] += need
                 col_x = np.concatenate([[0.0], np.cumsum(col_w + gap)])
     line_h = h * float(rng.uniform(1.05, 1.5))
-    pad_y = h * float(rng.uniform(0.1, 1.2))
+    pad_y = h * float(rng.uniform(0.05, 0.3) if rng.random() < 0.5 else rng.uniform(0.3, 1.2))
     row_lines = np.ones(n_rows)
     for (sr, er, _sc, _ec), ls in zip(cells, lines, strict=True):
         if sr == er:
@@ -191,7 +191,7 @@ def synth_table(rng: np.random.Generator) -> SynthSample:
 def _rule_masks(rng: np.random.Generator, cells, n_rows: int, n_cols: int, n_head: int, xs: np.ndarray,
                 ys: np.ndarray, width: int, height: int, h: float) -> RuleMasks:
     """Ruling lines of a random style, drawn at a scale that keeps the mask under 1024 px."""
-    style = str(rng.choice(RULE_STYLES, p=[0.3, 0.2, 0.1, 0.2, 0.05, 0.1, 0.05]))
+    style = str(rng.choice(RULE_STYLES, p=[0.25, 0.15, 0.1, 0.15, 0.05, 0.1, 0.05, 0.15]))
     scale = min(1.0, 1024.0 / max(width, height))
     hm = np.zeros((int(height * scale) + 1, int(width * scale) + 1), np.uint8)
     vm = np.zeros_like(hm)
@@ -207,7 +207,7 @@ def _rule_masks(rng: np.random.Generator, cells, n_rows: int, n_cols: int, n_hea
         cv2.line(vm, (int(x * scale), int(y1 * scale)), (int(x * scale), int(y2 * scale)), 1, t)
 
     y_top, y_bot = float(ys[0]), float(ys[-1])
-    if style in ("booktabs", "frame_header", "header", "rows"):
+    if style in ("booktabs", "frame_header", "header", "rows", "groups"):
         hline(y_top)
         hline(y_bot)
         if n_head:
@@ -215,6 +215,14 @@ def _rule_masks(rng: np.random.Generator, cells, n_rows: int, n_cols: int, n_hea
     if style == "rows":
         for r in range(1, n_rows):
             hline(float(ys[r]))
+    if style == "groups":  # rules between groups of rows (not between every row)
+        spanned = {r for sr, er, _sc, _ec in cells for r in range(sr + 1, er + 1)}
+        for r in range(n_head + 1, n_rows):
+            if r not in spanned and rng.random() < 0.25:
+                hline(float(ys[r]))
+        if rng.random() < 0.5:
+            vline(x_lo, y_top, y_bot)
+            vline(x_hi, y_top, y_bot)
     if style in ("frame_header", "header"):
         vline(x_lo, y_top, y_bot if style == "frame_header" else float(ys[max(n_head, 1)]))
         vline(x_hi, y_top, y_bot if style == "frame_header" else float(ys[max(n_head, 1)]))
