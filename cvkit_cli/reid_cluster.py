@@ -59,7 +59,7 @@ def reid_cluster_command(
                                        "or a weights path (see `cvkit models`).")] = "adtc-lite",
     rounds: Annotated[int, typer.Option("--rounds", min=0, help="ADTC adaptation rounds on these crops first.")] = 3,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Fine-tuning epochs per round.")] = 4,
-    clusters: Annotated[str, typer.Option("--clusters", help="k-means++ clusters M, or auto (crops/8).")] = "auto",
+    clusters: Annotated[str, typer.Option("--clusters", help="k-means++ clusters M, or auto (crops / p).")] = "auto",
     p: Annotated[int, typer.Option("--p", min=1, help="Crops each centroid keeps (nearest by KRJD).")] = 20,
     k: Annotated[int, typer.Option("--k", min=1, help="k of the k-reciprocal neighbour sets.")] = 20,
     top: Annotated[int, typer.Option("--top", min=1, help="Gallery entries per query in ranking.jsonl.")] = 20,
@@ -154,7 +154,7 @@ def train_command(
                    ] = None,
     rounds: Annotated[int, typer.Option("--rounds", min=1, help="ADTC rounds (paper: 20).")] = 20,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Epochs per round (paper: 10).")] = 10,
-    clusters: Annotated[str, typer.Option("--clusters", help="k-means++ clusters M, or auto (crops/8).")] = "auto",
+    clusters: Annotated[str, typer.Option("--clusters", help="k-means++ clusters M, or auto (crops / p).")] = "auto",
     p: Annotated[int, typer.Option("--p", min=1, help="Crops each centroid keeps.")] = 20,
     k: Annotated[int, typer.Option("--k", min=1, help="k of the k-reciprocal sets.")] = 20,
     init_backbone: Annotated[Path | None, typer.Option(

@@ -94,9 +94,10 @@ def kmeans_pp(x: np.ndarray, m: int, seed: int = 0, max_iter: int = 100) -> tupl
     return km.cluster_centers_.astype(np.float32), labels
 
 
-def auto_clusters(n: int) -> int:
-    """Default M when the identity count is unknown: N/8 (the paper over-clusters), within [2, N/2]."""
-    return int(min(max(2, round(n / 8)), max(2, n // 2)))
+def auto_clusters(n: int, p: int = 20) -> int:
+    """Default M when the identity count is unknown: N/p, so the M*p selected slots can cover every sample once
+    (our choice; the paper fixes M = 1000 for ~13k crops of ~750 ids), within [2, N/2]."""
+    return int(min(max(2, round(n / p)), max(2, n // 2)))
 
 
 def select_by_krjd(x: np.ndarray, centroids: np.ndarray, p: int = 20, k: int = 20) -> Clustering:
@@ -127,7 +128,7 @@ def two_stage_cluster(x: np.ndarray, m: int | None = None, p: int = 20, k: int =
     x = np.asarray(x, np.float32)
     if len(x) < 2:
         raise ValueError("two-stage clustering needs at least 2 samples")
-    m = auto_clusters(len(x)) if m is None else int(min(max(1, m), len(x)))
+    m = auto_clusters(len(x), p) if m is None else int(min(max(1, m), len(x)))
     centroids, first = kmeans_pp(x, m, seed)
     out = select_by_krjd(x, centroids, p, k)
     out.first_stage = first

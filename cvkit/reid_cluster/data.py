@@ -240,13 +240,51 @@ def extract_crops(video: str | Path, boxes_path: str | Path, out_dir: str | Path
 
 
 # ----------------------------------------------------------------------------------------- synthetic data
+def _cloth_colour(rng: np.random.Generator) -> np.ndarray:
+    """Street-clothing palette: mostly dark or desaturated (black coats, jeans, beige), some saturated."""
+    r = rng.random()
+    if r < 0.4:
+        return rng.uniform(10, 70) + rng.normal(0, 8, 3)
+    if r < 0.75:
+        return rng.uniform(60, 190) + rng.normal(0, 18, 3)
+    return rng.uniform(0, 255, 3)
+
+
+def _texture_bank(size: tuple[int, int], rng: np.random.Generator) -> list[np.ndarray]:
+    """Background textures (2H x 2W float RGB): scikit-image's bundled photos when available, else noise."""
+    H, W = size
+    bank = []
+    try:
+        import skimage.data as skd
+
+        for name in ("brick", "grass", "gravel", "coffee", "rocket", "astronaut", "chelsea", "camera"):
+            img = np.asarray(getattr(skd, name)())
+            img = np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img[..., :3]
+            bank.append(img.astype(np.float32))
+    except Exception:  # noqa: BLE001 - scikit-image is optional here: fall back to procedural textures
+        pass
+    out = []
+    for k in range(max(8, len(bank))):
+        if bank:
+            src = bank[k % len(bank)]
+            ch, cw = int(rng.integers(H // 2, src.shape[0] // 2 + 1)), int(rng.integers(W // 2, src.shape[1] // 2 + 1))
+            y, x = int(rng.integers(0, src.shape[0] - ch + 1)), int(rng.integers(0, src.shape[1] - cw + 1))
+            tex = cv2.resize(src[y:y + ch, x:x + cw], (2 * W, 2 * H))
+        else:
+            tex = rng.uniform(40, 200, 3) + cv2.GaussianBlur(rng.normal(0, 40, (2 * H, 2 * W, 3)).astype(np.float32),
+                                                              (0, 0), 4)
+        out.append(tex * rng.uniform(0.75, 1.15, 3))
+    return out
+
+
 def synthetic_pedestrians(n_ids: int, per_id: int, size: tuple[int, int] = (128, 64), n_cameras: int = 3,
                           seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Synthetic person crops for the training recipe: (images (N,H,W,3) RGB uint8, ids, cameras).
 
-    Each identity has a fixed look (skin, hair, shirt and trouser colours, shirt pattern, bag); each camera
-    has its own background texture and lighting; each image varies pose, scale, position, blur and noise, so
-    that the background, shared by all people of a camera, is the nuisance the paper's attention removes.
+    Each identity has a fixed look (skin, hair, clothing colours from a street palette, shirt pattern, bag);
+    each camera has its own background textures (scikit-image's bundled photos) and colour cast; each image
+    varies pose, scale, position, neighbouring people, low-resolution blur and noise, so that the background,
+    shared by all people of a camera, is the nuisance the paper's attention removes.
     """
     rng = np.random.default_rng(seed)
     H, W = size
@@ -255,34 +293,38 @@ def synthetic_pedestrians(n_ids: int, per_id: int, size: tuple[int, int] = (128,
         looks.append({
             "skin": rng.uniform([60, 40, 30], [230, 190, 160]),
             "hair": rng.uniform(0, 120, 3),
-            "shirt": rng.uniform(0, 255, 3), "shirt2": rng.uniform(0, 255, 3),
-            "trousers": rng.uniform(0, 200, 3), "shoes": rng.uniform(0, 90, 3),
-            "pattern": int(rng.integers(0, 3)), "bag": bool(rng.random() < 0.35), "bag_col": rng.uniform(0, 255, 3),
+            "shirt": _cloth_colour(rng), "shirt2": _cloth_colour(rng),
+            "trousers": _cloth_colour(rng), "shoes": rng.uniform(0, 90, 3),
+            "pattern": int(rng.integers(0, 3)), "bag": bool(rng.random() < 0.35), "bag_col": _cloth_colour(rng),
             "width": rng.uniform(0.32, 0.46), "height": rng.uniform(0.82, 0.95),
         })
-    backgrounds = []
-    for _ in range(n_cameras):
-        base = rng.uniform(40, 200, 3)
-        noise = cv2.GaussianBlur(rng.normal(0, 40, (H * 2, W * 2, 3)).astype(np.float32), (0, 0), 4)
-        stripes = (np.sin(np.arange(H * 2) / rng.uniform(3, 9))[:, None, None] * rng.uniform(5, 25)).astype(np.float32)
-        backgrounds.append((base + noise + stripes, rng.uniform(0.7, 1.3, 3)))
+    textures = _texture_bank(size, rng)
+    cameras = [([textures[int(i)] for i in rng.choice(len(textures), 3, replace=False)], rng.uniform(0.8, 1.2, 3))
+               for _ in range(n_cameras)]
     images = np.empty((n_ids * per_id, H, W, 3), np.uint8)
     ids = np.repeat(np.arange(n_ids), per_id)
     cams = rng.integers(0, n_cameras, n_ids * per_id)
     for k in range(n_ids * per_id):
-        look, (bg, tint) = looks[ids[k]], backgrounds[cams[k]]
-        oy, ox = rng.integers(0, H), rng.integers(0, W)
-        img = bg[oy:oy + H, ox:ox + W].copy() if oy + H <= 2 * H and ox + W <= 2 * W else bg[:H, :W].copy()
+        look, (bgs, tint) = looks[ids[k]], cameras[cams[k]]
+        bg = bgs[int(rng.integers(0, len(bgs)))]
+        oy, ox = int(rng.integers(0, H + 1)), int(rng.integers(0, W + 1))
+        img = bg[oy:oy + H, ox:ox + W].copy()
+        if rng.random() < 0.25:  # a neighbour walking past, cut by the crop's edge
+            other = looks[int(rng.integers(0, n_ids))]
+            side = -1 if rng.random() < 0.5 else 1
+            s = rng.uniform(0.85, 1.05)
+            _draw_person(img, other, W / 2 + side * W * rng.uniform(0.55, 0.8), (H - other["height"] * H * s) / 2,
+                         other["height"] * H * s, other["width"] * W * s, other["width"] * W * s * 0.28,
+                         rng.uniform(-1, 1), rng)
         s = rng.uniform(0.85, 1.05)
         ph, pw = look["height"] * H * s, look["width"] * W * s
         cx, top = W / 2 + rng.normal(0, W * 0.06), (H - ph) / 2 + rng.normal(0, H * 0.03)
-        head_r = pw * 0.28
-        stride = rng.uniform(-1, 1)
-        _draw_person(img, look, cx, top, ph, pw, head_r, stride, rng)
-        light = tint * rng.uniform(0.75, 1.25)
-        img = img * light + rng.normal(0, 6, img.shape)
-        if rng.random() < 0.5:
-            img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), rng.uniform(0.5, 1.5))
+        _draw_person(img, look, cx, top, ph, pw, pw * 0.28, rng.uniform(-1, 1), rng)
+        img = img * tint * rng.uniform(0.75, 1.25) + rng.normal(0, 5, img.shape)
+        f = rng.uniform(0.35, 0.8)  # small detections upscaled to the network size
+        small = cv2.resize(np.clip(img, 0, 255).astype(np.float32), (max(8, int(W * f)), max(16, int(H * f))),
+                           interpolation=cv2.INTER_AREA)
+        img = cv2.resize(small, (W, H), interpolation=cv2.INTER_LINEAR)
         if rng.random() < 0.5:
             img = img[:, ::-1]
         images[k] = np.clip(img, 0, 255).astype(np.uint8)

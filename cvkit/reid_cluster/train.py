@@ -33,7 +33,7 @@ from .model import ReidNet
 
 @dataclass
 class AdaptConfig:
-    """Hyper-parameters of ADTC (paper defaults; `clusters=None` = N/8)."""
+    """Hyper-parameters of ADTC (paper defaults; `clusters=None` = N/p)."""
 
     rounds: int = 20
     epochs: int = 10

@@ -69,7 +69,7 @@ def test_samples_claimed_twice_are_dropped():
 
 
 def test_auto_clusters_and_rerank_shape():
-    assert auto_clusters(929) == 116 and auto_clusters(3) == 2
+    assert auto_clusters(929) == 46 and auto_clusters(929, p=8) == 116 and auto_clusters(3) == 2
     x = _two_blobs()
     d = rerank_distances(x[:3], x, k=4)
     assert d.shape == (3, 10)

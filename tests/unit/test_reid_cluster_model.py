@@ -37,6 +37,7 @@ def test_spatial_attention_is_competitive_and_uniform_map_is_neutral():
     assert s.argmax() == 1 * 2 + 1 and s[1, 1] > 1 > s[0, 0]
 
 
+@pytest.mark.slow
 def test_paper_model_shapes_and_parameter_counts():
     assert count_params(ResNet50()) == 23_508_032  # torchvision resnet50 minus its fc layer
     net = ReidNet(PAPER_CONFIG, pretrained=False).eval()
