@@ -176,7 +176,7 @@ paper's full model on a dataset layout (scitsr:DIR, pubtabnet:DIR, icdar2013:DIR
 
 Examples:
 
-  cvkit train parse-table --data synthetic --minutes 24 --out assets/parse-table/graph-lite
+  cvkit train parse-table --data synthetic --max-steps 1200 --out assets/parse-table/graph-lite
 
   cvkit train parse-table --model tabstructnet --data scitsr:/data/SciTSR --epochs 20 --device cuda
 """
@@ -186,11 +186,12 @@ def train_command(
     data: Annotated[str, typer.Option("--data", help="synthetic, scitsr:DIR, pubtabnet:DIR or icdar2013:DIR.")
                     ] = "synthetic",
     model: Annotated[str, typer.Option("--model", "-m", help="graph-lite or tabstructnet.")] = "graph-lite",
-    minutes: Annotated[float, typer.Option("--minutes", min=0.05, help="graph-lite: wall-clock budget.")] = 24.0,
+    minutes: Annotated[float, typer.Option("--minutes", min=0.05, help="graph-lite: wall-clock cap.")] = 60.0,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="tabstructnet: passes over the data.")] = 20,
     backbone: Annotated[str, typer.Option("--backbone", help="tabstructnet: resnet101, resnet50, resnet18, tiny.")
                         ] = "resnet101",
-    max_steps: Annotated[int | None, typer.Option("--max-steps", help="Stop after this many steps.")] = None,
+    max_steps: Annotated[int | None, typer.Option(
+        "--max-steps", help="Stop after this many steps (graph-lite recipe: 1200, about 10 CPU minutes).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (weights.safetensors + card.json).")
                    ] = None,
     device: DeviceOpt = "auto",
@@ -210,7 +211,7 @@ def train_command(
             raise ArgumentError("graph-lite trains on --data synthetic (content boxes with exact labels)")
         from cvkit.parse_table.train import train_graph_lite
 
-        cmd = f"cvkit train parse-table --data synthetic --minutes {minutes:g} --seed {seed}"
+        cmd = f"cvkit train parse-table --data synthetic --max-steps {max_steps} --seed {seed}"
         path = train_graph_lite(out or Path("runs/parse-table/graph-lite"), minutes=minutes, seed=seed,
                                 max_steps=max_steps, log=log, command=cmd)
     elif model == "tabstructnet":

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-N_VERTEX = 14
+N_VERTEX = 19
 N_PAIR = 14
 
 
@@ -89,7 +89,28 @@ def vertex_features(boxes: np.ndarray, masks: RuleMasks) -> np.ndarray:
     below = masks.h_between(qx, y2 + 1, y2 + d).mean(1)
     left = masks.v_between(qy, x1 - d, x1 - 1).mean(1)
     right = masks.v_between(qy, x2 + 1, x2 + d).mean(1)
-    return np.concatenate([geo, np.stack([above, below, left, right], 1)], 1).astype(np.float32)
+    return np.concatenate([geo, np.stack([above, below, left, right], 1), layout_context(b, mh)], 1
+                          ).astype(np.float32)
+
+
+def layout_context(b: np.ndarray, mh: float) -> np.ndarray:
+    """N x 5: how many boxes share my text line, gaps to my nearest line-mates left/right and to the nearest
+    boxes above/below in my column band (text-height units, squashed) - the cues that tell a wrapped line of
+    one cell from the next row of a dense table."""
+    h = b[:, 3] - b[:, 1]
+    oy = np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1])
+    same_line = oy > 0.5 * np.minimum(h[:, None], h[None])
+    ox = np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0])
+    np.fill_diagonal(same_line, False)
+    inf = np.float32(1e6)
+    gap_r = np.where(same_line & (b[None, :, 0] >= b[:, None, 2] - 1), b[None, :, 0] - b[:, None, 2], inf).min(1)
+    gap_l = np.where(same_line & (b[None, :, 2] <= b[:, None, 0] + 1), b[:, None, 0] - b[None, :, 2], inf).min(1)
+    col = ox > 0
+    np.fill_diagonal(col, False)
+    gap_d = np.where(col & (b[None, :, 1] >= b[:, None, 3] - 1), b[None, :, 1] - b[:, None, 3], inf).min(1)
+    gap_u = np.where(col & (b[None, :, 3] <= b[:, None, 1] + 1), b[:, None, 1] - b[None, :, 3], inf).min(1)
+    squash = lambda g: np.tanh(np.maximum(g, 0) / (4 * mh))  # noqa: E731 - 1 = far or none
+    return np.stack([np.tanh(same_line.sum(1) / 5.0), squash(gap_l), squash(gap_r), squash(gap_u), squash(gap_d)], 1)
 
 
 def pair_features(boxes: np.ndarray, i: np.ndarray, j: np.ndarray, masks: RuleMasks) -> np.ndarray:

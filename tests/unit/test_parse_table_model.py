@@ -8,6 +8,7 @@ import torch
 
 from cvkit.nn.detection import box_iou, decode_boxes, encode_boxes, nms, roi_align
 from cvkit.nn.edgeconv import EdgeConv, knn_indices
+from cvkit.parse_table.features import N_VERTEX
 from cvkit.parse_table.graphnet import GraphStructureNet
 from cvkit.parse_table.tabstructnet import (
     ResNet,
@@ -121,7 +122,7 @@ def test_graph_lite_is_symmetric_and_small() -> None:
     net = GraphStructureNet()
     n_params = sum(p.numel() for p in net.parameters())
     assert 100_000 < n_params < 500_000  # < 2 MB as float32
-    v = torch.rand(6, 14)
+    v = torch.rand(6, N_VERTEX)
     i, j = torch.triu_indices(6, 6, 1)
     pf, pr = torch.randn(len(i), 14), torch.randn(len(i), 14)
     a = net(v, i, j, pf, pr)
