@@ -37,13 +37,19 @@ def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0
     """Run `model` over a dataset layout and return its retrieval and clustering scores."""
     root = Path(root)
     t0 = time.time()
+    if dataset not in DATASETS:
+        raise InputError(dataset, f"unknown dataset (use {' or '.join(DATASETS)})")
+    if dataset == "market1501":
+        query, gallery = market_split(root, "query"), market_split(root, "bounding_box_test")
+        crops = query + gallery
+    else:
+        crops = list_crops(root)
+    if not has_labels(crops):
+        raise InputError(root, "file names carry no identities (expected PPPP_cC_fFFFF.jpg or Market names)")
     embedder = embedder or build_embedder(model)
     cfg = AdaptConfig(rounds=rounds, epochs=epochs, clusters=clusters, p=p, k=k, seed=seed,
                       decay_start=max(1, epochs // 2))
     if dataset == "market1501":
-        query, gallery = market_split(root, "query"), market_split(root, "bounding_box_test")
-        if not (has_labels(query) and has_labels(gallery)):
-            raise InputError(root, "query/gallery file names carry no identities (expected Market/Duke names)")
         if rounds > 0 and embedder.net is not None:
             train = market_split(root, "bounding_box_train")
             adapt(embedder.net, load_crops([c.path for c in train], embedder.input_size), cfg, log=log)
@@ -56,10 +62,7 @@ def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0
         cl = two_stage_cluster(gf[keep], clusters, p, k, seed)
         clus = cluster_scores(cl.labels, gp[keep])
         junk = None
-    elif dataset == "folder":
-        crops = list_crops(root)
-        if not has_labels(crops):
-            raise InputError(root, "file names carry no identities (expected PPPP_cC_fFFFF.jpg or Market names)")
+    else:
         images = load_crops([c.path for c in crops], embedder.input_size)
         if rounds > 0 and embedder.net is not None:
             adapt(embedder.net, images, cfg, log=log)
@@ -72,8 +75,6 @@ def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0
         keep = pids > 0
         cl = two_stage_cluster(f[keep], clusters, p, k, seed)
         clus = cluster_scores(cl.labels, pids[keep])
-    else:
-        raise InputError(dataset, f"unknown dataset (use {' or '.join(DATASETS)})")
     return {"dataset": dataset, "root": str(root), "model": embedder.name, "rounds": rounds, "rerank": rerank,
             "junk_window_frames": junk, **scores.as_dict(), **{f"cluster_{k_}": v for k_, v in clus.items()},
             "seconds": round(time.time() - t0, 2)}
