@@ -10,6 +10,12 @@ DEMO_OUT := demo_out
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@# open3d (point clouds, imported lazily) needs Debian's libusb-1.0-0
+	@if ! ldconfig -p 2>/dev/null | grep -q libusb-1.0; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libusb-1.0-0 >/dev/null; \
+	  else echo "note: install libusb-1.0-0 (sudo apt-get install libusb-1.0-0) for point-cloud files"; fi; \
+	fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# the CPU wheel of torch first (on disk here); the package's torch range then installs nothing more

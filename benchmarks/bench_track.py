@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SEQ = ROOT.parent / "shared" / "data" / "track" / "vot15_bag"
 DEFAULT_MODELS = ["siam-lite", "sesiamfc-lite", "cv-csrt", "cv-kcf", "cv-mil"]
