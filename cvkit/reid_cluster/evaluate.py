@@ -30,7 +30,7 @@ def _arrays(crops: list[Crop]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (np.array([c.pid for c in crops]), np.array([c.camera for c in crops]), np.array([c.frame for c in crops]))
 
 
-def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0, epochs: int = 4,
+def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0, epochs: int = 4, lr: float = 1e-3,
              clusters: int | None = None, p: int = 20, k: int = 20, rerank: bool = False,
              junk_frames: int | None = None, seed: int = 0, log: Callable[[str], None] | None = None,
              embedder: Embedder | None = None) -> dict:
@@ -47,7 +47,7 @@ def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0
     if not has_labels(crops):
         raise InputError(root, "file names carry no identities (expected PPPP_cC_fFFFF.jpg or Market names)")
     embedder = embedder or build_embedder(model)
-    cfg = AdaptConfig(rounds=rounds, epochs=epochs, clusters=clusters, p=p, k=k, seed=seed,
+    cfg = AdaptConfig(rounds=rounds, epochs=epochs, lr=lr, clusters=clusters, p=p, k=k, seed=seed,
                       decay_start=max(1, epochs // 2))
     if dataset == "market1501":
         if rounds > 0 and embedder.net is not None:
