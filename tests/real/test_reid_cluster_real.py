@@ -49,3 +49,28 @@ def test_histogram_baseline_and_two_stage_clustering(pets_crops):
     second = cluster_scores(cl.labels, pids)
     assert second["nmi"] > first  # stage 2 cleans the k-means++ clusters ...
     assert second["coverage"] < 0.6  # ... at the cost of coverage (spec: NMI 0.656 -> 0.755 on 370 kept)
+
+
+@pytest.mark.slow
+def test_default_pipeline_with_adaptation_on_pets(pets_crops, tmp_path):
+    """The default `cvkit reid-cluster VIDEO --boxes XML` run (adtc-lite, 3 ADTC rounds) against the histogram."""
+    from cvkit.assets import find_asset
+    from cvkit.reid_cluster.pipeline import RunOptions, run
+
+    if find_asset("reid-cluster", "adtc-lite") is None:
+        pytest.skip("adtc-lite weights not shipped in this checkout")
+    hist = build_embedder("hist")
+    hist_map, _ = _scores(pets_crops, hist.embed(load_crops([c.path for c in pets_crops], hist.input_size)))
+    before = build_embedder("adtc-lite")
+    before_map, _ = _scores(pets_crops, before.embed(load_crops([c.path for c in pets_crops], before.input_size)))
+    result = run(shared_path("pets2009", "vtest.avi"), tmp_path / "out",
+                 RunOptions(boxes=shared_path("pets2009", "PETS2009-S2L1.xml"), html=False))
+    m = result.metrics
+    print(f"PETS2009 S2L1: hist mAP {hist_map:.3f}; adtc-lite mAP {before_map:.3f} before, "
+          f"{m['retrieval']['mAP']:.3f} after adaptation (R1 {m['retrieval']['rank1']:.3f}); "
+          f"NMI {m['clustering']['nmi']:.3f} over {m['clustering']['kept']} kept crops")
+    assert m["crops"] == len(pets_crops)
+    assert m["retrieval"]["mAP"] > before_map + 0.02  # unsupervised adaptation helps on the user's crops
+    assert m["clustering"]["nmi"] > 0.6
+    # Issue 6 acceptance asks mAP >= 1.3 x histogram and NMI >= 0.75; measured 2026-11-22: hist 0.376, adtc-lite
+    # 0.194 -> 0.238 after 3 rounds, NMI 0.672 -- not met yet, so not asserted here (see the CHANGELOG entry).
