@@ -67,7 +67,9 @@ def synth_table(rng: np.random.Generator) -> SynthSample:
     n_rows = n_head + n_body
     stub = rng.random() < 0.85
     kinds = ["text" if (c == 0 and stub) or rng.random() < 0.25 else "num" for c in range(n_cols)]
-    max_chars = [int(rng.integers(8, 40)) for _ in range(n_cols)]
+    dense = rng.random() < 0.5  # dense tables: tight rows, cells mostly on one line
+    wrap_lo = 25 if dense else 8
+    max_chars = [int(rng.integers(wrap_lo, 40 if c == 0 else 60)) for c in range(n_cols)]
     p_empty = float(rng.choice([0.0, 0.05, 0.15, 0.3]))
 
     # logical cells (sr, er, sc, ec)
@@ -127,8 +129,8 @@ def synth_table(rng: np.random.Generator) -> SynthSample:
             if need > 0:
                 col_w[ec] += need
                 col_x = np.concatenate([[0.0], np.cumsum(col_w + gap)])
-    line_h = h * float(rng.uniform(1.05, 1.5))
-    pad_y = h * float(rng.uniform(0.05, 0.3) if rng.random() < 0.5 else rng.uniform(0.3, 1.2))
+    line_h = h * float(rng.uniform(1.0, 1.3))  # line pitch inside a cell; rows add 2 * pad_y on top of it
+    pad_y = h * float(rng.uniform(0.05, 0.3) if dense else rng.uniform(0.3, 1.2))
     row_lines = np.ones(n_rows)
     for (sr, er, _sc, _ec), ls in zip(cells, lines, strict=True):
         if sr == er:
