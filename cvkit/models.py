@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from .assets import find_asset
 
 # task name (CLI spelling) -> package holding `registry.MODELS`
-TASK_PACKAGES: dict[str, str] = {"track": "cvkit.track"}
+TASK_PACKAGES: dict[str, str] = {
+    "track": "cvkit.track",
+    "segment-lidar": "cvkit.segment_lidar",
+    "reid-cluster": "cvkit.reid_cluster",
+    "parse-table": "cvkit.parse_table",
+}
 
 
 @dataclass(frozen=True)

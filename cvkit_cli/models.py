@@ -14,6 +14,7 @@ from ._options import JsonOpt, err_console
 
 def models_command(
     task: Annotated[str | None, typer.Argument(help="Only this task (e.g. track).")] = None,
+    long: Annotated[bool, typer.Option("--long", "-l", help="Also show descriptions and all card metrics.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """List models: name, task, whether weights are available, and the card's metrics."""
@@ -25,12 +26,20 @@ def models_command(
             sys.stdout.write(json.dumps(r) + "\n")
         return
     table = Table(title="cvkit models", title_justify="left")
-    for col in ("task", "model", "weights", "metrics (card)", "description"):
+    cols = ("task", "model", "weights", "metrics (card)") + (("description",) if long else ())
+    for col in cols:
         table.add_column(col, overflow="fold")
     for r in rows:
-        metrics = "; ".join(f"{m['metric']} {m['value']:.3f} on {m['data']}" for m in r["metrics"])
-        table.add_row(r["task"], r["name"], r["weights"], metrics, r["description"])
+        shown = r["metrics"] if long else r["metrics"][:2]
+        metrics = "; ".join(f"{m['metric']} {_fmt(m['value'])}" + (f" ({m['data']})" if long else "")
+                            for m in shown)
+        weights = r["weights"] if long else r["weights"].split(":")[0]
+        table.add_row(r["task"], r["name"], weights, metrics, *((r["description"],) if long else ()))
     err_console.print(table)
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def register(app: typer.Typer) -> None:
