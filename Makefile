@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 	# the CPU wheel of torch first (on disk here); the package's torch range then installs nothing more
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# OCR models ship inside this wheel; --no-deps keeps its opencv-python requirement out (one cv2 wheel only)
+	$(BIN)/python -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4
 	touch $(STAMP)
 
 demo: setup
