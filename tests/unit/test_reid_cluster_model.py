@@ -107,3 +107,20 @@ def test_pk_batches_and_lr_schedule():
     cfg = AdaptConfig()
     assert round_lr(cfg, 0) == round_lr(cfg, 5) == 1e-4
     assert round_lr(cfg, 10) == pytest.approx(1e-5)
+
+
+def test_inference_copy_matches_the_trainable_net():
+    from cvkit.reid_cluster.registry import inference_copy
+
+    torch.manual_seed(0)
+    net = ReidNet(ReidConfig(va_d=16), pretrained=False).eval()
+    with torch.no_grad():
+        for m in net.backbone.blocks.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.1)
+                m.running_var.uniform_(0.5, 2.0)
+    fast = inference_copy(net)
+    x = torch.rand(4, 3, 128, 64)
+    with torch.inference_mode():
+        assert torch.allclose(fast(x.contiguous(memory_format=torch.channels_last)), net(x), atol=1e-4)
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in net.backbone.blocks.modules())  # original untouched
