@@ -50,7 +50,7 @@ def _parse_clusters(text: str) -> int | None:
 def reid_cluster_command(
     inputs: Annotated[list[Path], typer.Argument(
         help="Crops folder, Market/Duke root, or video (with --boxes); or `crops VIDEO` to only cut crops.",
-        show_default=False)],
+        show_default=False, metavar="INPUT")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output folder.")],
     boxes: Annotated[Path | None, typer.Option("--boxes", help="Boxes file for a video input (.xml, gt.txt, .csv).")
                      ] = None,
