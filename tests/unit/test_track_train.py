@@ -1,0 +1,118 @@
+"""Training recipe: balanced logistic loss, short seeded runs, saved assets and cards, real-layout data."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from cvkit.assets import asset_from_path, sha256_file
+from cvkit.track.train import (
+    balanced_bce,
+    evaluate_synthetic,
+    load_trained,
+    train_command,
+    train_siamfc_lite,
+)
+
+from .test_track_data import _write_got10k
+
+CARD_KEYS = {"name", "task", "architecture", "config", "params", "training", "metrics", "licence", "sha256"}
+
+
+def test_balanced_bce_weights_positives_and_negatives_equally() -> None:
+    label = torch.zeros(2, 9, 9)
+    label[:, 4, 4] = 1
+    weight = torch.where(label > 0, 0.5, 0.5 / 80)
+    zero = balanced_bce(torch.zeros(2, 9, 9), label, weight)
+    assert math.isclose(float(zero), math.log(2), rel_tol=1e-6)
+    good = balanced_bce(torch.where(label > 0, 5.0, -5.0), label, weight)
+    bad = balanced_bce(torch.where(label > 0, -5.0, 5.0), label, weight)
+    assert float(good) < 0.01 < 4 < float(bad)
+
+
+def test_train_command_is_the_cli_line() -> None:
+    assert train_command("sesiamfc-lite", "synthetic", 20, 0) == \
+        "cvkit train track --model sesiamfc-lite --data synthetic --minutes 20 --seed 0"
+    assert train_command("siamfc-lite-plain", "synthetic", 2.5, 3).endswith("--minutes 2.5 --seed 3")
+
+
+def test_unknown_model_is_rejected() -> None:
+    with pytest.raises(ValueError):
+        train_siamfc_lite("resnet-9000", "synthetic", 0.1, 0, None, max_steps=1)
+
+
+@pytest.mark.parametrize("kind", ["sesiamfc-lite", "siamfc-lite-plain"])
+def test_short_run_saves_a_loadable_asset_with_a_valid_card(kind: str, tmp_path: Path) -> None:
+    seen: list[dict] = []
+    res = train_siamfc_lite(kind, "synthetic", 1.0, 7, tmp_path / kind, max_steps=3, batch=2, pretrained=False,
+                            callback=seen.append, log_every=1)
+    assert res.steps == 3 and res.pairs == 6 and len(seen) == 3
+    assert all(math.isfinite(d["loss"]) and d["lr"] > 0 for d in seen)
+    card = json.loads((tmp_path / kind / "card.json").read_text())
+    assert CARD_KEYS <= set(card)
+    assert card["name"] == card["architecture"] == kind and card["task"] == "track" and card["licence"] == "MIT"
+    assert card["sha256"] == sha256_file(tmp_path / kind / "weights.safetensors")
+    assert card["training"]["command"] == f"cvkit train track --model {kind} --data synthetic --minutes 1 --seed 7"
+    assert card["training"]["seed"] == 7 and card["training"]["data"] == "synthetic"
+    assert card["training"]["seconds"] >= 0 and card["training"]["steps"] == 3
+    assert isinstance(card["metrics"], list) and card["params"] > 0
+    state = asset_from_path(tmp_path / kind).state_dict()
+    assert state and not any(k.startswith("trunk.") for k in state)  # the packaged trunk is not shipped
+    net = load_trained(tmp_path / kind, pretrained=False)
+    for k, v in res.net.state_dict().items():
+        assert torch.equal(net.state_dict()[k], v), k
+    assert (tmp_path / kind / "weights.safetensors").stat().st_size < 20 * 2**20
+
+
+def test_same_seed_same_weights() -> None:
+    a = train_siamfc_lite("siamfc-lite-plain", "synthetic", 1.0, 3, None, max_steps=2, batch=2, pretrained=False)
+    b = train_siamfc_lite("siamfc-lite-plain", "synthetic", 1.0, 3, None, max_steps=2, batch=2, pretrained=False)
+    c = train_siamfc_lite("siamfc-lite-plain", "synthetic", 1.0, 4, None, max_steps=2, batch=2, pretrained=False)
+    sa, sb, sc = a.net.state_dict(), b.net.state_dict(), c.net.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert not all(torch.equal(sa[k], sc[k]) for k in sa)
+
+
+def test_wall_clock_budget_stops_the_run() -> None:
+    res = train_siamfc_lite("siamfc-lite-plain", "synthetic:digits-s", 0.05, 0, None, batch=2, pretrained=False)
+    assert res.steps >= 1 and res.seconds < 3 * 60 * 0.05 + 10
+
+
+def test_evaluate_synthetic_scores_in_unit_range() -> None:
+    res = train_siamfc_lite("siamfc-lite-plain", "synthetic:digits-s", 1.0, 0, None, max_steps=1, batch=2,
+                            pretrained=False)
+    auc = evaluate_synthetic(res.net, "digits-s", n_clips=1, seed=0, n_frames=4)
+    assert 0.0 <= auc <= 1.0
+
+
+@pytest.mark.slow
+def test_training_reduces_the_loss() -> None:
+    res = train_siamfc_lite("siamfc-lite-plain", "synthetic:digits-s", 5.0, 0, None, max_steps=60, batch=4,
+                            log_every=10)
+    assert len(res.losses) == 6
+    assert min(res.losses[-2:]) < res.losses[0]
+
+
+def test_lite_training_reads_a_got10k_layout(tmp_path: Path) -> None:
+    root, _ = _write_got10k(tmp_path / "got10k")
+    res = train_siamfc_lite("siamfc-lite-plain", f"got10k:{root}", 1.0, 0, tmp_path / "asset", max_steps=2,
+                            batch=2, pretrained=False)
+    assert res.steps == 2
+    assert json.loads((tmp_path / "asset" / "card.json").read_text())["training"]["data"] == f"got10k:{root}"
+
+
+@pytest.mark.slow
+def test_paper_size_sesiamfc_trains_a_step_on_a_got10k_fixture(tmp_path: Path) -> None:
+    root, _ = _write_got10k(tmp_path / "got10k")
+    res = train_siamfc_lite("sesiamfc", f"got10k:{root}", 1.0, 0, tmp_path / "asset", max_steps=1, batch=1,
+                            device="cpu")
+    assert res.steps == 1 and math.isfinite(res.losses[-1])
+    card = json.loads((tmp_path / "asset" / "card.json").read_text())
+    assert card["architecture"] == "sesiamfc" and card["training"]["optimizer"] == "sgd"
+    assert card["training"]["pairs_config"]["stride"] == 8 and card["training"]["pairs_config"]["response_size"] == 17
+    net = load_trained(tmp_path / "asset")
+    assert net.connect_model.head == "corr"
