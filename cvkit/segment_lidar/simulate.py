@@ -183,7 +183,7 @@ def build_scene(rng: np.random.Generator, n_views: int = 3
                                     y_edge + 20 if side > 0 else -y_edge, hk, rng, step=2.0))
         # building rows, hedges, fences
         x = -L
-        has_buildings = rng.random() < 0.75
+        has_buildings = rng.random() < 0.85
         while x < L:
             length = rng.uniform(8, 35)
             gap = rng.uniform(0, 10)
@@ -205,8 +205,10 @@ def build_scene(rng: np.random.Generator, n_views: int = 3
                 for xi in np.arange(x, x + length, 2.0):
                     m.add(VEGETATION, *blob(rng, xi + 1, side * (y_edge + setback + 0.8), hh / 2, 1.4, 0.9, hh / 2,
                                             rough=0.35))
-            else:
+            elif r < 0.9:
                 m.add(FENCE, *box(cx, side * (y_edge + setback * 0.3), 0.0, length, 0.06, rng.uniform(1.0, 2.2)))
+            else:  # garden / boundary wall (SemanticKITTI labels walls as building)
+                m.add(BUILDING, *box(cx, side * (y_edge + setback * 0.3), 0.0, length, 0.3, rng.uniform(0.6, 2.0)))
             x += length + gap
         # trees, poles, signs, people along the sidewalk / terrain
         for xi in np.arange(-L + 3, L - 3, rng.uniform(6, 14)):
@@ -267,10 +269,28 @@ def cast_scan(scene: dict[int, tuple[np.ndarray, np.ndarray]], rng: np.random.Ge
     hit = np.isfinite(t) & (t < 100.0) & (t > 0.5)
     cosang = np.abs((normals * d_world).sum(1))
     drop_p = rng.uniform(0.03, 0.12) + 0.6 * (1 - np.clip(cosang, 0, 1)) ** 6 + 0.15 * np.clip((t - 40) / 60, 0, 1)
+    lut = np.array([gid_to_cls.get(int(g), 0) for g in range(max(gid_to_cls) + 1)])
+    cls_all = lut[np.where(np.isfinite(t), gid, 0).astype(np.int64)]
+    t = np.where(np.isfinite(t), t, 0.0)
+    # vegetation is porous: rays enter the foliage (exponential extra depth) and some pass through
+    veg = cls_all == VEGETATION
+    t[veg] += rng.exponential(rng.uniform(0.15, 0.5), veg.sum())
+    drop_p = drop_p + 0.1 * veg
+    # building facades: window cells (glass) drop the return or show the room behind
+    bld = np.nonzero(hit & (cls_all == BUILDING))[0]
+    if len(bld):
+        p_hit = o + d_world[bld] * t[bld, None]
+        cell = (np.floor(p_hit[:, 2] / 1.4).astype(np.int64) * 7919
+                + np.floor((p_hit[:, 0] + p_hit[:, 1]) / 1.7).astype(np.int64) * 104729 + int(rng.integers(1 << 20)))
+        window = (cell % 3 == 0) & (p_hit[:, 2] > 0.8)
+        glass = window & (rng.random(len(bld)) < 0.5)
+        hit[bld[glass]] = False
+        room = bld[window & ~glass]
+        t[room] += rng.uniform(0.1, 3.0, len(room))
     hit &= rng.random(len(t)) > drop_p
     t = t[hit] + rng.normal(0, 0.02, hit.sum())
     pts = d_sensor[hit] * t[:, None]
-    cls = np.array([gid_to_cls.get(int(g), 0) for g in range(max(gid_to_cls) + 1)])[gid[hit]]
+    cls = cls_all[hit]
     rem = np.clip(rng.normal(0.3, 0.1, len(t)), 0, 1)
     return SimScan(np.c_[pts, rem].astype(np.float32), cls.astype(np.int64))
 
