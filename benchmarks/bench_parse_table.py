@@ -62,9 +62,16 @@ for job in jobs:
         for flavor in ("stream", "lattice"):
             t0 = time.perf_counter()
             try:
-                tabs = camelot.read_pdf(pdf, pages=str(page), flavor=flavor, table_areas=[f"{x1},{y2},{x2},{y1}"])
-                rows = tabs[0].df.values.tolist() if len(tabs) else []
-            except Exception as e:
+                if flavor == "stream":  # text-based: the GT region is the table area
+                    tabs = camelot.read_pdf(pdf, pages=str(page), flavor=flavor,
+                                            table_areas=[f"{x1},{y2},{x2},{y1}"])
+                    rows = tabs[0].df.values.tolist() if len(tabs) else []
+                else:  # ruling-based: its areas must enclose the rules, so take the table overlapping the region
+                    tabs = camelot.read_pdf(pdf, pages=str(page), flavor=flavor)
+                    best = max(tabs, key=lambda t: iou(t._bbox, (x1, y1, x2, y2)), default=None)
+                    ok = best is not None and iou(best._bbox, (x1, y1, x2, y2)) > 0.3
+                    rows = best.df.values.tolist() if ok else []
+            except Exception:
                 rows = []
             res[f"camelot-{flavor}"] = {"cells": grid_cells(rows), "seconds": time.perf_counter() - t0}
     except ImportError:
