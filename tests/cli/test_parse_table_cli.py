@@ -70,6 +70,7 @@ def test_geometry_only_grid_in_every_format(table_png: Path, tmp_path: Path) -> 
     assert "<Coords" in ctdar.read_text()
 
 
+@pytest.mark.slow
 def test_ocr_text_lands_in_the_right_cells(table_png: Path, tmp_path: Path, capsys) -> None:
     _need_default_model()
     pytest.importorskip("rapidocr_onnxruntime")
