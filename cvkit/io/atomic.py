@@ -22,6 +22,12 @@ def check_not_input(output: Path, inputs: list[Path]) -> None:
             raise ArgumentError(f"{output}: output path is the same as an input file")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temp path beside `target`; rename it onto `target` only if the block succeeds."""
@@ -33,6 +39,7 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get normal permissions
         os.replace(tmp_path, target)
     except BaseException:
         tmp_path.unlink(missing_ok=True)

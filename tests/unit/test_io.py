@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -68,9 +69,14 @@ def test_atomic_path_leaves_nothing_on_failure(tmp_path):
             tmp.write_text("partial")
             raise RuntimeError("boom")
     assert list(tmp_path.iterdir()) == []
-    with atomic_path(target) as tmp:
-        tmp.write_text("done")
+    old = os.umask(0o022)
+    try:
+        with atomic_path(target) as tmp:
+            tmp.write_text("done")
+    finally:
+        os.umask(old)
     assert target.read_text() == "done" and len(list(tmp_path.iterdir())) == 1
+    assert target.stat().st_mode & 0o777 == 0o644  # normal permissions, not mkstemp's 0600
 
 
 def test_output_may_not_be_an_input(tmp_path):
