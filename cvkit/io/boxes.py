@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +59,18 @@ def polygon_to_area_preserving(poly: Sequence[float]) -> np.ndarray:
     return np.array([cx - (w - 1) / 2, cy - (h - 1) / 2, w, h])  # pysot: centre = x + (w - 1) / 2
 
 
+def number_rows(path: Path) -> Iterator[tuple[int, list[float]]]:
+    """(line number, values) of each non-empty line of a numeric text file (commas, tabs, spaces, `;`)."""
+    for lineno, line in enumerate(Path(path).read_text(errors="replace").splitlines(), 1):
+        parts = [p for p in re.split(r"[,\s;]+", line.strip()) if p]
+        if not parts:
+            continue
+        try:
+            yield lineno, [float(p) for p in parts]
+        except ValueError:
+            raise InputError(path, f"line {lineno}: not a list of numbers") from None
+
+
 def read_box_file(path: str | Path, one_based: bool = False, polygon: str = "minmax") -> np.ndarray:
     """Read a ground-truth/result file into an (N, 4) x,y,w,h array.
 
@@ -70,14 +82,7 @@ def read_box_file(path: str | Path, one_based: bool = False, polygon: str = "min
         raise InputError(path, "file not found")
     rows: list[np.ndarray] = []
     convert = polygon_to_minmax if polygon == "minmax" else polygon_to_area_preserving
-    for lineno, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-        parts = [p for p in re.split(r"[,\s;]+", line.strip()) if p]
-        if not parts:
-            continue
-        try:
-            vals = [float(p) for p in parts]
-        except ValueError:
-            raise InputError(path, f"line {lineno}: not a list of numbers") from None
+    for lineno, vals in number_rows(path):
         if len(vals) == 4:
             box = np.array(vals, dtype=np.float64)
         elif len(vals) >= 6 and len(vals) % 2 == 0:

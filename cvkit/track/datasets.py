@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from ..errors import ArgumentError, InputError
-from ..io.boxes import polygon_to_area_preserving, read_box_file, read_polygons
+from ..io.boxes import number_rows, polygon_to_area_preserving, read_box_file, read_polygons
 from ..io.images import IMAGE_SUFFIXES, list_images, natural_key
 
 DATASETS = ("otb", "got10k", "lasot", "vot", "folder")
@@ -569,14 +569,7 @@ def read_vot_result(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if not path.is_file():
         raise InputError(path, "file not found")
     codes, polys = [], []
-    for lineno, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-        parts = [p for p in re.split(r"[,\s]+", line.strip()) if p]
-        if not parts:
-            continue
-        try:
-            vals = [float(p) for p in parts]
-        except ValueError:
-            raise InputError(path, f"line {lineno}: not a list of numbers") from None
+    for lineno, vals in number_rows(path):
         if len(vals) == 1:
             codes.append(int(vals[0]))
             polys.append([np.nan] * 8)
