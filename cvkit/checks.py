@@ -49,6 +49,12 @@ def _installed(dist: str) -> bool:
         return False
 
 
+def _open3d() -> str:
+    import open3d
+
+    return f"open3d {open3d.__version__} (point-cloud simulation for segment-lidar training)"
+
+
 def _backbone() -> str:
     from .nn.efficientnet_lite import load_efficientnet_lite0, weights_path
 
@@ -71,6 +77,7 @@ def run_checks() -> list[dict]:
         _check("torch", _torch),
         _check("device", _device),
         _check("opencv", _opencv),
+        _check("open3d", _open3d),
         _check("backbone weights", _backbone),
         _check("assets", _assets),
     ]
