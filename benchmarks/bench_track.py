@@ -42,7 +42,8 @@ def bench(seq_path: Path, models: list[str], threads: int, repeats: int) -> dict
     frames = [cv2.imread(str(f)) for f in seq.frames]  # decode once, outside the timing
     out = {"sequence": seq.name, "frames": len(frames), "size": list(frames[0].shape[1::-1]),
            "threads": threads, "torch": torch.__version__, "opencv": cv2.__version__,
-           "machine": platform.processor() or platform.machine(), "models": {}}
+           "machine": platform.processor() or platform.machine(),
+           "load_average_before": [round(v, 2) for v in os.getloadavg()], "models": {}}
     for name in models:
         try:
             tracker = build_tracker(name, "cpu")
@@ -68,6 +69,7 @@ def bench(seq_path: Path, models: list[str], threads: int, repeats: int) -> dict
                                "fps_runs": [round(f, 1) for f in fps_runs]}
         print(f"{name:16s} AUC {scores['auc']:.3f}  P@20 {scores['p20']:.3f}  "
               f"{statistics.median(fps_runs):6.1f} fps", file=sys.stderr)
+    out["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     return out
 
 
