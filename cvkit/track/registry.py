@@ -151,7 +151,22 @@ def build_tracker(model: str = DEFAULT_MODEL, device: torch.device | str = "cpu"
     return BUILDERS[model](device, asset)
 
 
+def _load_plugins() -> None:
+    """Import the tracker families that register themselves (kept out of this module's import list)."""
+    import importlib
+
+    for module in PLUGINS:
+        importlib.import_module(f"{__package__}.{module}")
+
+
+# modules that call `register(...)` at import time
+PLUGINS: tuple[str, ...] = ()
+
+
 def load_weights(net: torch.nn.Module, asset: Asset, strict: bool = True) -> torch.nn.Module:
     """Load an asset's tensors into a network (key/shape mismatch -> ModelError naming the key)."""
     load_into(net, asset.state_dict(), asset.weights, strict=strict)
     return net
+
+
+_load_plugins()

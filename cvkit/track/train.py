@@ -320,7 +320,13 @@ def train_cli(
         if log is not None:
             log(f"step {d['step']}  pairs {d['pairs']}  {d['seconds']:.0f}s  loss {d['loss']:.4f}  lr {d['lr']:.2e}")
 
+    if model in TRAINERS:
+        return TRAINERS[model](model, data, minutes, seed, out_dir, device, log)
     return train_siamfc_lite(model, data, minutes, seed, out_dir, device=device, threads=None, callback=report)
+
+
+# Other tracker families plug their own recipes in here: name -> fn(model, data, minutes, seed, out_dir, device, log)
+TRAINERS: dict[str, Callable[..., TrainResult]] = {}
 
 
 def trainable_state(net: torch.nn.Module) -> dict[str, torch.Tensor]:
