@@ -126,11 +126,11 @@ def _track_one(job, tracker, init_box, start_frame, end_frame, lost_thr, video_p
                json_out, quiet, model_name) -> dict:
     """Run one job with progress, outputs and summary; outputs appear only when the job succeeds."""
     import numpy as np
-    from cvkit.track.metrics import score_sequence
 
     from cvkit.errors import ArgumentError
     from cvkit.io.boxes import format_results, write_results
     from cvkit.io.video import VideoWriter
+    from cvkit.track.metrics import score_sequence
     from cvkit.track.run import draw_frame, run_tracker
 
     if init_box is None:
@@ -220,7 +220,7 @@ TRAIN_HELP = """Train a tracker: the recipe that produced the shipped asset.
 
 Examples:
 
-  cvkit train track --model sesiamfc-lite --data synthetic --minutes 25 --out runs/sesiamfc-lite
+  cvkit train track --model sesiamfc-lite --data synthetic --steps 1600 --out runs/sesiamfc-lite
 
   cvkit train track --model sesiamfc --data got10k:/data/GOT-10k --device cuda
 """
@@ -231,6 +231,8 @@ def train_command(
                      ] = "sesiamfc-lite",
     data: Annotated[str, typer.Option("--data", help="synthetic, got10k:DIR or lasot:DIR.")] = "synthetic",
     minutes: Annotated[float, typer.Option("--minutes", min=0.05, help="Wall-clock budget.")] = 25.0,
+    steps: Annotated[int | None, typer.Option("--steps", min=1, help="Fixed number of optimisation steps "
+                                              "(reproducible; overrides --minutes).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (weights.safetensors + card.json).")
                    ] = None,
     device: DeviceOpt = "auto",
@@ -238,14 +240,13 @@ def train_command(
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
-    from cvkit.track.train import train_cli
-
     from cvkit.device import select_device, set_threads
+    from cvkit.track.train import train_cli
 
     set_threads(threads)
     out = out or Path("runs") / model
     train_cli(model=model, data=data, minutes=minutes, out_dir=out, device=select_device(device), seed=seed,
-              log=None if quiet else (lambda msg: err_console.print(msg)))
+              log=None if quiet else (lambda msg: err_console.print(msg)), steps=steps)
     if not quiet:
         err_console.print(f"wrote {out}/weights.safetensors and card.json")
 
@@ -279,10 +280,9 @@ def evaluate_command(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    from cvkit.track.evaluate import evaluate_results, run_benchmark
-
     from cvkit.device import select_device, set_threads
     from cvkit.errors import ArgumentError
+    from cvkit.track.evaluate import evaluate_results, run_benchmark
 
     set_threads(threads)
     if results is None:

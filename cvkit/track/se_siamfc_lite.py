@@ -37,12 +37,21 @@ HEAD_SCALES = (1 / 1.2, 1.0, 1.2)
 HEADS = ("corr", "scaleconv")
 
 
+PROJECTIONS = ("max", "none")
+
+
 class SENeck(nn.Module):
-    """Scale-equivariant neck: Z2->H conv, BN3d, ReLU, H->H conv with inter-scale taps, BN3d, scale max."""
+    """Scale-equivariant neck: Z2->H conv, BN3d, ReLU, H->H conv with inter-scale taps, BN3d, then either
+    scale max-pooling (`projection="max"`, the release's head) or no pooling (`"none"`): the scale axis is
+    kept and folded into channels, so the head's cross-correlation sums scale-aligned correlations.
+    """
 
     def __init__(self, in_channels: int, channels: int, kernel_size: int, effective_size: int,
-                 scales: Sequence[float], scale_size: int, padding_mode: str) -> None:
+                 scales: Sequence[float], scale_size: int, padding_mode: str, projection: str = "max") -> None:
         super().__init__()
+        if projection not in PROJECTIONS:
+            raise ValueError(f"projection must be one of {PROJECTIONS}, got {projection!r}")
+        self.projection = projection
         pad = kernel_size // 2
         self.conv1 = SESConv_Z2_H(in_channels, channels, kernel_size, effective_size, scales, padding=pad,
                                   padding_mode=padding_mode)
@@ -52,8 +61,12 @@ class SENeck(nn.Module):
         self.bn2 = nn.BatchNorm3d(channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu(self.bn1(self.conv1(x)))
-        return ses_max_projection(self.bn2(self.conv2(x)))
+        x = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        if self.projection == "max":
+            return ses_max_projection(x)
+        # [B, C, S, H, W] -> [B, C*S, H, W]: xcorr over these channels = sum over s of xcorr(x_s, z_s), the
+        # H-correlation of the two feature maps at relative scale 0 (the SiamFC pyramid searches the scale)
+        return x.flatten(1, 2)
 
 
 class PlainNeck(nn.Module):
@@ -153,14 +166,15 @@ class SESiamLiteNet(_LiteSiamNet):
         padding_mode: str = "constant",
         head: str = "corr",
         head_scales: Sequence[float] = HEAD_SCALES,
+        projection: str = "max",
     ) -> None:
         scales = [float(s) for s in (scales if scales is not None else default_scales())]
         neck = SENeck(trunk_channels(TRUNK_BLOCKS), channels, kernel_size, effective_size, scales, scale_size,
-                      padding_mode)
+                      padding_mode, projection)
         super().__init__(neck, head, head_scales, pretrained)
         self._config = dict(channels=channels, kernel_size=kernel_size, effective_size=effective_size,
                             scales=scales, scale_size=scale_size, padding_mode=padding_mode, head=head,
-                            head_scales=list(self.head_scales))
+                            head_scales=list(self.head_scales), projection=projection)
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this architecture (JSON-serialisable)."""

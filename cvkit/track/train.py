@@ -51,10 +51,10 @@ SYNTHETIC_TRACKER = SiamFCParams(total_stride=16, scale_step=1.05, scale_penalty
 EVAL_SEED_BASE = HELDOUT_SEED_BASE + 1_000_000
 
 
-def train_command(kind: str, data: str, minutes: float, seed: int) -> str:
+def train_command(kind: str, data: str, minutes: float, seed: int, steps: int | None = None) -> str:
     """The CLI line that regenerates an asset (what the card's `training.command` records)."""
-    m = f"{minutes:g}"
-    return f"cvkit train track --model {kind} --data {data} --minutes {m} --seed {seed}"
+    budget = f"--steps {steps}" if steps else f"--minutes {minutes:g}"
+    return f"cvkit train track --model {kind} --data {data} {budget} --seed {seed}"
 
 
 def balanced_bce(logits: torch.Tensor, label: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -300,6 +300,8 @@ def centre_neck_output(net: SiamNet, search_crops: torch.Tensor) -> float:
     bns = [m for m in neck.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)] if neck else []
     if not bns or bns[-1].bias is None:
         return 0.0
+    if getattr(neck, "projection", "max") != "max":
+        return 0.0  # no scale pooling: the output is the BN output itself, already zero-mean
     with torch.no_grad():
         out = net.embed(search_crops)
         mean = out.mean(dim=(0, 2, 3))
@@ -309,11 +311,13 @@ def centre_neck_output(net: SiamNet, search_crops: torch.Tensor) -> float:
 
 def train_cli(
     model: str, data: str, minutes: float, out_dir: str | Path, device: str | torch.device | None = None,
-    seed: int = 0, log: Callable[[str], None] | None = None,
+    seed: int = 0, log: Callable[[str], None] | None = None, steps: int | None = None,
 ) -> TrainResult:
     """Entry point of `cvkit train track`: train `model`, write its asset, report progress lines to `log`.
 
-    Threads are left as the caller set them (`--threads`); the shipped assets were trained with one.
+    `steps` fixes the number of optimisation steps (reproducible, and the budget used to compare nets);
+    otherwise `minutes` of wall-clock bound the run. Threads are left as the caller set them (`--threads`);
+    the shipped assets were trained with one.
     """
 
     def report(d: dict) -> None:
@@ -321,8 +325,11 @@ def train_cli(
             log(f"step {d['step']}  pairs {d['pairs']}  {d['seconds']:.0f}s  loss {d['loss']:.4f}  lr {d['lr']:.2e}")
 
     if model in TRAINERS:
-        return TRAINERS[model](model, data, minutes, seed, out_dir, device, log)
-    return train_siamfc_lite(model, data, minutes, seed, out_dir, device=device, threads=None, callback=report)
+        extra = {"steps": steps} if steps else {}
+        return TRAINERS[model](model, data, minutes, seed, out_dir, device, log, **extra)
+    command = train_command(model, data, minutes, seed, steps)
+    return train_siamfc_lite(model, data, minutes, seed, out_dir, device=device, threads=None, callback=report,
+                             max_steps=steps, command=command, eval_clips=50 if model in LITE_KINDS else 0)
 
 
 # Other tracker families plug their own recipes in here: name -> fn(model, data, minutes, seed, out_dir, device, log)

@@ -261,3 +261,25 @@ def test_lite_tracks_with_siamfc_tracker(cls) -> None:
         (x, y, w, h), score = tracker.track(frame)
         assert np.isfinite([x, y, w, h, score]).all()
         assert w > 0 and h > 0 and 0 <= x < 160 and 0 <= y < 120
+
+
+def test_lite_scale_aligned_head_sums_per_scale_correlations() -> None:
+    """projection="none": the head's xcorr equals the sum over scales of xcorr(x_s, z_s) (H-correlation at k=0)."""
+    from cvkit.nn.ops import xcorr
+
+    torch.manual_seed(0)
+    net = SESiamLiteNet(pretrained=False, projection="none").eval()
+    assert net.config()["projection"] == "none"
+    fz, fx = torch.randn(1, 112, 8, 8), torch.randn(2, 112, 16, 16)
+    with torch.inference_mode():
+        z, x = net.embed_features(fz), net.embed_features(fx)
+        assert z.shape == (1, 64 * 3, 8, 8) and x.shape == (2, 64 * 3, 16, 16)
+        neck = net.neck
+        hz = neck.bn2(neck.conv2(torch.relu(neck.bn1(neck.conv1(fz)))))
+        hx = neck.bn2(neck.conv2(torch.relu(neck.bn1(neck.conv1(fx)))))
+        per_scale = sum(xcorr(hx[:, :, s], hz[:, :, s]) for s in range(3))
+        torch.testing.assert_close(xcorr(x, z), per_scale, rtol=1e-4, atol=1e-3)
+        assert net.respond(z, x).shape == (2, 9, 9)
+    assert SESiamLiteNet.from_config(net.config(), pretrained=False).config() == net.config()
+    with pytest.raises(ValueError):
+        SESiamLiteNet(pretrained=False, projection="mean")
