@@ -23,7 +23,8 @@ DEFAULT_MODEL = "classical"
 MODELS: dict[str, ModelInfo] = {
     "classical": ModelInfo(
         "classical", "classical pipeline (not the paper's model): local ground planes + voxel clustering + "
-        "geometric rules; outputs road/car/building/vegetation/pole", needs_weights=False),
+        "geometric rules (thresholds from physical sizes and a sweep on simulated scans, none on real data); "
+        "outputs road/car/building/vegetation/pole", needs_weights=False),
     "ssgv3-tiny-sim": ModelInfo(
         "ssgv3-tiny-sim", "SqueezeSegV3 SAC-ISK network at quarter width (0.65 M params), 64x512, trained on "
         "simulated HDL-64E street scans", needs_weights=True,

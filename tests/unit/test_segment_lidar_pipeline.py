@@ -85,3 +85,21 @@ def test_train_on_a_semantickitti_layout(tmp_path):
     assert summary["optimizer"] == "sgd" and summary["lr"] == 0.01 and summary["config"]["use_remission"]
     with pytest.raises(ValueError):
         train(TrainConfig(data="nope", steps=1))
+
+
+def test_threshold_sweep_runs_on_simulated_scans_only():
+    from dataclasses import fields
+
+    from cvkit.segment_lidar.classical import ClassicalParams
+    from cvkit.segment_lidar.tune import GRID, SimBench, sweep
+
+    # every swept default is one of the sweep's candidates (the values come from `python -m ...tune`)
+    defaults = ClassicalParams()
+    assert set(GRID) <= {f.name for f in fields(ClassicalParams)}
+    assert all(getattr(defaults, k) in v for k, v in GRID.items())
+    grid = {"planar_var": (0.02, 0.06), "planar_nz": (0.2, 0.3)}
+    bench = SimBench(5, 2)
+    best, score = sweep(bench, grid, full=("planar_var",), max_rounds=2)
+    assert 0.0 < score <= 1.0 and best.planar_var in grid["planar_var"] and best.planar_nz in grid["planar_nz"]
+    assert score == pytest.approx(bench.score(best))
+    assert sweep(bench, grid, full=("planar_var",), max_rounds=2) == (best, score)
