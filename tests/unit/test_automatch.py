@@ -184,8 +184,8 @@ def test_targets_and_losses() -> None:
 def test_three_step_training_saves_a_loadable_asset(tmp_path: Path) -> None:
     seen: list[dict] = []
     recipe = RecipeConfig(batch=2, n_jitter=4)
-    res = train_automatch("automatch-lite", "synthetic", 3, 0, tmp_path / "am", recipe=recipe, pretrained=False,
-                          callback=seen.append, log_every=1)
+    res = train_automatch("automatch-lite", "synthetic:digits-s", 3, 0, tmp_path / "am", recipe=recipe,
+                          pretrained=False, callback=seen.append, log_every=1)
     assert res.steps == 3 and len(seen) == 3 and all(math.isfinite(d["loss"]) for d in seen)
     card = json.loads((tmp_path / "am" / "card.json").read_text())
     assert card["architecture"] == "automatch-lite" and card["training"]["steps"] == 3
@@ -215,3 +215,13 @@ def test_zoom_boxes_and_template_mask() -> None:
     assert z.shape == (97, 4) and np.allclose(z[0], b)
     m = template_mask(torch.tensor([[40.0, 50.0, 80.0, 70.0]]))
     assert m.shape == (1, 127, 127) and m[0, 60, 60] == 1 and m[0, 10, 10] == 0
+
+
+def test_bcm_search_smoke_ranks_all_operators() -> None:
+    from cvkit.track.automatch_train import search_operators
+
+    res = search_operators("synthetic:digits-s", steps=2, seed=0, pretrained=False,
+                           recipe=RecipeConfig(batch=2, stage2=False))
+    for branch in ("reg", "cls"):
+        assert len(res["importance"][branch]) == 7 and len(res["top2"][branch]) == 2
+        assert all(0.0 < v < 1.0 for v in res["importance"][branch].values())
