@@ -233,14 +233,16 @@ class AutoMatchParams:
     stage2: bool = True  # final score 0.5 sigmoid(s1) + 0.5 sigmoid(s2) (False: sigmoid(s1) only)
     zoom: bool = True  # re-score jittered versions of the chosen box with stage 2, average the best 50/50
     zoom_steps: tuple[float, ...] = (4.0, 8.0, 12.0, 16.0)
+    zoom_scale: bool = False  # also try the box grown / shrunk on all sides
     double_lr: bool = True  # SOTS applies the size blend twice (effectively lr^2)
 
 
-def zoom_boxes(box: np.ndarray, steps: tuple[float, ...]) -> np.ndarray:
+def zoom_boxes(box: np.ndarray, steps: tuple[float, ...], scale: bool = False) -> np.ndarray:
     """The chosen x1,y1,x2,y2 box and its jitters: single sides, corners and whole-box moves by +-step px.
 
     For each step d and sign: the 4 sides moved alone, the 4 corners moved (both coordinates), and the whole
     box shifted along x, y and the two diagonals: 24 per step, 96 for 4 steps (SOTS uses 96 too).
+    `scale` adds the box grown and shrunk by d on every side (2 more per step).
     """
     out = [box.copy()]
     corners = [(0, 1), (0, 3), (2, 1), (2, 3)]
@@ -257,6 +259,9 @@ def zoom_boxes(box: np.ndarray, steps: tuple[float, ...]) -> np.ndarray:
                 out.append(b)
             for dx, dy in ((s, 0.0), (0.0, s), (s, s), (s, -s)):
                 out.append(box + np.array([dx, dy, dx, dy]))
+        if scale:
+            out.append(box + np.array([-d, -d, d, d]))
+            out.append(box + np.array([d, d, -d, -d]))
     arr = np.stack(out)
     arr[:, 2] = np.maximum(arr[:, 2], arr[:, 0] + 1.0)
     arr[:, 3] = np.maximum(arr[:, 3], arr[:, 1] + 1.0)
@@ -329,7 +334,7 @@ class AutoMatchTracker(Tracker):
         i, j = np.unravel_index(int(np.argmax(pscore)), pscore.shape)
         chosen = boxes[:, i, j].astype(np.float64)
         if p.zoom and p.stage2:
-            cand = zoom_boxes(chosen, tuple(p.zoom_steps))
+            cand = zoom_boxes(chosen, tuple(p.zoom_steps), p.zoom_scale)
             rois = torch.cat((torch.zeros(len(cand), 1), torch.as_tensor(cand, dtype=torch.float32)), dim=1)
             zs = self.net.head.score_boxes(out, rois.to(self.device)).float().cpu().numpy()
             chosen = 0.5 * chosen + 0.5 * cand[int(np.argmax(zs))]

@@ -302,6 +302,13 @@ def train_automatch(
                 acc, n_acc = {}, 0
         seconds = time.monotonic() - t0
         net.eval()
+        details = {"steps": steps, "pairs": pairs, "recipe": asdict(cfg), "device": str(dev),
+                   "threads": int(threads) if threads else torch.get_num_threads(), "skipped_steps": skipped,
+                   "final_loss": round(losses[-1], 4) if losses else None}
+        if out_dir is not None:  # weights first, so a long evaluation cannot lose them
+            from .train import save_net
+
+            save_net(net, out_dir, make_card(kind, net, data, steps, seed, seconds, [], command, details))
         metrics: list[dict] = []
         if eval_clips > 0:
             auc = evaluate_synthetic(net, "digits-s", eval_clips, eval_seed, device=dev)
@@ -311,10 +318,7 @@ def train_automatch(
             res = evaluate_vot(net, vot_folder, device=dev)
             metrics.append({"data": f"{Path(vot_folder).name} (frames 2..{res['frames']}, evaluation only)",
                             "metric": "success_auc", "value": round(res["auc"], 4)})
-        card = make_card(kind, net, data, steps, seed, seconds, metrics, command,
-                         {"steps": steps, "pairs": pairs, "recipe": asdict(cfg), "device": str(dev),
-                          "threads": int(threads) if threads else torch.get_num_threads(), "skipped_steps": skipped,
-                          "final_loss": round(losses[-1], 4) if losses else None})
+        card = make_card(kind, net, data, steps, seed, seconds, metrics, command, details)
         result = TrainResult(kind, steps, pairs, seconds, losses, None, card, net)
         if out_dir is not None:
             from .train import save_net

@@ -213,6 +213,7 @@ def test_zoom_boxes_and_template_mask() -> None:
     b = np.array([10.0, 20.0, 50.0, 60.0])
     z = zoom_boxes(b, (4.0, 8.0, 12.0, 16.0))
     assert z.shape == (97, 4) and np.allclose(z[0], b)
+    assert zoom_boxes(b, (4.0, 8.0), scale=True).shape == (53, 4)
     m = template_mask(torch.tensor([[40.0, 50.0, 80.0, 70.0]]))
     assert m.shape == (1, 127, 127) and m[0, 60, 60] == 1 and m[0, 10, 10] == 0
 
@@ -225,3 +226,10 @@ def test_bcm_search_smoke_ranks_all_operators() -> None:
     for branch in ("reg", "cls"):
         assert len(res["importance"][branch]) == 7 and len(res["top2"][branch]) == 2
         assert all(0.0 < v < 1.0 for v in res["importance"][branch].values())
+
+
+def test_cli_training_hook_is_registered() -> None:
+    import cvkit.track.registry  # noqa: F401 - loads the plug-ins
+    from cvkit.track.train import TRAINERS
+
+    assert {"automatch-lite", "automatch"} <= set(TRAINERS)
