@@ -227,8 +227,8 @@ Examples:
 
 
 def train_command(
-    model: Annotated[str, typer.Option("--model", "-m", help="sesiamfc-lite, siamfc-lite-plain or sesiamfc.")
-                     ] = "sesiamfc-lite",
+    model: Annotated[str, typer.Option("--model", "-m", help="sesiamfc-lite, siamfc-lite-plain, sesiamfc, "
+                                       "automatch-lite or automatch (GPU advised).")] = "sesiamfc-lite",
     data: Annotated[str, typer.Option("--data", help="synthetic, got10k:DIR or lasot:DIR.")] = "synthetic",
     minutes: Annotated[float, typer.Option("--minutes", min=0.05, help="Wall-clock budget.")] = 25.0,
     steps: Annotated[int | None, typer.Option("--steps", min=1, help="Fixed number of optimisation steps "

@@ -680,6 +680,9 @@ class Pair:
     weight: np.ndarray  # (r, r) float32, positives sum to 0.5 and negatives to 0.5
     offset: tuple[float, float] = (0.0, 0.0)  # target centre minus search-crop centre, search-crop pixels
     source: str = ""
+    # target boxes x1,y1,x2,y2 in template-crop / search-crop pixels (box regression heads, e.g. AutoMatch)
+    z_box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    x_box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
 
 def siamfc_label(
@@ -725,7 +728,12 @@ def make_pair(
         g = math.exp(rng.uniform(-cfg.brightness, cfg.brightness))
         x = np.clip(x.astype(np.float32) * g + 0.5, 0, 255).astype(np.uint8)
     label, weight = siamfc_label((float(off[0]), float(off[1])), cfg.response_size, cfg.stride, cfg.radius)
-    return Pair(z, x, label, weight, (float(off[0]), float(off[1])), source)
+    cz, cs = (cfg.template_size - 1) / 2, (cfg.search_size - 1) / 2
+    kz = cfg.template_size / s_z
+    z_box = (cz - wz * kz / 2, cz - hz * kz / 2, cz + wz * kz / 2, cz + hz * kz / 2)
+    x_box = (cs + off[0] - wx / k / 2, cs + off[1] - hx / k / 2, cs + off[0] + wx / k / 2, cs + off[1] + hx / k / 2)
+    return Pair(z, x, label, weight, (float(off[0]), float(off[1])), source,
+                tuple(float(v) for v in z_box), tuple(float(v) for v in x_box))
 
 
 def parse_data(data: str) -> list[tuple[str, str, float]]:
@@ -878,6 +886,8 @@ class PairSampler:
             "x": torch.from_numpy(np.stack([p.x for p in pairs])),
             "label": torch.from_numpy(np.stack([p.label for p in pairs])),
             "weight": torch.from_numpy(np.stack([p.weight for p in pairs])),
+            "z_box": torch.tensor([p.z_box for p in pairs], dtype=torch.float32),
+            "x_box": torch.tensor([p.x_box for p in pairs], dtype=torch.float32),
             "sources": [p.source for p in pairs],
         }
 

@@ -324,6 +324,8 @@ def train_cli(
         if log is not None:
             log(f"step {d['step']}  pairs {d['pairs']}  {d['seconds']:.0f}s  loss {d['loss']:.4f}  lr {d['lr']:.2e}")
 
+    from . import registry  # noqa: F401 - importing it loads the plug-ins, which fill TRAINERS
+
     if model in TRAINERS:
         extra = {"steps": steps} if steps else {}
         return TRAINERS[model](model, data, minutes, seed, out_dir, device, log, **extra)
