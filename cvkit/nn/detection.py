@@ -7,6 +7,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .roi_align import roi_align as roi_align_batched
+
 
 def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Pairwise IoU of N x 4 and M x 4 (x1, y1, x2, y2) boxes -> N x M."""
@@ -80,25 +82,12 @@ def anchors_for(size: tuple[int, int], stride: int, scale: float, ratios: tuple[
 
 def roi_align(feature: torch.Tensor, boxes: torch.Tensor, output_size: int, spatial_scale: float,
               sampling_ratio: int = 2) -> torch.Tensor:
-    """RoIAlign (He et al. 2017, aligned=True) of K boxes on one C x H x W map -> K x C x S x S.
+    """RoIAlign (aligned=True) of K boxes x1,y1,x2,y2 on one C x H x W map -> K x C x S x S.
 
-    Each output bin averages sampling_ratio^2 bilinear samples (grid_sample, zero outside the map).
+    Single-image form of `cvkit.nn.roi_align.roi_align` (torchvision semantics), used by the detectors.
     """
-    k = boxes.shape[0]
-    c, h, w = feature.shape
-    if k == 0:
-        return feature.new_zeros(0, c, output_size, output_size)
-    s, sr = output_size, sampling_ratio
-    b = boxes * spatial_scale - 0.5
-    t = (torch.arange(s * sr, device=feature.device, dtype=feature.dtype) + 0.5) / (s * sr)
-    xs = b[:, 0:1] + (b[:, 2:3] - b[:, 0:1]) * t[None]
-    ys = b[:, 1:2] + (b[:, 3:4] - b[:, 1:2]) * t[None]
-    gx = (xs + 0.5) / w * 2 - 1
-    gy = (ys + 0.5) / h * 2 - 1
-    grid = torch.stack([gx[:, None, :].expand(-1, s * sr, -1), gy[:, :, None].expand(-1, -1, s * sr)], -1)
-    out = F.grid_sample(feature[None].expand(k, -1, -1, -1), grid, mode="bilinear", padding_mode="zeros",
-                        align_corners=False)
-    return F.avg_pool2d(out, sr)
+    rois = torch.cat([boxes.new_zeros(boxes.shape[0], 1), boxes], dim=1)
+    return roi_align_batched(feature[None], rois, output_size, spatial_scale, sampling_ratio, aligned=True)
 
 
 def smooth_l1(x: torch.Tensor, y: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
