@@ -320,6 +320,8 @@ def train_cli(
         if log is not None:
             log(f"step {d['step']}  pairs {d['pairs']}  {d['seconds']:.0f}s  loss {d['loss']:.4f}  lr {d['lr']:.2e}")
 
+    from . import registry  # noqa: F401  (imports the tracker plug-ins, which add their recipes to TRAINERS)
+
     if model in TRAINERS:
         return TRAINERS[model](model, data, minutes, seed, out_dir, device, log)
     return train_siamfc_lite(model, data, minutes, seed, out_dir, device=device, threads=None, callback=report)
