@@ -3,13 +3,14 @@
 Pairs are SiamFC crops (template 127, search 255, context 0.5) as in `cvkit.track.data.make_pair`, with the target's
 box in search-crop coordinates (what the anchor head needs). `--data synthetic` for dmtrack-lite means
 `synthetic:sprites+distractors` (bundled-image sprites, half of the clips with look-alike distractors crossing the
-target); digits are left out because their black canvases are far from real video. Offline training covers OFC and
-the box/IoU head only (focal 10, L1 1.2, BCE 1.2); the online branch has no offline parameters in our version (β stays
-uniform, v/m/y are fixed functions). Lite: the frozen trunk's two levels are computed once per pair (4 pairs per
-generated clip) and each pair is used about `reuse` = 3 times from a rolling pool (as `train.py`); Adam 1e-3 → 1e-5
-log-linear over the step budget, batch 16, grad-norm clip 10. The budget is a number of steps (`max_steps`, default
-1500 for the lite net; deterministic on one thread for a seed); `minutes` is only a safety cap. Full model: SGD 0.9,
-lr 5e-3 → 5e-4, weight decay 1e-4, batch 16, everything trained (no pretrained ResNet-50 offline), GPU when available.
+target), mirrored left-right with probability 0.5; digits are left out because their black canvases are far from real
+video. Offline training covers OFC and the box/IoU head only (focal 10, L1 1.2, BCE 1.2); the online branch has no
+offline parameters in our version (β stays uniform, v/m/y are fixed functions). Lite: the frozen trunk's two levels
+are computed once per pair (4 pairs per generated clip) and each pair is used about `reuse` = 3 times from a rolling
+pool (as `train.py`); Adam 1e-3 → 1e-5 log-linear over the step budget, batch 16, grad-norm clip 10. The budget is a
+number of steps (`max_steps`, default 1500 for the lite net; deterministic on one thread for a seed); `minutes` is
+only a safety cap. Full model: SGD 0.9, lr 5e-3 → 5e-4, weight decay 1e-4, batch 16, everything trained (no pretrained
+ResNet-50 offline), GPU when available.
 """
 
 from __future__ import annotations
@@ -98,9 +99,17 @@ class BoxPairSampler(PairSampler):
         fx = fz if j == i else clip.render(j)
         return make_box_pair(fz, clip.box(i), fx, clip.box(j), rng, cfg)
 
+    def sample_flipped(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`sample_box`, mirrored left-right (template, search and box together) with probability 0.5."""
+        z, x, box = self.sample_box()
+        if self.rng.random() < 0.5:
+            z, x = np.ascontiguousarray(z[:, ::-1]), np.ascontiguousarray(x[:, ::-1])
+            box = box * np.array([-1, 1, 1, 1], dtype=np.float32)
+        return z, x, box
+
     def box_batch(self, n: int) -> dict[str, torch.Tensor]:
-        """n triples stacked: z (n,127,127,3) u8, x (n,255,255,3) u8, box (n,4) float."""
-        zs, xs, bs = zip(*(self.sample_box() for _ in range(n)), strict=True)
+        """n triples stacked: z (n,127,127,3) u8, x (n,255,255,3) u8, box (n,4) float (random mirroring)."""
+        zs, xs, bs = zip(*(self.sample_flipped() for _ in range(n)), strict=True)
         return {"z": torch.from_numpy(np.stack(zs)), "x": torch.from_numpy(np.stack(xs)),
                 "box": torch.from_numpy(np.stack(bs))}
 
