@@ -464,7 +464,7 @@ class DMTrackTracker(Tracker):
             crops.append(c)
             centres.append((-dx if flip else dx, dy))
             sizes.append((w * k / sc, h * k / sc))
-        feats = self.net.head.fuse(self.net.embed(self._t(np.stack(crops))))[:, :].float()
+        feats = self.net.head.fuse(self.net.embed(self._t(np.stack(crops)))).float()
         f = feats.shape[-1]
         st = self.net.stride
         cells = [(cx / st + (f - 1) / 2, cy / st + (f - 1) / 2) for cx, cy in centres]
