@@ -20,7 +20,8 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SEQ = ROOT.parent / "shared" / "data" / "track" / "vot15_bag"
-DEFAULT_MODELS = ["siam-lite", "sesiamfc-lite", "automatch-lite", "cv-csrt", "cv-kcf", "cv-mil"]
+DEFAULT_MODELS = ["siam-lite", "sesiamfc-lite", "automatch-lite", "dmtrack-lite", "dmtrack-lite-ofc",
+                  "cv-csrt", "cv-kcf", "cv-mil"]
 
 
 def bench(seq_path: Path, models: list[str], threads: int, repeats: int) -> dict:

@@ -443,14 +443,15 @@ def search_operators(data: str = "synthetic", steps: int = 200, seed: int = 0, t
 
 
 def _train_cli(model: str, data: str, minutes: float, seed: int, out_dir: str | Path,
-               device: str | torch.device | None, log: Callable[[str], None] | None) -> TrainResult:
-    """TRAINERS entry: the step-budget recipe (the lite default LITE_STEPS; `minutes` is not used)."""
+               device: str | torch.device | None, log: Callable[[str], None] | None,
+               steps: int | None = None) -> TrainResult:
+    """TRAINERS entry: the step-budget recipe (`--steps`, default LITE_STEPS for the lite net; `minutes` unused)."""
 
     def report(d: dict) -> None:
         if log is not None:
             log(f"step {d['step']}  pairs {d['pairs']}  {d['seconds']:.0f}s  loss {d['loss']:.4f}  lr {d['lr']:.2e}")
 
-    steps = LITE_STEPS if model == "automatch-lite" else 20000
+    steps = steps or (LITE_STEPS if model == "automatch-lite" else 20000)
     return train_automatch(model, data, steps, seed, out_dir, device=device, threads=None, callback=report)
 
 

@@ -39,9 +39,9 @@ import numpy as np
 
 from .crops import crop_square, mean_colour, template_side
 
-KINDS = ("digits-t", "digits-s", "sprites")
-DEFAULT_FRAMES = {"digits-t": 32, "digits-s": 32, "sprites": 100}
-DEFAULT_SIZE = {"digits-t": (255, 255), "digits-s": (255, 255), "sprites": (320, 240)}
+KINDS = ("digits-t", "digits-s", "sprites", "distractors")
+DEFAULT_FRAMES = {"digits-t": 32, "digits-s": 32, "sprites": 100, "distractors": 80}
+DEFAULT_SIZE = {"digits-t": (255, 255), "digits-s": (255, 255), "sprites": (320, 240), "distractors": (320, 240)}
 # Training clips use seeds below HELDOUT_SEED_BASE; held-out evaluation clips use seeds from it upwards.
 HELDOUT_SEED_BASE = 1_000_000_000
 
@@ -56,7 +56,8 @@ _GREY_IMAGES = ("camera", "coins", "moon", "clock", "page", "text", "brick", "gr
 def canonical_kind(kind: str) -> str:
     """Normalise a clip kind name (`digits` means `digits-s`); ValueError for unknown kinds."""
     k = kind.lower().strip()
-    k = {"digits": "digits-s", "t-mnist": "digits-t", "s-mnist": "digits-s", "sprite": "sprites"}.get(k, k)
+    k = {"digits": "digits-s", "t-mnist": "digits-t", "s-mnist": "digits-s", "sprite": "sprites",
+         "distractor": "distractors"}.get(k, k)
     if k not in KINDS:
         raise ValueError(f"unknown synthetic clip kind {kind!r}; one of {', '.join(KINDS)}")
     return k
@@ -618,6 +619,35 @@ class SpritesClip(SyntheticClip):
         return out
 
 
+# `distractors` kind (DMTrack's robustness benchmark): 2-3 look-alike copies of the target (colour +-10 %, scale
+# 0.85-1.15, the sprites defaults) whose paths oscillate *through* the target's path, and 1-2 occluders drawn above.
+DISTRACTORS_CONFIG = SpriteConfig(n_distractors=(2, 3), n_occluders=(1, 2))
+CROSS_AMPLITUDE = (1.2, 2.5)  # distractor excursion from the target centre, in target sides
+CROSS_PERIOD = (30.0, 70.0)  # frames per back-and-forth crossing
+
+
+class DistractorsClip(SpritesClip):
+    """Sprites clip whose distractors repeatedly cross the target (drawn below it), plus occluders above."""
+
+    def __init__(
+        self, seed: int, n_frames: int = 80, size: tuple[int, int] = (320, 240), config: SpriteConfig | None = None
+    ) -> None:
+        super().__init__(seed, n_frames, size, config or DISTRACTORS_CONFIG)
+        self.kind = "distractors"
+        rng = np.random.default_rng([0xD157, self.seed])
+        t = np.arange(self.n_frames, dtype=np.float64)
+        side = float(max(self.target.mask.shape)) * float(np.median(self.target.scale))
+        for mv in self.distractors:
+            amp = rng.uniform(*CROSS_AMPLITUDE) * side
+            period = rng.uniform(*CROSS_PERIOD)
+            th = rng.uniform(0, 2 * math.pi)
+            along = amp * np.cos(2 * math.pi * t / period + rng.uniform(0, 2 * math.pi))
+            across = rng.uniform(-0.3, 0.3) * side
+            mv.cx = self.target.cx + along * math.cos(th) - across * math.sin(th)
+            mv.cy = self.target.cy + along * math.sin(th) + across * math.cos(th)
+            self._fold_into(mv)
+
+
 def _paste_mask(dst: np.ndarray, src: np.ndarray, x0: int, y0: int) -> None:
     """OR `src` into `dst` at offset (x0, y0), clipping at dst's borders."""
     H, W = dst.shape
@@ -636,6 +666,8 @@ def synthetic_clip(
     sz = tuple(size or DEFAULT_SIZE[k])
     if k == "sprites":
         return SpritesClip(seed, n, sz, replace(SpriteConfig(), **config))
+    if k == "distractors":
+        return DistractorsClip(seed, n, sz, replace(DISTRACTORS_CONFIG, **config))
     return DigitsClip(seed, n, sz, scaling=k == "digits-s", config=replace(DigitsConfig(), **config))
 
 
