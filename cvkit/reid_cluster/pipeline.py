@@ -35,7 +35,7 @@ class RunOptions:
     model: str = DEFAULT_MODEL
     rounds: int = 3
     epochs: int = 4
-    lr: float = 1e-3
+    lr: float = 1e-4
     clusters: int | None = None
     p: int = 20
     k: int = 20

@@ -20,8 +20,8 @@ DEFAULT_MODEL = "adtc-lite"
 MODELS: dict[str, ModelInfo] = {
     "adtc-lite": ModelInfo(
         "adtc-lite",
-        "ADTC: ImageNet EfficientNet-Lite0 + voxel attention + GMP/BN1d, tail trained by the ADTC recipe on "
-        "synthetic pedestrians; adapts to your crops with --rounds",
+        "ADTC: ImageNet EfficientNet-Lite0 + voxel attention + GMP/BN1d (global + 2 stripes, plus 6 stripes of the "
+        "stride-4 map), tail trained by the ADTC recipe on synthetic pedestrians; adapts to your crops with --rounds",
         needs_weights=True,
         train_hint="Run `cvkit train reid-cluster --data synthetic --out assets/reid-cluster/adtc-lite`",
     ),

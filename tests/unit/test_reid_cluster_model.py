@@ -54,7 +54,8 @@ def test_lite_model_shapes_and_frozen_prefix():
     with torch.inference_mode():
         assert net.feature_map(x).shape == (3, 1280, 4, 2)
         g = net(x)
-    assert g.shape == (3, 1280)
+    assert g.shape == (3, 1280 * 3 + 24 * 6) == (3, net.dim)  # global + 2 stripes of the last map, 6 low stripes
+    assert torch.allclose(g.norm(dim=1), torch.full((3,), 2**0.5), atol=1e-5)  # two unit-norm branches
     assert all(not p.requires_grad for p in net.backbone.prefix.parameters())
     assert not any(k.startswith("backbone.prefix.") for k in net.asset_state())
     net1 = ReidNet(ReidConfig(last_stride=1), pretrained=False).eval()
@@ -63,11 +64,60 @@ def test_lite_model_shapes_and_frozen_prefix():
 
 
 def test_gmp_head_without_attention():
-    net = ReidNet(ReidConfig(attention=False), pretrained=False).eval()
-    assert net.attention is None
+    net = ReidNet(ReidConfig(attention=False, parts=0, low_stripes=0), pretrained=False).eval()
+    assert net.attention is None and net.bn_low is None and net.dim == 1280
     f = torch.rand(2, 1280, 4, 2)
     with torch.inference_mode():
         assert torch.allclose(net.head(f), net.bn(f.amax((2, 3))))
+
+
+def test_stripe_gmp_hand_computed():
+    a = torch.arange(2 * 1 * 4 * 2, dtype=torch.float32).reshape(2, 1, 4, 2)  # sample 0: rows 0-1, 2-3, 4-5, 6-7
+    assert ReidNet.stripe_gmp(a, 2)[0].tolist() == [3.0, 7.0]  # top band rows 0-1, bottom band rows 2-3
+    assert ReidNet.stripe_gmp(a, 4)[1].tolist() == [9.0, 11.0, 13.0, 15.0]
+    assert ReidNet.stripe_gmp(a, 1)[0].tolist() == [7.0]
+
+
+def test_packed_prefix_carries_the_stride4_map_exactly():
+    net = ReidNet(ReidConfig(va_d=16), pretrained=False).eval()
+    trunk = net.backbone.prefix
+    x = torch.rand(2, 3, 128, 64)
+    with torch.inference_mode():
+        packed = net.backbone.run_prefix(x)
+        main, low = net.backbone.split_prefix(packed)
+        assert packed.shape == (2, 112 + 24 * 16, 8, 4)
+        assert torch.equal(main, trunk.features(trunk.normalize(x), 10))
+        assert torch.equal(low, trunk.features(trunk.normalize(x), 2))  # (2, 24, 32, 16), stride 4
+        assert torch.equal(net.backbone.run_tail(packed), net.backbone.run_tail(main))
+
+
+def test_multi_level_head_matches_its_definition():
+    torch.manual_seed(0)
+    net = ReidNet(ReidConfig(va_d=16), pretrained=False).eval()
+    with torch.no_grad():
+        for bn in (net.bn, net.bn_low):
+            bn.running_mean.normal_()
+            bn.running_var.uniform_(0.5, 2.0)
+    f, low = torch.rand(2, 1280, 4, 2), torch.rand(2, 24, 32, 16)
+    with torch.inference_mode():
+        g = net.head(f, low)
+        a, b = net.attention(f), low  # voxel attention on the last map only (the paper applies it once)
+        last = net.bn(torch.cat([a.amax((2, 3)), a[:, :, :2].amax((2, 3)), a[:, :, 2:].amax((2, 3))], 1))
+        rows = torch.arange(32).tensor_split(6)
+        m = net.bn_low(torch.cat([b[:, :, r].amax((2, 3)) for r in rows], 1))
+    ref = torch.cat([last / last.norm(dim=1, keepdim=True), m / m.norm(dim=1, keepdim=True)], 1)
+    assert torch.allclose(g, ref, atol=1e-5)
+    with pytest.raises(ValueError, match="low-level map"):
+        net.head(f)
+
+
+def test_old_cards_load_as_the_papers_global_head():
+    cfg = ReidConfig.from_dict({"backbone": "lite0", "input_size": [128, 64], "va_d": 500})
+    assert cfg.parts == 0 and cfg.low_stripes == 0
+    assert PAPER_CONFIG.parts == 0 and PAPER_CONFIG.low_stripes == 0
+    assert ReidConfig.from_dict(ReidConfig().as_dict()) == ReidConfig()  # new cards keep their head
+    with pytest.raises(ModelError, match="lite0 only"):
+        ReidNet(ReidConfig(backbone="resnet50"), pretrained=False)
 
 
 def test_asset_round_trip_and_mismatch(tmp_path):
