@@ -44,7 +44,8 @@ def compare(se_dir: Path, plain_dir: Path, clips: int, bag: Path | None, threads
     budgets = {k: _budget(c) for k, c in cards.items()}
     nets = {"sesiamfc-lite": load_trained(se_dir), "siamfc-lite-plain": load_trained(plain_dir),
             "siam-lite": SiamLiteNet()}
-    out: dict = {"clips": clips, "threads": threads, "budgets": budgets,
+    out: dict = {"se": str(se_dir), "plain": str(plain_dir), "configs": {k: c.get("config") for k, c in cards.items()},
+                 "clips": clips, "threads": threads, "budgets": budgets,
                  "same_budget": budgets["sesiamfc-lite"] == budgets["siamfc-lite-plain"], "models": {}}
     for name, net in nets.items():
         t0 = time.monotonic()
