@@ -31,7 +31,7 @@ def models_command(
         table.add_column(col, overflow="fold")
     for r in rows:
         shown = r["metrics"] if long else r["metrics"][:2]
-        metrics = "; ".join(f"{m['metric']} {_fmt(m['value'])}" + (f" ({m['data']})" if long else "")
+        metrics = "; ".join(f"{m['metric']} {_fmt(m['value'])} ({m['data'] if long else _short(m['data'])})"
                             for m in shown)
         weights = r["weights"] if long else r["weights"].split(":")[0]
         table.add_row(r["task"], r["name"], weights, metrics, *((r["description"],) if long else ()))
@@ -46,3 +46,9 @@ def register(app: typer.Typer) -> None:
     """Attach `cvkit models`."""
     app.command("models", help="List shipped and built-in models with their card metrics.\n\n"
                                "Example: cvkit models track --json | jq .name")(models_command)
+
+
+def _short(data: str) -> str:
+    """The first two words of a metric's data description (which data the number is on, at a glance)."""
+    words = str(data).split("(")[0].replace("`", "").replace(",", " ").split()
+    return " ".join(words[:2])

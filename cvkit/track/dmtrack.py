@@ -554,16 +554,8 @@ def build_dmtrack_tracker(net: _DMTrackNet, params: DMTrackParams | dict | None 
 
 def _registry_builder(kind: str, use_onr: bool):
     def build(device: torch.device, asset: Any) -> Tracker:
-        from ..assets import find_asset
-        from ..errors import ModelError
         from .registry import load_weights
 
-        if asset is None and kind == "dmtrack-lite":
-            asset = find_asset("track", "dmtrack-lite")
-            if asset is None:
-                raise ModelError("dmtrack-lite has no shipped weights. Train it with "
-                                 "`cvkit train track --model dmtrack-lite --data synthetic`")
-            asset.verify()
         card = asset.card if asset else {}
         arch = card.get("architecture", kind)
         net = build_dmtrack_net(arch, **card.get("config", {}))
@@ -588,7 +580,10 @@ def _register() -> None:
                        train_hint="Train it with `cvkit train track --model dmtrack-lite --data synthetic`",
                        lost_threshold=0.25), _registry_builder("dmtrack-lite", True))
     register(ModelInfo("dmtrack-lite-ofc", "ablation: dmtrack-lite's weights with OFC alone (no online branch)",
-                       needs_weights=False, lost_threshold=0.25), _registry_builder("dmtrack-lite", False))
+                       needs_weights=True, asset="dmtrack-lite", metric_suffix="_ofc_alone",
+                       lost_threshold=0.25,
+                       train_hint="Train dmtrack-lite with `cvkit train track --model dmtrack-lite --data synthetic`"),
+             _registry_builder("dmtrack-lite", False))
 
 
 def tracker_params_dict(params: DMTrackParams | None = None) -> dict:

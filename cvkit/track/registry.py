@@ -140,7 +140,7 @@ def build_tracker(model: str = DEFAULT_MODEL, device: torch.device | str = "cpu"
     if model not in MODELS:
         raise ModelError(f"unknown model {model!r}; available: {', '.join(MODELS)} (or a path to weights)")
     info = MODELS[model]
-    asset = find_asset("track", model) if info.needs_weights else None
+    asset = find_asset("track", info.asset_name) if info.needs_weights else None
     if info.needs_weights and asset is None:
         raise ModelError(
             f"model {model!r} has no shipped weights. {info.train_hint} "

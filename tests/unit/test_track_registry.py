@@ -37,3 +37,18 @@ def test_unrecognised_weights_exit_5(tmp_path):
     torch.save({"foo.weight": torch.zeros(3)}, tmp_path / "w.pt")
     with pytest.raises(ModelError, match="cannot tell which tracker"):
         build_tracker(str(tmp_path / "w.pt"))
+
+
+def test_ablation_shares_its_parent_asset_and_lists_its_own_metrics() -> None:
+    """dmtrack-lite-ofc runs dmtrack-lite's weights; `cvkit models` shows the card's OFC-alone numbers for it."""
+    from cvkit.assets import find_asset
+    from cvkit.models import list_models
+
+    if find_asset("track", "dmtrack-lite") is None:
+        pytest.skip("dmtrack-lite weights not shipped in this checkout")
+    rows = {r["name"]: r for r in list_models() if r["task"] == "track"}
+    ofc, fused = rows["dmtrack-lite-ofc"], rows["dmtrack-lite"]
+    assert ofc["weights"] == fused["weights"] == "shipped"
+    assert ofc["metrics"] and all(not m["metric"].endswith("_ofc_alone") for m in ofc["metrics"])
+    assert {m["value"] for m in ofc["metrics"]} <= {m["value"] for m in fused["metrics"]}
+    assert ofc["metrics"][0]["value"] != fused["metrics"][0]["value"]
