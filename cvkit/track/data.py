@@ -875,6 +875,11 @@ class PairSampler:
         self._clip_uses = 0
 
     def _synthetic_pair(self, kind: str) -> Pair:
+        clip, i, j, fz, fx = self.synthetic_frames(kind)
+        return make_pair(fz, clip.box(i), fx, clip.box(j), self.rng, self.config, f"{kind}#{clip.seed}:{i}->{j}")
+
+    def synthetic_frames(self, kind: str) -> tuple[SyntheticClip, int, int, np.ndarray, np.ndarray]:
+        """Template and search frame indices (both with enough of the target visible) and their renders."""
         rng, cfg = self.rng, self.config
         if self._clip is None or self._clip.kind != kind or self._clip_uses >= self.pairs_per_clip:
             self._clip = synthetic_clip(kind, int(rng.integers(0, HELDOUT_SEED_BASE)), self.clip_frames[kind],
@@ -894,7 +899,7 @@ class PairSampler:
                 break
         fz = clip.render(i)
         fx = fz if j == i else clip.render(j)
-        return make_pair(fz, clip.box(i), fx, clip.box(j), rng, cfg, f"{kind}#{clip.seed}:{i}->{j}")
+        return clip, i, j, fz, fx
 
     def sample(self) -> Pair:
         """The next pair."""

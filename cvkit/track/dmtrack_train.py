@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from .crops import crop_square, mean_colour, template_side
-from .data import HELDOUT_SEED_BASE, PairConfig, PairSampler, _RealSource, synthetic_clip
+from .data import PairConfig, PairSampler, _RealSource, synthetic_clip
 from .dmtrack import (
     DMTrackParams,
     build_dmtrack_net,
@@ -79,24 +79,7 @@ class BoxPairSampler(PairSampler):
             fz = read_image(seq.frames[i])
             fx = fz if j == i else read_image(seq.frames[j])
             return make_box_pair(fz, gt[i], fx, gt[j], rng, cfg)
-        if self._clip is None or self._clip.kind != src or self._clip_uses >= self.pairs_per_clip:
-            self._clip = synthetic_clip(src, int(rng.integers(0, HELDOUT_SEED_BASE)), self.clip_frames[src],
-                                        self.clip_size[src])
-            self._clip_uses = 0
-        clip = self._clip
-        self._clip_uses += 1
-        n = clip.n_frames
-        for _ in range(10):
-            i = int(rng.integers(n))
-            if clip.visible_fraction(i) >= cfg.min_visible:
-                break
-        lo, hi = max(0, i - cfg.max_gap), min(n - 1, i + cfg.max_gap)
-        for _ in range(10):
-            j = int(rng.integers(lo, hi + 1))
-            if clip.visible_fraction(j) >= cfg.min_visible:
-                break
-        fz = clip.render(i)
-        fx = fz if j == i else clip.render(j)
+        clip, i, j, fz, fx = self.synthetic_frames(src)
         return make_box_pair(fz, clip.box(i), fx, clip.box(j), rng, cfg)
 
     def sample_flipped(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
