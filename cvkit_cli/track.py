@@ -222,13 +222,16 @@ Examples:
 
   cvkit train track --model sesiamfc-lite --data synthetic --steps 1600 --out runs/sesiamfc-lite
 
+  cvkit train track --model automatch-lite --data synthetic --threads 1 --out runs/automatch-lite
+
   cvkit train track --model sesiamfc --data got10k:/data/GOT-10k --device cuda
 """
 
 
 def train_command(
-    model: Annotated[str, typer.Option("--model", "-m", help="sesiamfc-lite, siamfc-lite-plain, sesiamfc, "
-                                       "automatch-lite or automatch (GPU advised).")] = "sesiamfc-lite",
+    model: Annotated[str, typer.Option("--model", "-m", help="sesiamfc-lite, siamfc-lite-plain, "
+                                       "automatch-lite, dmtrack-lite, or the paper-size sesiamfc, automatch, "
+                                       "dmtrack (GPU advised).")] = "sesiamfc-lite",
     data: Annotated[str, typer.Option("--data", help="synthetic, got10k:DIR or lasot:DIR.")] = "synthetic",
     minutes: Annotated[float, typer.Option("--minutes", min=0.05, help="Wall-clock budget.")] = 25.0,
     steps: Annotated[int | None, typer.Option("--steps", min=1, help="Fixed number of optimisation steps "
