@@ -64,3 +64,12 @@ def square_folder(tmp_path: Path) -> tuple[Path, list[tuple]]:
     """A 12-frame JPEG folder with its true boxes."""
     p = tmp_path / "frames"
     return p, make_moving_square_clip(p)
+
+
+@pytest.fixture
+def one_thread():
+    """Run a test on one torch thread (deterministic float sums; no oversubscription on 2 cores)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

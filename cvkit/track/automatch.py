@@ -184,7 +184,7 @@ class AutoMatchLiteNet(_AutoMatchBase):
                  bias_init: float = float(np.log(32.0)), bcm: bool = False) -> None:
         super().__init__()
         from ..nn.efficientnet_lite import trunk_channels
-        from .siam_lite import TRUNK_BLOCKS, FrozenTrunk
+        from .siam_lite import TRUNK_BLOCKS, FrozenTrunk, keep_trunk_out_of_state
 
         self.trunk = FrozenTrunk(TRUNK_BLOCKS, pretrained)
         cin = trunk_channels(TRUNK_BLOCKS)
@@ -193,12 +193,7 @@ class AutoMatchLiteNet(_AutoMatchBase):
                                   tuple(cls_used), bias_init, reg_encode=False, bcm=bcm)
         self._config = {"channels": channels, "towernum": towernum, "heads": heads, "reg_used": list(reg_used),
                         "cls_used": list(cls_used), "bias_init": bias_init}
-        self.register_state_dict_post_hook(_drop_trunk_keys)
-
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any, **kwargs: Any) -> None:
-        for k, v in self.trunk.state_dict(keep_vars=True).items():  # the trunk is not part of saved states
-            state_dict.setdefault(f"{prefix}trunk.{k}", v.detach())
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        keep_trunk_out_of_state(self)
 
     def features_from_trunk(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Trunk output (N, 112, h, w) -> the two neck maps; lets training cache the frozen trunk."""
@@ -210,10 +205,6 @@ class AutoMatchLiteNet(_AutoMatchBase):
             t = self.trunk(crops)
         return self.features_from_trunk(t)
 
-
-def _drop_trunk_keys(module: nn.Module, state_dict: dict, prefix: str, local_metadata: Any) -> None:
-    for k in [k for k in state_dict if k.startswith(f"{prefix}trunk.")]:
-        del state_dict[k]
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -410,12 +401,6 @@ def _register() -> None:
                        train_hint="Train it with `cvkit train track --model automatch-lite --data synthetic`",
                        lost_threshold=0.2), _lite_builder)
     KEY_PROBES["automatch"] = _is_sots_automatch
-    try:
-        from .automatch_train import register_trainers
-
-        register_trainers()
-    except ImportError:  # pragma: no cover - training extras missing
-        pass
 
 
 _register()

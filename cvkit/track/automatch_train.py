@@ -20,7 +20,6 @@ half of the pairs, gate logits on the other, two samplers with different seeds),
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -34,7 +33,7 @@ import torch.nn.functional as F
 from .automatch import AutoMatchLiteNet, AutoMatchNet, AutoMatchParams, AutoMatchTracker, _AutoMatchBase
 from .automatch_ops import OPERATORS, grid_points
 from .data import PairConfig, PairSampler, canonical_kind, synthetic_clip
-from .train import EVAL_SEED_BASE, TrainResult, _ope_auc, track_sequence
+from .train import EVAL_SEED_BASE, TRAINERS, TrainResult, _ope_auc, guarded_step, save_net, track_sequence
 
 KINDS = ("automatch-lite", "automatch")
 LITE_STEPS = 1200  # the shipped recipe's step budget (see CARD.md for the measured time)
@@ -281,14 +280,10 @@ def train_automatch(
             out = net.forward_features(zf, xf, zb[zi])
             parts = head_losses(net, out, xb, positive.to(dev), cfg, gen)
             loss = sum(parts.values())
-            lv = float(loss.detach())
-            opt.zero_grad(set_to_none=True)
-            if not math.isfinite(lv) or lv > 1e4:
+            lv = guarded_step(opt, loss, params)
+            if lv is None:
                 skipped += 1
                 continue
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 10.0)
-            opt.step()
             for k, v in parts.items():
                 acc[k] = acc.get(k, 0.0) + float(v.detach())
             acc["loss"] = acc.get("loss", 0.0) + lv
@@ -306,8 +301,6 @@ def train_automatch(
                    "threads": int(threads) if threads else torch.get_num_threads(), "skipped_steps": skipped,
                    "final_loss": round(losses[-1], 4) if losses else None}
         if out_dir is not None:  # weights first, so a long evaluation cannot lose them
-            from .train import save_net
-
             save_net(net, out_dir, make_card(kind, net, data, steps, seed, seconds, [], command, details))
         metrics: list[dict] = []
         if eval_clips > 0:
@@ -321,8 +314,6 @@ def train_automatch(
         card = make_card(kind, net, data, steps, seed, seconds, metrics, command, details)
         result = TrainResult(kind, steps, pairs, seconds, losses, None, card, net)
         if out_dir is not None:
-            from .train import save_net
-
             result.folder = save_net(net, out_dir, card)
         return result
     finally:
@@ -455,9 +446,5 @@ def _train_cli(model: str, data: str, minutes: float, seed: int, out_dir: str | 
     return train_automatch(model, data, steps, seed, out_dir, device=device, threads=None, callback=report)
 
 
-def register_trainers() -> None:
-    """Plug the AutoMatch recipes into `cvkit.track.train.TRAINERS`."""
-    from .train import TRAINERS
-
-    for k in KINDS:
-        TRAINERS[k] = _train_cli
+for _kind in KINDS:  # plug the AutoMatch recipes into `cvkit train track`
+    TRAINERS[_kind] = _train_cli

@@ -831,7 +831,9 @@ class _RealSource:
                 ok[: len(f)] &= f != 1
         return np.flatnonzero(ok)
 
-    def sample(self, rng: np.random.Generator, cfg: PairConfig) -> Pair:
+    def frames(self, rng: np.random.Generator, cfg: PairConfig
+               ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """A usable frame pair at most `max_gap` apart: (source tag, box_z, box_x, frame_z, frame_x)."""
         from ..io.images import read_image
 
         seq, ok = self.seqs[int(rng.integers(len(self.seqs)))]
@@ -841,7 +843,11 @@ class _RealSource:
         gt = np.asarray(seq.gt, dtype=np.float64)
         fz = read_image(seq.frames[i])
         fx = fz if j == i else read_image(seq.frames[j])
-        return make_pair(fz, gt[i], fx, gt[j], rng, cfg, f"{self.name}/{seq.name}:{i}->{j}")
+        return f"{self.name}/{seq.name}:{i}->{j}", gt[i], gt[j], fz, fx
+
+    def sample(self, rng: np.random.Generator, cfg: PairConfig) -> Pair:
+        source, box_z, box_x, fz, fx = self.frames(rng, cfg)
+        return make_pair(fz, box_z, fx, box_x, rng, cfg, source)
 
 
 class PairSampler:

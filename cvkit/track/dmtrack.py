@@ -278,18 +278,14 @@ class DMTrackLiteNet(_DMTrackNet):
     def __init__(self, pretrained: bool = True, levels: tuple[int, ...] = LITE_LEVELS, channels: int = 64,
                  hidden: int = 64) -> None:
         from ..nn.efficientnet_lite import trunk_channels
+        from .siam_lite import keep_trunk_out_of_state
 
         super().__init__([trunk_channels(b) for b in levels], channels, hidden)
         self.trunk = _LiteTrunk(tuple(levels), pretrained)
         for p in self.trunk.parameters():
             p.requires_grad_(False)
         self._config = dict(levels=list(levels), channels=channels, hidden=hidden)
-        self.register_state_dict_post_hook(_drop_trunk_keys)
-
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any, **kwargs: Any) -> None:
-        for k, v in self.trunk.state_dict(keep_vars=True).items():  # the packaged trunk is not saved
-            state_dict.setdefault(f"{prefix}trunk.{k}", v.detach())
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        keep_trunk_out_of_state(self)
 
     def train(self, mode: bool = True) -> DMTrackLiteNet:
         """Train the heads; the frozen trunk stays in eval mode."""
@@ -301,10 +297,6 @@ class DMTrackLiteNet(_DMTrackNet):
         with torch.no_grad():
             return self.trunk(crops)
 
-
-def _drop_trunk_keys(module: nn.Module, state_dict: dict, prefix: str, local_metadata: Any) -> None:
-    for k in [k for k in state_dict if k.startswith(f"{prefix}trunk.")]:
-        del state_dict[k]
 
 
 class DMTrackNet(_DMTrackNet):

@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .crops import crop_square, mean_colour, template_side
-from .data import PairConfig, PairSampler, _RealSource, synthetic_clip
+from .data import PairConfig, PairSampler, _RealSource, make_pair, synthetic_clip
 from .dmtrack import (
     DMTrackParams,
     build_dmtrack_net,
@@ -35,7 +34,7 @@ from .dmtrack import (
     make_anchors,
     tracker_params_dict,
 )
-from .train import EVAL_SEED_BASE, TRAINERS, TrainResult, make_card, save_net, track_sequence
+from .train import EVAL_SEED_BASE, TRAINERS, TrainResult, guarded_step, make_card, save_net, track_sequence
 
 LITE_DATA = "synthetic:sprites+distractors"
 DEFAULT_STEPS = {"dmtrack-lite": 1500, "dmtrack": 100_000}
@@ -44,20 +43,9 @@ DEFAULT_STEPS = {"dmtrack-lite": 1500, "dmtrack": 100_000}
 def make_box_pair(frame_z: np.ndarray, box_z: Any, frame_x: np.ndarray, box_x: Any, rng: np.random.Generator,
                   cfg: PairConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(template crop, search crop, target cx,cy,w,h in search-crop px relative to the crop centre)."""
-    xz, yz, wz, hz = (float(v) for v in box_z)
-    xx, yx, wx, hx = (float(v) for v in box_x)
-    s_z = template_side(wz, hz, cfg.context)
-    z = crop_square(frame_z, xz + (wz - 1) / 2, yz + (hz - 1) / 2, s_z, cfg.template_size, mean_colour(frame_z))
-    j = math.log1p(cfg.scale_jitter)
-    s_x = template_side(wx, hx, cfg.context) * cfg.search_size / cfg.template_size * math.exp(rng.uniform(-j, j))
-    off = rng.uniform(-cfg.shift, cfg.shift, 2)
-    k = s_x / cfg.search_size
-    x = crop_square(frame_x, xx + (wx - 1) / 2 - off[0] * k, yx + (hx - 1) / 2 - off[1] * k, s_x, cfg.search_size,
-                    mean_colour(frame_x))
-    if cfg.brightness > 0:
-        g = math.exp(rng.uniform(-cfg.brightness, cfg.brightness))
-        x = np.clip(x.astype(np.float32) * g + 0.5, 0, 255).astype(np.uint8)
-    return z, x, np.array([off[0], off[1], wx / k, hx / k], dtype=np.float32)
+    p = make_pair(frame_z, box_z, frame_x, box_x, rng, cfg)
+    x1, y1, x2, y2 = p.x_box
+    return p.z, p.x, np.array([p.offset[0], p.offset[1], x2 - x1, y2 - y1], dtype=np.float32)
 
 
 class BoxPairSampler(PairSampler):
@@ -69,16 +57,8 @@ class BoxPairSampler(PairSampler):
         s = int(rng.choice(len(self.sources), p=self.weights))
         kind, src = self.sources[s]
         if isinstance(src, _RealSource):
-            from ..io.images import read_image
-
-            seq, ok = src.seqs[int(rng.integers(len(src.seqs)))]
-            i = int(ok[int(rng.integers(len(ok)))])
-            near = ok[np.abs(ok - i) <= cfg.max_gap]
-            j = int(near[int(rng.integers(len(near)))])
-            gt = np.asarray(seq.gt, dtype=np.float64)
-            fz = read_image(seq.frames[i])
-            fx = fz if j == i else read_image(seq.frames[j])
-            return make_box_pair(fz, gt[i], fx, gt[j], rng, cfg)
+            _, bz, bx, fz, fx = src.frames(rng, cfg)
+            return make_box_pair(fz, bz, fx, bx, rng, cfg)
         clip, i, j, fz, fx = self.synthetic_frames(src)
         return make_box_pair(fz, clip.box(i), fx, clip.box(j), rng, cfg)
 
@@ -170,14 +150,10 @@ def train_dmtrack(
             out = dmtrack_losses(cls.float(), loc.float(), iou.float(), anchors, gt)
             loss = out["total"]
             step += 1
-            if not torch.isfinite(loss):
-                opt.zero_grad(set_to_none=True)
+            lv = guarded_step(opt, loss, params, max_loss=math.inf)
+            if lv is None:
                 continue
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 10.0)
-            opt.step()
-            acc += float(loss.detach())
+            acc += lv
             acc_n += 1
             for k in parts:
                 parts[k] += float(out[k].detach())

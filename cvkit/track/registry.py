@@ -160,7 +160,7 @@ def _load_plugins() -> None:
 
 
 # modules that call `register(...)` at import time
-PLUGINS: tuple[str, ...] = ("automatch", "dmtrack", "dmtrack_train")
+PLUGINS: tuple[str, ...] = ("automatch", "dmtrack")
 
 
 def load_weights(net: torch.nn.Module, asset: Asset, strict: bool = True) -> torch.nn.Module:

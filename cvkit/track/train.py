@@ -28,6 +28,7 @@ writes `weights.safetensors` + `card.json` with `cvkit.assets.save_asset`. Choic
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
 from collections.abc import Callable
@@ -240,16 +241,11 @@ def _train(kind, full, data, minutes, seed, out_dir, batch, optimizer, lr, lr_en
             label, weight = b["label"].to(dev), b["weight"].to(dev)
             out = net(b["z"].to(dev), b["x"].to(dev))
         loss = balanced_bce(out, label, weight)
-        lv = float(loss.detach())
         step += 1
-        if not math.isfinite(lv) or lv > 1e4:  # the release's guard against bad batches
+        lv = guarded_step(opt, loss, params)
+        if lv is None:
             skipped += 1
-            opt.zero_grad(set_to_none=True)
             continue
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 10.0)
-        opt.step()
         acc += lv
         acc_n += 1
         if step % log_every == 0:
@@ -284,6 +280,20 @@ def _train(kind, full, data, minutes, seed, out_dir, batch, optimizer, lr, lr_en
     if out_dir is not None:
         result.folder = save_net(net, out_dir, card)
     return result
+
+
+def guarded_step(opt: torch.optim.Optimizer, loss: torch.Tensor, params: list[torch.nn.Parameter],
+                 max_loss: float = 1e4, max_norm: float = 10.0) -> float | None:
+    """One optimiser step with the SE-SiamFC release's guards: a non-finite or > `max_loss` loss is skipped
+    (returns None), otherwise backward, gradient-norm clip at `max_norm`, step; returns the loss value."""
+    lv = float(loss.detach())
+    opt.zero_grad(set_to_none=True)
+    if not math.isfinite(lv) or lv > max_loss:
+        return None
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, max_norm)
+    opt.step()
+    return lv
 
 
 def centre_neck_output(net: SiamNet, search_crops: torch.Tensor) -> float:
@@ -324,8 +334,7 @@ def train_cli(
         if log is not None:
             log(f"step {d['step']}  pairs {d['pairs']}  {d['seconds']:.0f}s  loss {d['loss']:.4f}  lr {d['lr']:.2e}")
 
-    from . import registry  # noqa: F401 - importing it loads the plug-ins, which fill TRAINERS
-
+    load_trainer_plugins()
     if model in TRAINERS:
         extra = {"steps": steps} if steps else {}
         return TRAINERS[model](model, data, minutes, seed, out_dir, device, log, **extra)
@@ -336,6 +345,15 @@ def train_cli(
 
 # Other tracker families plug their own recipes in here: name -> fn(model, data, minutes, seed, out_dir, device, log)
 TRAINERS: dict[str, Callable[..., TrainResult]] = {}
+# modules that add to TRAINERS when imported (only `cvkit train` imports them, not tracking)
+TRAINER_PLUGINS: tuple[str, ...] = ("automatch_train", "dmtrack_train")
+
+
+def load_trainer_plugins() -> dict[str, Callable[..., TrainResult]]:
+    """Import the recipe modules of other tracker families (they add themselves to TRAINERS); returns TRAINERS."""
+    for module in TRAINER_PLUGINS:
+        importlib.import_module(f"{__package__}.{module}")
+    return TRAINERS
 
 
 def trainable_state(net: torch.nn.Module) -> dict[str, torch.Tensor]:

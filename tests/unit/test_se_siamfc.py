@@ -23,12 +23,7 @@ PAPER_PARAMS = 1.45e6  # supp. Table 2
 SPEC_PARAMS = 1_449_024  # the release's architecture, counted
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _crops(n: int, side: int, seed: int = 0) -> torch.Tensor:

@@ -26,12 +26,7 @@ from cvkit.nn.sesn import (
 STEP = 1.4  # ratio of neighbouring basis scales
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ---------------------------------------------------------------------------------------------------- basis
