@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from .clustering import two_stage_cluster
 from .data import to_tensor
 from .metrics import cluster_scores
-from .model import ReidNet
+from .model import ReidNet, center_branches
 
 
 @dataclass
@@ -162,10 +162,11 @@ def round_lr(cfg: AdaptConfig, epoch: int) -> float:
     return cfg.lr * 0.1 ** (max(0, epoch - cfg.decay_start) / 5.0)
 
 
-def cluster_features(f: np.ndarray, cfg: AdaptConfig, seed: int):
-    """Two-stage clustering of embeddings (L2-normalised first when cfg.normalize)."""
+def cluster_features(f: np.ndarray, cfg: AdaptConfig, seed: int, branch_dims: list[int] | None = None):
+    """Two-stage clustering of embeddings: each branch centred on the crops' mean and L2-normalised first when
+    cfg.normalize (the descriptor the pipeline ranks with, `model.center_branches`)."""
     if cfg.normalize:
-        f = f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)
+        f = center_branches(f, branch_dims)
     return two_stage_cluster(f, cfg.clusters, cfg.p, cfg.k, seed)
 
 
@@ -182,7 +183,7 @@ def adapt(net: ReidNet, images: np.ndarray, cfg: AdaptConfig, labels_for_log: np
     history = []
     for t in range(cfg.rounds):
         t0 = time.time()
-        cl = cluster_features(bank.embed(net), cfg, cfg.seed + t)
+        cl = cluster_features(bank.embed(net), cfg, cfg.seed + t, net.branch_dims)
         stats = {"round": t + 1, "kept": int(cl.kept.sum()), "clusters": int(len(np.unique(cl.labels[cl.kept])))}
         if labels_for_log is not None:
             stats["nmi"] = cluster_scores(cl.labels, labels_for_log)["nmi"]
@@ -240,9 +241,9 @@ def synthetic_quality(net: ReidNet, cfg: AdaptConfig, seed: int = 123, n_cameras
     if n_cameras == 1:
         cams = np.arange(len(ids))  # no same-camera exclusion within one video
     f = CropBank(net, images, True if net.config.backbone == "lite0" else cfg.freeze_prefix).embed(net)
-    fn = f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)
+    fn = center_branches(f, net.branch_dims)
     s = evaluate_ranking(pairwise_distances(fn, fn), ids, ids, cams, cams, exclude=np.eye(len(f), dtype=bool))
-    cl = cluster_features(f, cfg, seed)
+    cl = cluster_features(f, cfg, seed, net.branch_dims)
     return {"mAP": s.mAP, "rank1": s.rank(1), "nmi": cluster_scores(cl.labels, ids)["nmi"]}
 
 
