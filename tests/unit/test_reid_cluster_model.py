@@ -176,6 +176,26 @@ def test_batch_hard_triplet_hand_computed():
     assert batch_hard_triplet(g, lab, 0.3).item() == pytest.approx(1.8)
     assert batch_hard_triplet(g, lab, 0.3, squared=True).item() == pytest.approx((3.3 + 3.3 + 15.3 + 7.3) / 4)
     assert batch_hard_triplet(g, torch.tensor([0, 1, 2, 3])).item() == 0.0  # no positives: no loss
+    # classes 0 and 1 neutral to each other: anchors 0, 1 have no negative left; 2, 3 none either -> no loss
+    neutral = torch.ones(4, 4, dtype=torch.bool)
+    assert batch_hard_triplet(g, lab, 0.3, neutral=neutral).item() == 0.0
+    g3 = torch.tensor([[0.0], [2.0], [1.0], [5.0], [9.0], [9.5]])
+    lab3 = torch.tensor([0, 0, 1, 1, 2, 2])
+    n3 = (lab3[:, None] <= 1) & (lab3[None] <= 1) & (lab3[:, None] != lab3[None])  # 0 <-> 1 neutral
+    # anchors 0,1 (class 0): closest negative now class 2 at 9 / 7; anchors 2,3 (class 1): 8 / 4; class 2 unchanged
+    ref = [max(0, 2 - 9 + .3), max(0, 2 - 7 + .3), max(0, 4 - 8 + .3), max(0, 4 - 4 + .3), max(0, .5 - 4 + .3),
+           max(0, .5 - 4.5 + .3)]
+    assert batch_hard_triplet(g3, lab3, 0.3, neutral=n3).item() == pytest.approx(sum(ref) / 6)
+
+
+def test_mutual_nearest_centroids():
+    from cvkit.reid_cluster.train import mutual_nearest_centroids
+
+    c = np.array([[0.0], [1.0], [5.0], [5.5], [20.0]])
+    m = mutual_nearest_centroids(c)
+    assert m.sum() == 4 and m[0, 1] and m[1, 0] and m[2, 3] and m[3, 2]  # 4's nearest is 3, not mutual
+    assert (m == m.T).all() and not m.diagonal().any()
+    assert not mutual_nearest_centroids(c[:1]).any()
 
 
 def test_pk_batches_and_lr_schedule():
