@@ -184,7 +184,7 @@ def train_command(
     else:
         out = out or Path("runs") / "adtc-custom"
         cfg = AdaptConfig(rounds=rounds, epochs=epochs, lr=lr, clusters=_parse_clusters(clusters), p=p, k=k,
-                          seed=seed, decay_start=min(5, max(1, epochs // 2)))
+                          seed=seed, decay_start=min(5, max(1, epochs // 2)), neutral_neighbours=True)
         weights = train_on_crops(Path(data), model, cfg, out, log=log, init_backbone=init_backbone, command=command)
     if not quiet:
         err_console.print(f"wrote {weights} and card.json")

@@ -139,6 +139,17 @@ def trunk_channels(upto: int) -> int:
     return 320
 
 
+def trunk_stride(upto: int) -> int:
+    """Output stride after block `upto` (the stem has stride 2)."""
+    stride, i = 2, 0
+    for repeats, _, st, *_ in LITE0_STAGES:
+        i += repeats
+        stride *= st
+        if upto < i:
+            return stride
+    return stride
+
+
 def fold_batchnorm(model: nn.Module) -> nn.Module:
     """Fold each (conv, BN) pair of the stem and MBConv blocks into the conv (frozen inference is faster)."""
 

@@ -48,13 +48,15 @@ def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0
         raise InputError(root, "file names carry no identities (expected PPPP_cC_fFFFF.jpg or Market names)")
     embedder = embedder or build_embedder(model)
     cfg = AdaptConfig(rounds=rounds, epochs=epochs, lr=lr, clusters=clusters, p=p, k=k, seed=seed,
-                      decay_start=max(1, epochs // 2))
+                      decay_start=max(1, epochs // 2), neutral_neighbours=True)
     if dataset == "market1501":
         if rounds > 0 and embedder.net is not None:
             train = market_split(root, "bounding_box_train")
             adapt(embedder.net, load_crops([c.path for c in train], embedder.input_size), cfg, log=log)
-        qf = embedder.embed(load_crops([c.path for c in query], embedder.input_size))
-        gf = embedder.embed(load_crops([c.path for c in gallery], embedder.input_size))
+        qf = embedder.embed(load_crops([c.path for c in query], embedder.input_size), center=False)
+        gf = embedder.embed(load_crops([c.path for c in gallery], embedder.input_size), center=False)
+        both = embedder.postprocess(np.concatenate([qf, gf]))  # one mean for query and gallery
+        qf, gf = both[:len(qf)], both[len(qf):]
         (qp, qc, _), (gp, gc, _) = _arrays(query), _arrays(gallery)
         dist = rerank_distances(qf, gf, k) if rerank else pairwise_distances(qf, gf)
         scores = evaluate_ranking(dist, qp, gp, qc, gc)

@@ -13,15 +13,16 @@ import torch
 from ..assets import Asset, asset_from_path, find_asset, load_into
 from ..errors import ModelError
 from ..models import ModelInfo
-from .model import PAPER_CONFIG, ReidConfig, ReidNet
+from .model import PAPER_CONFIG, ReidConfig, ReidNet, center_branches
 
 TASK = "reid-cluster"
 DEFAULT_MODEL = "adtc-lite"
 MODELS: dict[str, ModelInfo] = {
     "adtc-lite": ModelInfo(
         "adtc-lite",
-        "ADTC: ImageNet EfficientNet-Lite0 + voxel attention + GMP/BN1d (global + 2 stripes, plus 6 stripes of the "
-        "stride-4 map), tail trained by the ADTC recipe on synthetic pedestrians; adapts to your crops with --rounds",
+        "ADTC: ImageNet EfficientNet-Lite0 + voxel attention + GMP/BN1d (global + 2 stripes, plus 6 average-pooled "
+        "stripes of the stride-8 and stride-16 maps), tail trained by the ADTC recipe on synthetic pedestrians; "
+        "descriptors centred on your crops; adapts to them with --rounds",
         needs_weights=True,
         train_hint="Run `cvkit train reid-cluster --data synthetic --out assets/reid-cluster/adtc-lite`",
     ),
@@ -53,8 +54,12 @@ class Embedder:
     input_size: tuple[int, int]
     card: dict | None = None
 
-    def embed(self, images: np.ndarray, batch: int = 64, device: torch.device | str = "cpu") -> np.ndarray:
-        """(N, H, W, 3) RGB uint8 at `input_size` -> (N, D) float32 L2-normalised descriptors."""
+    def embed(self, images: np.ndarray, batch: int = 64, device: torch.device | str = "cpu",
+              center: bool = True) -> np.ndarray:
+        """(N, H, W, 3) RGB uint8 at `input_size` -> (N, D) float32 L2-normalised descriptors.
+
+        For a net, `center` (default) centres each branch on its mean over these N crops (`center_branches`;
+        label-free, fitted on the user's own crops); the histogram baseline is returned as defined."""
         from .data import to_tensor
         from .histogram import histogram_features
 
@@ -68,7 +73,14 @@ class Embedder:
                     x = to_tensor(images[s:s + batch]).to(device).contiguous(memory_format=torch.channels_last)
                     outs.append(net(x).float().cpu())
             f = torch.cat(outs).numpy() if outs else np.zeros((0, self.net.dim), np.float32)
+            if center:
+                return self.postprocess(f)
         return (f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+    def postprocess(self, f: np.ndarray) -> np.ndarray:
+        """Per-branch centring + L2 over the crops given together (embed query and gallery with center=False,
+        then post-process them as one set so they share one mean)."""
+        return center_branches(f, self.net.branch_dims) if self.net is not None else f
 
 
 def inference_copy(net: ReidNet) -> ReidNet:
@@ -87,6 +99,9 @@ def net_from_asset(asset: Asset, default: ReidConfig | None = None) -> ReidNet:
     cfg = ReidConfig.from_dict(asset.card.get("config", {})) if asset.card.get("config") else (default or ReidConfig())
     net = ReidNet(cfg)
     state = asset.state_dict()
+    # cards written before the mid-level taps have one low-level BN1d named `bn_low`, now `bn_low.0`
+    state = {("bn_low.0." + k[len("bn_low."):] if k.startswith("bn_low.") and not k[7:8].isdigit() else k): v
+             for k, v in state.items()}
     own = net.state_dict()
     if cfg.backbone == "lite0":  # the frozen ImageNet prefix comes from its package, not from the file
         state = {**{k: v for k, v in own.items() if k.startswith("backbone.prefix.")}, **state}

@@ -51,9 +51,10 @@ def test_histogram_baseline_and_two_stage_clustering(pets_crops):
     assert second["coverage"] < 0.6  # ... at the cost of coverage (spec: NMI 0.656 -> 0.755 on 370 kept)
 
 
-@pytest.mark.slow
-def test_default_pipeline_with_adaptation_on_pets(pets_crops, tmp_path):
-    """The default `cvkit reid-cluster VIDEO --boxes XML` run (adtc-lite, 3 ADTC rounds) against the histogram."""
+@pytest.fixture(scope="module")
+def default_run(pets_crops, tmp_path_factory):
+    """The default `cvkit reid-cluster VIDEO --boxes XML` run (adtc-lite, 3 ADTC rounds on the unlabelled crops),
+    the histogram baseline and adtc-lite before adaptation, all measured in this one run."""
     from cvkit.assets import find_asset
     from cvkit.reid_cluster.pipeline import RunOptions, run
 
@@ -63,18 +64,34 @@ def test_default_pipeline_with_adaptation_on_pets(pets_crops, tmp_path):
     hist_map, _ = _scores(pets_crops, hist.embed(load_crops([c.path for c in pets_crops], hist.input_size)))
     before = build_embedder("adtc-lite")
     before_map, _ = _scores(pets_crops, before.embed(load_crops([c.path for c in pets_crops], before.input_size)))
-    result = run(shared_path("pets2009", "vtest.avi"), tmp_path / "out",
+    result = run(shared_path("pets2009", "vtest.avi"), tmp_path_factory.mktemp("run") / "out",
                  RunOptions(boxes=shared_path("pets2009", "PETS2009-S2L1.xml"), html=False))
     m = result.metrics
-    ratio = m["retrieval"]["mAP"] / hist_map
     print(f"PETS2009 S2L1: hist mAP {hist_map:.3f}; adtc-lite mAP {before_map:.3f} before, "
-          f"{m['retrieval']['mAP']:.3f} after adaptation (R1 {m['retrieval']['rank1']:.3f}, {ratio:.2f}x hist); "
-          f"NMI {m['clustering']['nmi']:.3f} over {m['clustering']['kept']} kept crops")
+          f"{m['retrieval']['mAP']:.3f} after adaptation (R1 {m['retrieval']['rank1']:.3f}, "
+          f"{m['retrieval']['mAP'] / hist_map:.2f}x hist); NMI {m['clustering']['nmi']:.3f} over "
+          f"{m['clustering']['kept']} kept crops")
+    return hist_map, before_map, m
+
+
+@pytest.mark.slow
+def test_default_pipeline_with_adaptation_on_pets(pets_crops, default_run):
+    """No regression of the default pipeline (thresholds a few points under the measured numbers)."""
+    hist_map, before_map, m = default_run
     assert m["crops"] == len(pets_crops)
-    assert before_map > 0.24  # multi-level stripe head; the paper's global head scored 0.194 here
-    assert m["retrieval"]["mAP"] > max(0.25, before_map - 0.02)  # adaptation on the user's crops does not hurt
-    assert m["clustering"]["nmi"] > 0.6
-    # Issue 6 acceptance asks mAP >= 1.3 x histogram and NMI >= 0.75 -- not met yet, so not asserted. Measured
-    # 2026-12-01 (1 thread): hist 0.376; adtc-lite (multi-level head) 0.277 before, 0.292 after 3 rounds at lr 1e-4
-    # (0.78x hist), NMI 0.647 over 518 kept crops (lr 1e-3: 0.282, NMI 0.674 over 510). The previous global-GMP
-    # asset (lr 1e-3): 0.194 -> 0.273, NMI 0.675 over 311 kept crops.
+    # measured 2026-12-01 (1 thread): hist 0.376; adtc-lite 0.372 before, 0.370 after 3 rounds (0.98x hist),
+    # NMI 0.756 over 390 kept crops (0.360 / NMI 0.796 when split pseudo-classes of one person are negatives).
+    # Earlier heads: stride-4 GMP branch 0.277 -> 0.292 (NMI 0.647); the paper's global GMP head 0.194 -> 0.273.
+    assert before_map > 0.33  # stripe-averaged stride-8/16 branches + descriptors centred on the crops
+    assert m["retrieval"]["mAP"] > max(0.33, before_map - 0.02)  # adaptation on the user's crops does not hurt much
+    assert m["clustering"]["nmi"] > 0.7
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 6 acceptance 1 not met yet: the default pipeline is about level "
+                   "with the colour histogram on PETS2009 (see CHANGELOG), not 1.3x")
+def test_issue6_acceptance_mAP_1_3x_histogram_and_nmi(default_run):
+    """Issue 6, acceptance 1: mAP >= 1.3 x the histogram's (same run) and NMI >= 0.75 over the kept crops."""
+    hist_map, _, m = default_run
+    assert m["retrieval"]["mAP"] >= 1.3 * hist_map
+    assert m["clustering"]["nmi"] >= 0.75
