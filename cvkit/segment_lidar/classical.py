@@ -20,16 +20,21 @@ How the thresholds were set (none of them on the real SemanticKITTI scans, which
   widened for partial views (one side seen) and mirrors: 2.5-5.8 x 1.2-2.5 m, 0.8-2.2 m above the ground.
   Poles/trunks: footprint < 1 m, taller than 2 m.
 - building/vegetation rules (`shape_voxel`, `planar_var`, `planar_nz`, `building_frac`, `building_min_length`,
-  `mixed_frac`, `column_cell`, `column_frac`): chosen by a sweep on 150 simulated HDL-64E scans from our own
-  simulator (`python -m cvkit.segment_lidar.tune --scans 150 --seed 1`, score = mean building/vegetation IoU;
-  held-out simulated scans, seed 2: building 0.547, vegetation 0.653). Reading of the chosen values: a 1 m cell
-  of wall (2 cm range noise) has surface variation l3/(l1+l2+l3) below ~0.01, so < 0.06 keeps walls and rejects
-  most simulated foliage (median 0.094); |n_z| < 0.3 is a normal within ~17 deg of horizontal (a near-vertical
-  facade); a component 40 % planar-vertical and longer than 2 m is a building, a column cell 50 % planar-vertical
-  is a wall. Known gap (measured on the real scans, report only, not used to choose anything): real foliage is
-  flatter and more vertical than the simulator's (median surface variation 0.068; 46 % of points with
-  |n_z| < 0.3 vs 19 % simulated; benchmarks/shape_stats_segment_lidar.py), so 22 % of real vegetation points look
-  planar-vertical and hedges/tree rows become building (real IoU: building 0.499, vegetation 0.206).
+  `mixed_frac`, `column_cell`, `column_frac`, `veg_remission`): chosen by a sweep on 150 simulated HDL-64E scans
+  from our own simulator (`python -m cvkit.segment_lidar.tune --scans 150 --seed 1`, score = mean building/
+  vegetation IoU; result in benchmarks/results/tune_segment_lidar_classical.json; held-out simulated scans, seed 2:
+  building 0.487, vegetation 0.663). The simulator has dense, rough hedges and lumpy tree crowns, facades with
+  windows, pilasters and balconies, per-laser range offsets and per-material remission (simulate.py). Reading of
+  the chosen values: in 0.5 m cells the simulated facades (2 cm noise, ~2 cm per-laser offsets, windows, edges)
+  have median surface variation l3/(l1+l2+l3) 0.020, simulated foliage 0.071 (leaf clumps; quartile 0.043), so
+  < 0.04 separates most of them; |n_z| < 0.2 is a normal within ~12 deg of horizontal; a component 40 %
+  planar-vertical and longer than 2 m is a building, a component 20 % planar is split per 2 m column cell
+  (building where half the column is planar-vertical). The remission rule
+  (a voxel brighter than `veg_remission` is foliage, since leaves are bright at 905 nm) was offered to the sweep
+  and not chosen (1.01 = off): simulated plaster and paint overlap foliage (median remission of simulated
+  building points 0.43, interquartile 0.28-0.54; foliage 0.54, 0.46-0.62).
+  Real scans (report only, not used to choose anything): building 0.441, vegetation 0.547; half of the real
+  building points fail the planar-vertical test and become vegetation.
 """
 
 from __future__ import annotations
@@ -51,18 +56,21 @@ class ClassicalParams:
     rings: tuple[float, ...] = (0.0, 10.0, 20.0, 35.0, 1e9)
     sectors: int = 8
     voxel: float = 0.4
-    shape_voxel: float = 1.0
+    shape_voxel: float = 0.5
     car_length: tuple[float, float] = (2.5, 5.8)
     car_width: tuple[float, float] = (1.2, 2.5)
     car_height: tuple[float, float] = (0.8, 2.2)
     # building/vegetation rules: chosen on simulated scans by `python -m cvkit.segment_lidar.tune` (see tune.py)
-    planar_var: float = 0.06
-    planar_nz: float = 0.3
+    planar_var: float = 0.04
+    planar_nz: float = 0.2
     building_frac: float = 0.4
     building_min_length: float = 2.0
-    mixed_frac: float = 0.1
+    mixed_frac: float = 0.2
     column_cell: float = 2.0
     column_frac: float = 0.5
+    # a shape voxel brighter than this (mean remission) is never planar-vertical: foliage is bright at 905 nm
+    # (1.01 = rule off); chosen by the same sweep
+    veg_remission: float = 1.01
 
 
 def _fit_plane(p: np.ndarray) -> np.ndarray:
@@ -140,8 +148,9 @@ def _components(xyz: np.ndarray, voxel: float) -> np.ndarray:
     return lab[q[:, 0], q[:, 1], q[:, 2]]
 
 
-def _voxel_shape(xyz: np.ndarray, voxel: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per point: surface variation l3/(l1+l2+l3), |normal z|, linearity (l1-l2)/l1 of its voxel (+ 1-ring)."""
+def _voxel_shape(xyz: np.ndarray, voxel: float, rem: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per point: surface variation l3/(l1+l2+l3), |normal z|, linearity (l1-l2)/l1 and mean remission of its voxel."""
     q = np.floor(xyz / voxel).astype(np.int64)
     key, inv = np.unique(q, axis=0, return_inverse=True)
     inv = inv.ravel()
@@ -159,7 +168,8 @@ def _voxel_shape(xyz: np.ndarray, voxel: float) -> tuple[np.ndarray, np.ndarray,
     lin = (w[:, 2] - w[:, 1]) / (w[:, 2] + 1e-12)
     few = cnt < 5
     var[few], nz[few], lin[few] = 0.1, 0.5, 0.0
-    return var[inv], nz[inv], lin[inv]
+    mrem = np.bincount(inv, rem, nv) / cnt if rem is not None else np.zeros(nv)
+    return var[inv], nz[inv], lin[inv], mrem[inv]
 
 
 @dataclass
@@ -174,6 +184,7 @@ class ClassicalFeatures:
     comp: np.ndarray  # (K,) dense component id 0..C-1
     var: np.ndarray  # (K,) surface variation of the point's shape voxel
     nz: np.ndarray  # (K,) |normal z| of the point's shape voxel
+    rem: np.ndarray  # (K,) mean remission of the point's shape voxel (0 without a remission channel)
     length: np.ndarray  # (C,) principal horizontal extents and height of each component
     width: np.ndarray
     height: np.ndarray
@@ -192,7 +203,8 @@ class ClassicalFeatures:
 
 def classical_features(points: np.ndarray, params: ClassicalParams = ClassicalParams()) -> ClassicalFeatures:
     """Ground heights, non-ground components with their extents, and per-point local shape."""
-    xyz = np.asarray(points, dtype=np.float64)[:, :3]
+    pts = np.asarray(points, dtype=np.float64)
+    xyz = pts[:, :3]
     valid = np.isfinite(xyz).all(1) & (np.linalg.norm(xyz, axis=1) > 1e-6)
     p = xyz[valid]
     h = ground_height(p, params)
@@ -201,7 +213,11 @@ def classical_features(points: np.ndarray, params: ClassicalParams = ClassicalPa
     q = p[ng]
     _, comp = np.unique(_components(q, params.voxel), return_inverse=True)
     comp = comp.ravel()
-    var, nz, _ = _voxel_shape(q, params.shape_voxel) if len(q) else (np.zeros(0), np.zeros(0), np.zeros(0))
+    rem_all = np.clip(np.nan_to_num(pts[valid, 3]), 0, 1) if pts.shape[1] > 3 else None
+    if len(q):
+        var, nz, _, rem = _voxel_shape(q, params.shape_voxel, None if rem_all is None else rem_all[ng])
+    else:
+        var, nz, rem = np.zeros(0), np.zeros(0), np.zeros(0)
     nc = int(comp.max()) + 1 if len(comp) else 0
     cnt = np.bincount(comp, minlength=nc).astype(np.float64)
     hh = h[ng]
@@ -227,7 +243,7 @@ def classical_features(points: np.ndarray, params: ClassicalParams = ClassicalPa
     length, width = ext
     small = cnt < 3
     length[small] = width[small] = 0.0
-    return ClassicalFeatures(valid, h, ground, ng, xy, comp, var, nz, length, width, height, hmin, cnt)
+    return ClassicalFeatures(valid, h, ground, ng, xy, comp, var, nz, rem, length, width, height, hmin, cnt)
 
 
 def classical_rules(f: ClassicalFeatures, params: ClassicalParams = ClassicalParams()) -> np.ndarray:
@@ -243,7 +259,7 @@ def classical_rules(f: ClassicalFeatures, params: ClassicalParams = ClassicalPar
                & (f.hmin < 0.6) & (f.count >= 30))
         pole = ~car & (f.length < 1.0) & (f.width < 1.0) & (f.height > 2.0) & (f.count >= 10)
         big = ~car & ~pole & ((f.length > 2.0) | (f.height > 1.0))
-        planar = (f.var < pr.planar_var) & (f.nz < pr.planar_nz)
+        planar = (f.var < pr.planar_var) & (f.nz < pr.planar_nz) & (f.rem <= pr.veg_remission)
         frac = np.bincount(f.comp, planar.astype(np.float64), nc) / np.maximum(f.count, 1)
         whole = big & (frac > pr.building_frac) & (f.length > pr.building_min_length)
         mixed = big & ~whole & (frac > pr.mixed_frac)

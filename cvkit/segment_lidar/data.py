@@ -82,7 +82,7 @@ def to_sample(points: np.ndarray, labels: np.ndarray, sensor: Sensor,
     return x, y
 
 
-def simulated_batches(seed: int, sensor: Sensor, batch: int, use_remission: bool = False,
+def simulated_batches(seed: int, sensor: Sensor, batch: int, use_remission: bool = True,
                       views_per_scene: int = 3) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Endless batches of augmented simulated scans (deterministic for a seed)."""
     from .simulate import build_scene, cast_scan

@@ -22,12 +22,14 @@ DEFAULT_MODEL = "classical"
 
 MODELS: dict[str, ModelInfo] = {
     "classical": ModelInfo(
-        "classical", "classical pipeline (not the paper's model): local ground planes + voxel clustering + "
-        "geometric rules (thresholds from physical sizes and a sweep on simulated scans, none on real data); "
-        "outputs road/car/building/vegetation/pole", needs_weights=False),
+        "classical", "the default (higher IoU than ssgv3-tiny-sim on the real SemanticKITTI scans): classical "
+        "pipeline (not the paper's model): local ground planes + voxel clustering + geometric rules (thresholds "
+        "from physical sizes and a sweep on simulated scans, none on real data); outputs "
+        "road/car/building/vegetation/pole", needs_weights=False),
     "ssgv3-tiny-sim": ModelInfo(
         "ssgv3-tiny-sim", "SqueezeSegV3 SAC-ISK network at quarter width (0.65 M params), 64x512, trained on "
-        "simulated HDL-64E street scans", needs_weights=True,
+        "simulated HDL-64E street scans with remission; not the default (lower IoU on the real scans)",
+        needs_weights=True,
         train_hint="train it with `cvkit train segment-lidar --data synthetic -o DIR`"),
     "ssgv3-21": ModelInfo(
         "ssgv3-21", "SqueezeSegV3-21 (paper), 64x2048, SAC-ISK, kNN post-processing", needs_weights=True,

@@ -5,9 +5,9 @@ chosen values are reproducible and held out from the real SemanticKITTI evaluati
 
     python -m cvkit.segment_lidar.tune --scans 150 --seed 1 --holdout 30 --holdout-seed 2
 
-1. A full grid over the four shape thresholds (shape voxel, surface variation, |normal z|, planar fraction of a
-   whole-building component), the other rule thresholds at the middle of their ranges.
-2. Coordinate descent over all eight rule thresholds from that optimum, until no single change improves the score.
+1. A full grid over the four per-point thresholds (shape voxel, surface variation, |normal z|, the remission above
+   which a voxel counts as foliage, 1.01 = unused), the other rule thresholds at the middle of their ranges.
+2. Coordinate descent over all nine rule thresholds from that optimum, until no single change improves the score.
 Score: mean of the coarse building and vegetation IoU over the tuning scans (the only classes these rules decide;
 ground, car and pole come first and do not depend on them). The chosen values and their scores on a second,
 held-out set of simulated scans are printed as JSON.
@@ -38,8 +38,9 @@ GRID: dict[str, tuple[float, ...]] = {
     "mixed_frac": (0.1, 0.2, 0.3),
     "column_cell": (1.0, 1.5, 2.0),
     "column_frac": (0.3, 0.5, 0.7),
+    "veg_remission": (0.3, 0.4, 0.5, 0.6, 1.01),
 }
-FULL_GRID = ("shape_voxel", "planar_var", "planar_nz", "building_frac")
+FULL_GRID = ("shape_voxel", "planar_var", "planar_nz", "veg_remission")
 
 
 def _middle(values: tuple[float, ...]) -> float:

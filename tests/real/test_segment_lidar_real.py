@@ -22,10 +22,12 @@ def root():
     return shared_path("segment-lidar")
 
 
-# Measured once (report-only) with the classical thresholds chosen on simulated scans (classical.py, tune.py):
-# building 0.499, vegetation 0.206. Not re-tuned on these scans; strict, so a fix shows up as XPASS.
-NOT_MET = pytest.mark.xfail(strict=True, reason="issue 5 open: building 0.499 / vegetation 0.206 on the real scans "
-                            "with thresholds chosen on simulated scans only (the simulator's foliage is too scattered)")
+# Measured (report-only) with the classical thresholds chosen on simulated scans (classical.py, tune.py), simulator
+# with dense hedges/crowns, detailed facades and remission: ground 0.917, car 0.763, building 0.441, vegetation 0.547.
+# Not re-tuned on these scans; strict, so a fix shows up as XPASS.
+NOT_MET = pytest.mark.xfail(strict=True, reason="issue 5 open: building 0.441 (vegetation 0.547) on the real scans "
+                            "with thresholds chosen on simulated scans only: half of the real building points fail "
+                            "the planar-vertical test (0.5 m voxels) and become vegetation")
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,7 @@ def default_report(root):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("group", [g if g in ("ground", "car") else pytest.param(g, marks=NOT_MET)
+@pytest.mark.parametrize("group", [g if g != "building" else pytest.param(g, marks=NOT_MET)
                                    for g in THRESHOLDS])
 def test_default_model_meets_the_acceptance_thresholds(default_report, group):
     rep = default_report

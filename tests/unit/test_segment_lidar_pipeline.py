@@ -48,7 +48,7 @@ def test_train_two_steps_save_and_reload(tmp_path):
     model, summary = train(TrainConfig(steps=2, batch=1, width=128))
     path = save_trained(model, summary, tmp_path / "m", "t", "cvkit train segment-lidar --steps 2", "synthetic", 0)
     seg = build_segmenter(str(path))
-    assert seg.sensor.width == 128 and not seg.use_remission
+    assert seg.sensor.width == 128 and seg.use_remission
     pts = np.random.default_rng(0).normal(0, 10, (500, 4)).astype(np.float32)
     out = seg.segment(pts)
     assert out.labels.shape == (500,) and out.labels.min() >= 1
@@ -103,3 +103,43 @@ def test_threshold_sweep_runs_on_simulated_scans_only():
     assert 0.0 < score <= 1.0 and best.planar_var in grid["planar_var"] and best.planar_nz in grid["planar_nz"]
     assert score == pytest.approx(bench.score(best))
     assert sweep(bench, grid, full=("planar_var",), max_rounds=2) == (best, score)
+
+
+def test_simulated_remission_follows_the_material_priors(sim_scan):
+    from cvkit.segment_lidar.simulate import MATERIALS
+
+    rem, lab = sim_scan.points[:, 3], sim_scan.labels
+    assert rem.min() >= 0.0 and rem.max() <= 1.0 and rem.std() > 0.05
+    # near-infrared: foliage is bright, asphalt dark (per-material reflectance ranges in simulate.py)
+    assert np.median(rem[lab == 15]) > 2 * np.median(rem[lab == 9])
+    assert all(0.0 <= m.albedo[0] < m.albedo[1] <= 1.0 for m in MATERIALS)
+
+
+def test_hedge_is_a_rough_closed_surface():
+    from cvkit.segment_lidar.simulate import rough_box
+
+    rng = np.random.default_rng(0)
+    v, t = rough_box(rng, 0.0, 0.0, 0.0, 10.0, 1.0, 2.0, fine=0.05, coarse=0.0)
+    assert t.max() < len(v) and v[:, 0].min() < -4.9 and v[:, 0].max() > 4.9
+    side = v[(np.abs(v[:, 1]) > 0.3) & (v[:, 2] > 0.2) & (v[:, 2] < 1.8)]
+    dev = np.abs(np.abs(side[:, 1]) - 0.5)
+    assert 0.02 < dev.mean() < 0.08  # leaf-clump roughness around the hedge's envelope
+
+
+def test_bright_planar_voxels_count_as_foliage_when_the_rule_is_on():
+    from dataclasses import replace
+
+    from cvkit.segment_lidar.classical import ClassicalParams, classical_segment
+
+    rng = np.random.default_rng(0)
+    gx, gy = np.meshgrid(np.arange(-20, 20, 0.2), np.arange(-20, 20, 0.2))
+    ground = np.c_[gx.ravel(), gy.ravel(), np.full(gx.size, -1.73), np.full(gx.size, 0.1)]
+    wx, wz = np.meshgrid(np.arange(-6, 6, 0.1), np.arange(-1.5, 3.0, 0.1))
+    wall = np.c_[wx.ravel(), np.full(wx.size, 8.0) + rng.normal(0, 0.01, wx.size), wz.ravel(),
+                 np.full(wx.size, 0.7)]
+    pts = np.r_[ground, wall].astype(np.float32)
+    is_wall = np.r_[np.zeros(len(ground), bool), np.ones(len(wall), bool)]
+    off = classical_segment(pts, ClassicalParams())
+    on = classical_segment(pts, replace(ClassicalParams(), veg_remission=0.5))
+    assert (off[is_wall] == 13).mean() > 0.9  # a flat vertical wall is building
+    assert (on[is_wall] == 15).mean() > 0.9  # ... unless it is bright in the near infrared
