@@ -176,7 +176,7 @@ paper's full model on a dataset layout (scitsr:DIR, pubtabnet:DIR, icdar2013:DIR
 
 Examples:
 
-  cvkit train parse-table --data synthetic --max-steps 1200 --out assets/parse-table/graph-lite
+  cvkit train parse-table --data synthetic --max-steps 4000 --out assets/parse-table/graph-lite
 
   cvkit train parse-table --model tabstructnet --data scitsr:/data/SciTSR --epochs 20 --device cuda
 """
@@ -191,7 +191,7 @@ def train_command(
     backbone: Annotated[str, typer.Option("--backbone", help="tabstructnet: resnet101, resnet50, resnet18, tiny.")
                         ] = "resnet101",
     max_steps: Annotated[int | None, typer.Option(
-        "--max-steps", help="Stop after this many steps (graph-lite recipe: 1200, about 10 CPU minutes).")] = None,
+        "--max-steps", help="Stop after this many steps (graph-lite recipe: 4000, about 19 CPU minutes).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (weights.safetensors + card.json).")
                    ] = None,
     device: DeviceOpt = "auto",

@@ -1,18 +1,22 @@
 """Vertex and pair features of the content-box structure graph (the shipped default's inputs).
 
-Vertex: normalised geometry (x1, y1, x2, y2, cx, cy, w, h in table units; w, h in text-height units) and
+Vertex: normalised geometry (x1, y1, x2, y2, cx, cy, w, h in table units; w, h in text-height units),
 ruling-line evidence around the box (horizontal rule just above/below, vertical rule just left/right): a
-cheap stand-in for the paper's P2 + LSTM visual feature. Pair: box differences (the paper's box_i - box_j,
-in text-height units), overlap ratios, gaps, and whether a ruling line runs between the two centres.
+cheap stand-in for the paper's P2 + LSTM visual feature; and four cues of the chunk's text (`text_features`)
+that tell a wrapped line from the next row when journals set rows at the line pitch. Pair: box differences
+(the paper's box_i - box_j, in text-height units), overlap ratios, gaps, and whether a ruling line runs between
+the two centres.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-N_VERTEX = 19
+N_TEXT = 4
+N_VERTEX = 19 + N_TEXT
 N_PAIR = 14
 
 
@@ -69,8 +73,25 @@ def text_height(boxes: np.ndarray) -> float:
     return float(np.median(boxes[:, 3] - boxes[:, 1])) if len(boxes) else 1.0
 
 
-def vertex_features(boxes: np.ndarray, masks: RuleMasks) -> np.ndarray:
-    """N x N_VERTEX features of the content boxes (table frame = the boxes' extent)."""
+def text_features(texts: Sequence[str] | None, n: int) -> np.ndarray:
+    """N x N_TEXT: share of digits among the visible characters (numbers do not wrap), starts with an upper-case
+    letter (a cell's first line), starts lower-case or with an opening bracket (a wrapped continuation), ends
+    with a colon (a section label). All zero without text (`--ocr none`)."""
+    out = np.zeros((n, N_TEXT), np.float32)
+    for i, t in enumerate(texts or []):
+        t = t.strip()
+        if not t:
+            continue
+        visible = [ch for ch in t if not ch.isspace()]
+        out[i, 0] = sum(ch.isdigit() for ch in visible) / len(visible)
+        out[i, 1] = float(t[0].isupper())
+        out[i, 2] = float(t[0].islower() or t[0] in "([{")
+        out[i, 3] = float(t.endswith(":"))
+    return out
+
+
+def vertex_features(boxes: np.ndarray, masks: RuleMasks, texts: Sequence[str] | None = None) -> np.ndarray:
+    """N x N_VERTEX features of the content boxes (table frame = the boxes' extent) and their texts."""
     b = boxes.astype(np.float32)
     x0, y0 = b[:, 0].min(), b[:, 1].min()
     tw = max(float(b[:, 2].max() - x0), 1.0)
@@ -89,8 +110,8 @@ def vertex_features(boxes: np.ndarray, masks: RuleMasks) -> np.ndarray:
     below = masks.h_between(qx, y2 + 1, y2 + d).mean(1)
     left = masks.v_between(qy, x1 - d, x1 - 1).mean(1)
     right = masks.v_between(qy, x2 + 1, x2 + d).mean(1)
-    return np.concatenate([geo, np.stack([above, below, left, right], 1), layout_context(b, mh)], 1
-                          ).astype(np.float32)
+    return np.concatenate([geo, np.stack([above, below, left, right], 1), layout_context(b, mh),
+                           text_features(texts, len(b))], 1).astype(np.float32)
 
 
 def layout_context(b: np.ndarray, mh: float) -> np.ndarray:

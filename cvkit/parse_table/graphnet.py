@@ -53,13 +53,16 @@ class Pathway(nn.Module):
 class GraphStructureNet(nn.Module):
     """Three pathways (same-cell, same-row, same-column) over the content-box graph."""
 
-    def __init__(self, width: int = 64, k: int = 20) -> None:
+    def __init__(self, width: int = 64, k: int = 20, vertex_features: int = N_VERTEX) -> None:
         super().__init__()
         self.config = {"width": width, "k": k}
-        self.paths = nn.ModuleDict({r: Pathway(N_VERTEX, N_PAIR, width, k) for r in RELATIONS})
+        # weights trained before the text cues read only the first 19 vertex features (geometry + rules)
+        self.n_vertex = vertex_features
+        self.paths = nn.ModuleDict({r: Pathway(vertex_features, N_PAIR, width, k) for r in RELATIONS})
 
     def forward(self, v: torch.Tensor, i: torch.Tensor, j: torch.Tensor, pf: torch.Tensor,
                 pf_rev: torch.Tensor) -> dict[str, torch.Tensor]:
         """Logits per relation for the pairs (i, j); v = N x N_VERTEX, pf/pf_rev = P x N_PAIR."""
+        v = v[:, :self.n_vertex]
         pos = v[:, 4:6]
         return {r: p.pairs(p.vertices(v, pos), i, j, pf, pf_rev) for r, p in self.paths.items()}

@@ -25,14 +25,23 @@ def _rapid():
     return RapidOCR()
 
 
+def ocr_scale(shape: tuple[int, ...], min_side: int = 800, target: int = 960, max_scale: float = 3.0) -> float:
+    """Upscaling factor for OCR: crops whose long side is under `min_side` are enlarged towards `target` px
+    (at least x2, at most x3); the detector misses single small digits at the native size of a table crop."""
+    long_side = max(shape[:2])
+    if long_side >= min_side:
+        return 1.0
+    return float(min(max_scale, max(2.0, target / max(long_side, 1))))
+
+
 def rapidocr_words(img: np.ndarray, min_side: int = 800) -> list[Word]:
-    """Text lines with their text from rapidocr (BGR input; small images are upscaled x2 first).
+    """Text lines with their text from rapidocr (BGR input; small images are upscaled first, see `ocr_scale`).
 
     The angle classifier is off: table crops are upright, and it flips short digit strings ("30-39" -> "6E-0E").
     """
     import cv2
 
-    scale = 2.0 if max(img.shape[:2]) < min_side else 1.0
+    scale = ocr_scale(img.shape, min_side)
     src = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale != 1.0 else img
     result, _ = _rapid()(src, use_cls=False)
     words = []

@@ -60,13 +60,30 @@ def read_image_checked(path: Path) -> np.ndarray:
     return img
 
 
+def _numeric_row(table: Table, r: int) -> bool:
+    """Are most non-empty cells that start in row r numbers?"""
+    texts = [c.text for c in table.cells if c.sr == r and c.text.strip()]
+    return bool(texts) and sum(bool(NUMERIC.match(t)) for t in texts) >= 0.5 * len(texts)
+
+
 def header_rows(table: Table) -> int:
-    """Rows above the first row whose non-empty cells are mostly numeric (0 when the first row is)."""
-    for r in range(table.n_rows):
-        texts = [c.text for c in table.cells if c.sr == r and c.text.strip()]
-        if texts and sum(bool(NUMERIC.match(t)) for t in texts) >= 0.5 * len(texts):
-            return r if r < table.n_rows else 0
-    return 0
+    """Column-header rows: the first row, extended while a header cell spans down into the next row or a
+    column-spanning header cell has two or more cells of the next row under it (multi-level headers); a mostly
+    numeric row ends the header, and a table whose first row is mostly numeric (or that has one row) has none."""
+    n = table.n_rows
+    if n < 2 or _numeric_row(table, 0):
+        return 0
+    h = 1
+    while h < n - 1 and not _numeric_row(table, h):
+        above = [c for c in table.cells if c.sr < h]
+        below = [c for c in table.cells if c.sr == h and c.text.strip()]
+        groups = any(c.er == h - 1 and c.colspan > 1 and sum(c.sc <= b.sc and b.ec <= c.ec for b in below) >= 2
+                     for c in above)
+        if groups or any(c.er >= h for c in above):
+            h += 1
+        else:
+            break
+    return h
 
 
 def find_regions(img: np.ndarray) -> list[tuple[float, float, float, float]]:

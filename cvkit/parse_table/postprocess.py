@@ -3,7 +3,9 @@
 The paper gives no algorithm; ours (spec section 2.4): chunks joined by confident same-cell edges form
 cells; cell-level row/column probabilities are the mean over member pairs, thresholded at 0.5; rows are the
 maximal cliques of the row graph (Bron-Kerbosch with pivoting) sorted by median y-centre, columns likewise
-by x-centre; a cell's start/end index is the min/max index of the cliques that contain it.
+by x-centre; a cell's start/end index is the min/max index of the cliques that contain it. Finally adjacent
+rows (columns) that no pair of distinct cells separates are merged (`compact_grid`): a wrapped line of a label
+or a header offset from its column otherwise opens a grid line that only empty slots fill.
 """
 
 from __future__ import annotations
@@ -134,7 +136,47 @@ def assemble(chunks: list[Word], p_cell: np.ndarray, p_row: np.ndarray, p_col: n
     cells = [Cell(int(sr[g]), int(er[g]), int(sc[g]), int(ec[g]), tuple(float(v) for v in boxes[g]),
                   _cell_text(groups[g]), float(np.mean(np.maximum(row[g], 1 - row[g]))))
              for g in range(k)]
-    return resolve_conflicts(Table(cells))
+    return compact_grid(resolve_conflicts(Table(cells)))
+
+
+def _separated(table: Table, axis: str) -> list[bool]:
+    """Per boundary k|k+1 of rows (axis 'row') or columns: is there a cell ending at k and another starting at
+    k+1 that either sit side by side in one column (row) or lie wholly before/after each other in the image?"""
+    n = table.n_rows if axis == "row" else table.n_cols
+    lo_ax, hi_ax = (1, 3) if axis == "row" else (0, 2)
+    out = []
+    for k in range(n - 1):
+        a_cells = [c for c in table.cells if (c.er if axis == "row" else c.ec) == k]
+        b_cells = [c for c in table.cells if (c.sr if axis == "row" else c.sc) == k + 1]
+        sep = False
+        for a in a_cells:
+            a_span = set(range(a.sc, a.ec + 1) if axis == "row" else range(a.sr, a.er + 1))
+            for b in b_cells:
+                b_span = range(b.sc, b.ec + 1) if axis == "row" else range(b.sr, b.er + 1)
+                if a_span.intersection(b_span) or (a.bbox is not None and b.bbox is not None
+                                                   and a.bbox[hi_ax] <= b.bbox[lo_ax]):
+                    sep = True
+                    break
+            if sep:
+                break
+        out.append(sep)
+    return out
+
+
+def compact_grid(table: Table) -> Table:
+    """Merge each pair of adjacent rows (columns) that no two distinct cells separate: such a boundary has only
+    empty slots on one side in every column (row), so it is an artefact of the clique ordering, not a grid line."""
+    for axis in ("row", "col"):
+        sep = _separated(table, axis)
+        new = [0]
+        for s in sep:
+            new.append(new[-1] + int(s))
+        for c in table.cells:
+            if axis == "row":
+                c.sr, c.er = new[c.sr], new[c.er]
+            else:
+                c.sc, c.ec = new[c.sc], new[c.ec]
+    return table
 
 
 def resolve_conflicts(table: Table) -> Table:

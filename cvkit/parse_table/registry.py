@@ -57,11 +57,15 @@ def build_parser(model: str = DEFAULT_MODEL):
     asset = _asset_for(model)
     arch = asset.card.get("architecture", "graph-lite" if model not in MODELS else model)
     if arch == "graph-lite":
+        from .features import N_VERTEX
         from .graph_lite import GraphLiteParser
         from .graphnet import GraphStructureNet
 
-        net = GraphStructureNet(**{k: v for k, v in asset.card.get("config", {}).items() if k in ("width", "k")})
-        load_into(net, asset.state_dict(), asset.weights)
+        state = asset.state_dict()
+        first = state.get("paths.cell.inp.0.weight")
+        net = GraphStructureNet(**{k: v for k, v in asset.card.get("config", {}).items() if k in ("width", "k")},
+                                vertex_features=int(first.shape[1]) if first is not None else N_VERTEX)
+        load_into(net, state, asset.weights)
         return GraphLiteParser(net)
     if arch == "tabstructnet":
         from .tabstructnet import TabStructNet, TabStructNetParser

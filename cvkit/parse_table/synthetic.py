@@ -2,7 +2,9 @@
 
 Each sample is a table layout (grid with header rows, column-spanning headers, row-spanning stub cells,
 multi-line cells, empty cells, alignments, ruling styles), laid out in pixels with a random text height.
-It yields the words (boxes + the cell each belongs to), the cells (SR/ER/SC/EC + boxes) and the ruling-line
+Words carry text whose look follows the cell (numbers; capitalised cell starts, lower-case or bracketed
+wrapped lines, colon-ended section labels; some tables without text). It yields the words (boxes + the cell
+each belongs to), the cells (SR/ER/SC/EC + boxes) and the ruling-line
 masks. Words go through the same `merge_words` as real inputs, so training sees real-looking chunks.
 """
 
@@ -55,6 +57,36 @@ def _word_lengths(rng: np.random.Generator, n_chars: int, kind: str) -> list[int
         out.append(w)
         left -= w + 1
     return out
+
+
+LETTERS = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+
+
+def _word_text(rng: np.random.Generator, n: int, kind: str, cell_start: bool, line_start: bool) -> str:
+    """A word of `n` characters whose look follows the cell's kind and its place in the cell: numbers (with
+    points, brackets, percent signs); words that open a cell mostly capitalised, words that open a wrapped
+    line mostly lower-case or bracketed, as in real tables."""
+    n = max(n, 1)
+    if kind == "num":
+        if rng.random() < 0.05:
+            return str(rng.choice(["-", "NA", "N/A", "ns", "–"]))
+        t = list("".join(str(d) for d in rng.integers(0, 10, n)))
+        if n >= 3 and rng.random() < 0.5:
+            t[int(rng.integers(1, n - 1))] = "."
+        if n >= 4 and rng.random() < 0.2:
+            t[0], t[-1] = "(", ")"
+        elif n >= 2 and rng.random() < 0.1:
+            t[-1] = "%"
+        return "".join(t)
+    t = "".join(rng.choice(LETTERS, n))
+    if rng.random() < 0.04:
+        return "".join(str(d) for d in rng.integers(0, 10, n))
+    if cell_start:
+        return t.capitalize() if rng.random() < 0.85 else t
+    if line_start:
+        u = rng.random()
+        return t if u < 0.7 else "(" + t[1:] if u < 0.8 else t.capitalize()
+    return t.capitalize() if rng.random() < 0.15 else t
 
 
 def synth_table(rng: np.random.Generator) -> SynthSample:
@@ -143,6 +175,7 @@ def synth_table(rng: np.random.Generator) -> SynthSample:
     margin = 2 * h
     ox, oy = margin, margin
 
+    with_text = rng.random() > 0.15  # some tables come without text (geometry only, as with --ocr none)
     words: list[Word] = []
     out_cells: list[Cell] = []
     for k, ((sr, er, sc, ec), ls) in enumerate(zip(cells, lines, strict=False)):
@@ -163,17 +196,23 @@ def synth_table(rng: np.random.Generator) -> SynthSample:
             xl = x_a if al == "left" else x_b - width if al == "right" else (x_a + x_b - width) / 2
             y1 = yt + li * line_h + float(rng.normal(0, 0.03 * h))
             x = xl
-            for wl in _word_lengths(rng, n, kind):
+            _wl = _word_lengths(rng, n, kind)
+            for wi, wl in enumerate(_wl):
                 ww = width * wl / max(n, 1)
                 jh = h * float(rng.uniform(0.92, 1.08))
-                cell_words.append(Word(x, y1, x + ww, y1 + jh, "", k))
+                text = _word_text(rng, wl, kind, li == 0 and wi == 0, wi == 0) if with_text else ""
+                if with_text and wi == len(_wl) - 1 and li == len(ls) - 1 and sc == 0 and (
+                        ec == n_cols - 1 or rng.random() < 0.03):
+                    text += ":" if rng.random() < 0.4 else ""
+                cell_words.append(Word(x, y1, x + ww, y1 + jh, text, k))
                 x += ww + cw * float(rng.uniform(0.4, 0.75))
         words.extend(cell_words)
         bbox = None
         if cell_words:
             bbox = (min(w.x1 for w in cell_words), min(w.y1 for w in cell_words),
                     max(w.x2 for w in cell_words), max(w.y2 for w in cell_words))
-        out_cells.append(Cell(sr, er, sc, ec, bbox, "x" if cell_words else ""))
+        out_cells.append(Cell(sr, er, sc, ec, bbox, " ".join(w.text for w in cell_words) or (
+            "x" if cell_words else "")))
 
     width = int(ox + col_x[-1] - gap + margin)
     height = int(oy + row_y[-1] + margin)

@@ -37,7 +37,7 @@ def sample_graph(rng: np.random.Generator, max_pairs: int = MAX_PAIRS) -> dict |
         rest = rng.choice(len(iu), max_pairs - len(pos), replace=False)
         sel = np.unique(np.concatenate([pos, rest]))
         iu, ju = iu[sel], ju[sel]
-    v = vertex_features(boxes, s.masks)
+    v = vertex_features(boxes, s.masks, [c.text for c in s.chunks])
     pf = pair_features(boxes, iu, ju, s.masks)
     pr = pair_features(boxes, ju, iu, s.masks)
     t = {"cell": same_cell[iu, ju], "row": same_row[iu, ju], "col": same_col[iu, ju]}

@@ -129,3 +129,14 @@ def test_graph_lite_is_symmetric_and_small() -> None:
     b = net(v, j, i, pr, pf)
     for r in ("cell", "row", "col"):
         assert torch.allclose(a[r], b[r], atol=1e-6)
+
+
+def test_graph_lite_weights_without_text_cues_still_run() -> None:
+    # a checkpoint from before the text cues reads only the first 19 vertex features
+    net = GraphStructureNet(vertex_features=19)
+    assert net.paths["cell"].inp[0].weight.shape[1] == 19
+    v = torch.rand(5, N_VERTEX)
+    i, j = torch.triu_indices(5, 5, 1)
+    pf = torch.randn(len(i), 14)
+    out = net(v, i, j, pf, pf)
+    assert out["row"].shape == (len(i),) and torch.equal(out["row"], net(v[:, :19], i, j, pf, pf)["row"])

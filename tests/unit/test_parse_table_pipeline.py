@@ -7,11 +7,18 @@ import numpy as np
 import pytest
 
 from cvkit.errors import ArgumentError
-from cvkit.parse_table.features import N_PAIR, N_VERTEX, RuleMasks, pair_features, vertex_features
+from cvkit.parse_table.features import (
+    N_PAIR,
+    N_VERTEX,
+    RuleMasks,
+    pair_features,
+    text_features,
+    vertex_features,
+)
 from cvkit.parse_table.metrics import adjacency_prf
 from cvkit.parse_table.pdf import PageGeometry, parse_pages
 from cvkit.parse_table.pipeline import header_rows, parse_region_arg
-from cvkit.parse_table.postprocess import _cell_text, assemble, maximal_cliques, resolve_conflicts
+from cvkit.parse_table.postprocess import _cell_text, assemble, compact_grid, maximal_cliques, resolve_conflicts
 from cvkit.parse_table.rules import rule_masks, text_blocks
 from cvkit.parse_table.synthetic import chunk_targets, synth_table
 from cvkit.parse_table.table import Cell, Table
@@ -44,6 +51,33 @@ def test_resolve_conflicts_shrinks_or_merges() -> None:
     out = resolve_conflicts(t)
     slots = {(c.sr, c.sc): c.text for c in out.cells}
     assert slots == {(0, 0): "a\nb", (0, 1): "wide"}
+
+
+def test_compact_grid_merges_lines_that_nothing_separates() -> None:
+    # a wrapped label opened row 1, which holds only the label's second line; the numbers sit in row 1 too,
+    # so rows 0 and 1 are one row; column 1 is a header offset that no two cells separate from column 2
+    label = Cell(0, 1, 0, 0, (0, 0, 40, 22), "Systolic\n(mmHg)")
+    head = Cell(0, 0, 1, 2, (60, 0, 90, 10), "Mean")
+    num = Cell(1, 1, 2, 2, (62, 12, 80, 22), "141")
+    nxt, nxt_num = Cell(2, 2, 0, 0, (0, 30, 40, 40), "Age"), Cell(2, 2, 2, 2, (62, 30, 80, 40), "61")
+    out = compact_grid(Table([label, head, num, nxt, nxt_num]))
+    assert (out.n_rows, out.n_cols) == (3, 2)  # the header row stays: "Mean" and "141" are distinct cells
+    assert (num.sr, num.sc, head.sc, head.ec, nxt.sr) == (1, 1, 1, 1, 2)
+
+
+def test_compact_grid_keeps_a_side_by_side_boundary() -> None:
+    cells = [Cell(0, 0, 0, 0, (0, 0, 10, 10), "a"), Cell(0, 0, 1, 1, (20, 0, 30, 10), "b"),
+             Cell(1, 1, 0, 0, (0, 20, 10, 30), "c")]
+    out = compact_grid(Table(cells))
+    assert (out.n_rows, out.n_cols) == (2, 2)
+
+
+def test_text_features_cues() -> None:
+    f = text_features(["12.5 (3.1)", "Men", "(median)", "Tumor site:", ""], 5)
+    assert f.shape == (5, 4)
+    assert f[0, 0] > 0.5 and f[1, 0] == 0.0
+    assert f[1, 1] == 1.0 and f[2, 1] == 0.0 and f[2, 2] == 1.0 and f[3, 3] == 1.0
+    assert not f[4].any() and not text_features(None, 2).any()
 
 
 def test_merge_words_joins_close_words_on_a_line_only() -> None:
@@ -107,3 +141,14 @@ def test_region_argument_and_header_rows() -> None:
     t = Table([Cell(0, 0, 0, 0, None, "Year"), Cell(0, 0, 1, 1, None, "Sales"), Cell(1, 1, 0, 0, None, "2019"),
                Cell(1, 1, 1, 1, None, "1,200")])
     assert header_rows(t) == 1
+    text_only = Table([Cell(r, r, k, k, None, f"word {r}{k}") for r in range(4) for k in range(2)])
+    assert header_rows(text_only) == 1  # no numbers at all: the first row is still the column header
+    two_level = Table([Cell(0, 1, 0, 0, None, "Group"), Cell(0, 0, 1, 2, None, "Men"),
+                       Cell(1, 1, 1, 1, None, "Yes"), Cell(1, 1, 2, 2, None, "No"),
+                       Cell(2, 2, 0, 0, None, "Age"), Cell(2, 2, 1, 1, None, "61.8"), Cell(2, 2, 2, 2, None, "60.3"),
+                       Cell(3, 3, 0, 0, None, "BMI"), Cell(3, 3, 1, 1, None, "29.9"), Cell(3, 3, 2, 2, None, "26.1")])
+    assert header_rows(two_level) == 2
+    lone_span = Table([Cell(0, 0, 0, 0, None, ""), Cell(0, 0, 1, 2, None, "N = 121"),
+                       Cell(1, 1, 0, 0, None, "Demographics"), Cell(2, 2, 0, 0, None, "Age"),
+                       Cell(2, 2, 2, 2, None, "62 (56-73)")])
+    assert header_rows(lone_span) == 1  # a spanning cell with nothing under it does not open a second level
