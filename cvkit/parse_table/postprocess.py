@@ -4,8 +4,8 @@ The paper gives no algorithm; ours (spec section 2.4): chunks joined by confiden
 cells; cell-level row/column probabilities are the mean over member pairs, thresholded at 0.5; rows are the
 maximal cliques of the row graph (Bron-Kerbosch with pivoting) sorted by median y-centre, columns likewise
 by x-centre; a cell's start/end index is the min/max index of the cliques that contain it. Finally adjacent
-rows (columns) that no pair of distinct cells separates are merged (`compact_grid`): a wrapped line of a label
-or a header offset from its column otherwise opens a grid line that only empty slots fill.
+rows (columns) that no two cells separate are merged (`compact_grid`): a wrapped line of a label or a header
+offset from its column otherwise opens a grid line that only empty slots fill.
 """
 
 from __future__ import annotations
@@ -164,8 +164,9 @@ def _separated(table: Table, axis: str) -> list[bool]:
 
 
 def compact_grid(table: Table) -> Table:
-    """Merge each pair of adjacent rows (columns) that no two distinct cells separate: such a boundary has only
-    empty slots on one side in every column (row), so it is an artefact of the clique ordering, not a grid line."""
+    """Merge each pair of adjacent rows (columns) that no two cells separate, neither side by side across the
+    boundary nor wholly before/after each other in the image: such a boundary is an artefact of the clique
+    ordering (a wrapped label's second line, a header offset from its column), not a grid line."""
     for axis in ("row", "col"):
         sep = _separated(table, axis)
         new = [0]
