@@ -183,8 +183,8 @@ def train_command(
                                command=command or "cvkit train reid-cluster --data synthetic")
     else:
         out = out or Path("runs") / "adtc-custom"
-        cfg = AdaptConfig(rounds=rounds, epochs=epochs, lr=lr, clusters=_parse_clusters(clusters), p=p, k=k,
-                          seed=seed, decay_start=min(5, max(1, epochs // 2)), neutral_neighbours=True)
+        cfg = AdaptConfig.on_user_crops(rounds=rounds, epochs=epochs, lr=lr, clusters=_parse_clusters(clusters), p=p,
+                                        k=k, seed=seed, decay_start=min(5, max(1, epochs // 2)))
         weights = train_on_crops(Path(data), model, cfg, out, log=log, init_backbone=init_backbone, command=command)
     if not quiet:
         err_console.print(f"wrote {weights} and card.json")

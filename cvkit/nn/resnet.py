@@ -14,18 +14,21 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, cin: int, width: int, stride: int = 1) -> None:
+    def __init__(self, cin: int, width: int, stride: int = 1, *, padding: int = 1, dilation: int = 1,
+                 downsample: nn.Module | None = None) -> None:
+        """`padding`, `dilation` of the 3x3 conv and a given `downsample` serve other layouts (pysot/SOTS dilated
+        ResNets); by default the shortcut is a strided 1x1 projection where the shape changes, else identity."""
         super().__init__()
         cout = width * self.expansion
         self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=padding, dilation=dilation, bias=False)
         self.bn2 = nn.BatchNorm2d(width)
         self.conv3 = nn.Conv2d(width, cout, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(cout)
         self.relu = nn.ReLU(inplace=True)
-        self.downsample = None
-        if stride != 1 or cin != cout:
+        self.downsample = downsample
+        if downsample is None and (stride != 1 or cin != cout):
             self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -31,7 +31,7 @@ class GraphLiteParser:
         if n < 2:
             return probs
         boxes = boxes_array(chunks)
-        v = torch.from_numpy(vertex_features(boxes, masks, [c.text for c in chunks]))[:, :self.net.n_vertex]
+        v = self.net.inputs(torch.from_numpy(vertex_features(boxes, masks, [c.text for c in chunks])))
         iu, ju = np.triu_indices(n, 1)
         feats = {}
         for r, path in self.net.paths.items():

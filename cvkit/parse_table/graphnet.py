@@ -60,9 +60,13 @@ class GraphStructureNet(nn.Module):
         self.n_vertex = vertex_features
         self.paths = nn.ModuleDict({r: Pathway(vertex_features, N_PAIR, width, k) for r in RELATIONS})
 
+    def inputs(self, v: torch.Tensor) -> torch.Tensor:
+        """The vertex features this net reads (N x N_VERTEX -> N x n_vertex)."""
+        return v[:, :self.n_vertex]
+
     def forward(self, v: torch.Tensor, i: torch.Tensor, j: torch.Tensor, pf: torch.Tensor,
                 pf_rev: torch.Tensor) -> dict[str, torch.Tensor]:
         """Logits per relation for the pairs (i, j); v = N x N_VERTEX, pf/pf_rev = P x N_PAIR."""
-        v = v[:, :self.n_vertex]
+        v = self.inputs(v)
         pos = v[:, 4:6]
         return {r: p.pairs(p.vertices(v, pos), i, j, pf, pf_rev) for r, p in self.paths.items()}

@@ -142,25 +142,23 @@ def assemble(chunks: list[Word], p_cell: np.ndarray, p_row: np.ndarray, p_col: n
 def _separated(table: Table, axis: str) -> list[bool]:
     """Per boundary k|k+1 of rows (axis 'row') or columns: is there a cell ending at k and another starting at
     k+1 that either sit side by side in one column (row) or lie wholly before/after each other in the image?"""
-    n = table.n_rows if axis == "row" else table.n_cols
-    lo_ax, hi_ax = (1, 3) if axis == "row" else (0, 2)
-    out = []
-    for k in range(n - 1):
-        a_cells = [c for c in table.cells if (c.er if axis == "row" else c.ec) == k]
-        b_cells = [c for c in table.cells if (c.sr if axis == "row" else c.sc) == k + 1]
-        sep = False
-        for a in a_cells:
-            a_span = set(range(a.sc, a.ec + 1) if axis == "row" else range(a.sr, a.er + 1))
-            for b in b_cells:
-                b_span = range(b.sc, b.ec + 1) if axis == "row" else range(b.sr, b.er + 1)
-                if a_span.intersection(b_span) or (a.bbox is not None and b.bbox is not None
-                                                   and a.bbox[hi_ax] <= b.bbox[lo_ax]):
-                    sep = True
-                    break
-            if sep:
-                break
-        out.append(sep)
-    return out
+    row = axis == "row"
+    lo_ax, hi_ax = (1, 3) if row else (0, 2)
+    ends: dict[int, list[Cell]] = {}
+    starts: dict[int, list[Cell]] = {}
+    for c in table.cells:
+        ends.setdefault(c.er if row else c.ec, []).append(c)
+        starts.setdefault(c.sr if row else c.sc, []).append(c)
+
+    def across(c: Cell) -> range:  # the cell's slots along the other axis
+        return range(c.sc, c.ec + 1) if row else range(c.sr, c.er + 1)
+
+    def apart(a: Cell, b: Cell) -> bool:
+        return bool(set(across(a)).intersection(across(b))) or (
+            a.bbox is not None and b.bbox is not None and a.bbox[hi_ax] <= b.bbox[lo_ax])
+
+    n = table.n_rows if row else table.n_cols
+    return [any(apart(a, b) for a in ends.get(k, []) for b in starts.get(k + 1, [])) for k in range(n - 1)]
 
 
 def compact_grid(table: Table) -> Table:

@@ -196,12 +196,12 @@ def synth_table(rng: np.random.Generator) -> SynthSample:
             xl = x_a if al == "left" else x_b - width if al == "right" else (x_a + x_b - width) / 2
             y1 = yt + li * line_h + float(rng.normal(0, 0.03 * h))
             x = xl
-            _wl = _word_lengths(rng, n, kind)
-            for wi, wl in enumerate(_wl):
+            lengths = _word_lengths(rng, n, kind)
+            for wi, wl in enumerate(lengths):
                 ww = width * wl / max(n, 1)
                 jh = h * float(rng.uniform(0.92, 1.08))
                 text = _word_text(rng, wl, kind, li == 0 and wi == 0, wi == 0) if with_text else ""
-                if with_text and wi == len(_wl) - 1 and li == len(ls) - 1 and sc == 0 and (
+                if with_text and wi == len(lengths) - 1 and li == len(ls) - 1 and sc == 0 and (
                         ec == n_cols - 1 or rng.random() < 0.03):
                     text += ":" if rng.random() < 0.4 else ""
                 cell_words.append(Word(x, y1, x + ww, y1 + jh, text, k))

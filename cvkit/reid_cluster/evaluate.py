@@ -47,8 +47,8 @@ def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0
     if not has_labels(crops):
         raise InputError(root, "file names carry no identities (expected PPPP_cC_fFFFF.jpg or Market names)")
     embedder = embedder or build_embedder(model)
-    cfg = AdaptConfig(rounds=rounds, epochs=epochs, lr=lr, clusters=clusters, p=p, k=k, seed=seed,
-                      decay_start=max(1, epochs // 2), neutral_neighbours=True)
+    cfg = AdaptConfig.on_user_crops(rounds=rounds, epochs=epochs, lr=lr, clusters=clusters, p=p, k=k, seed=seed,
+                                    decay_start=max(1, epochs // 2))
     if dataset == "market1501":
         if rounds > 0 and embedder.net is not None:
             train = market_split(root, "bounding_box_train")

@@ -114,8 +114,8 @@ def run(input: Path, out_dir: Path, opts: RunOptions, log: Callable[[str], None]
     labelled = has_labels(crops)
     if opts.rounds > 0 and embedder.net is not None:
         t = time.time()
-        cfg = AdaptConfig(rounds=opts.rounds, epochs=opts.epochs, clusters=opts.clusters, p=opts.p, k=opts.k,
-                          seed=opts.seed, lr=opts.lr, decay_start=max(1, opts.epochs // 2), neutral_neighbours=True)
+        cfg = AdaptConfig.on_user_crops(rounds=opts.rounds, epochs=opts.epochs, clusters=opts.clusters, p=opts.p,
+                                        k=opts.k, seed=opts.seed, lr=opts.lr, decay_start=max(1, opts.epochs // 2))
         adapt(embedder.net, images, cfg, log=log)
         seconds["adapt"] = time.time() - t
     t = time.time()

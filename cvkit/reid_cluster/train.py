@@ -58,6 +58,12 @@ class AdaptConfig:
     neutral_neighbours: bool = False
     seed: int = 0
 
+    @classmethod
+    def on_user_crops(cls, **kw) -> AdaptConfig:
+        """The run-time adaptation on a user's unlabelled crops (`reid-cluster`, `train reid-cluster --data DIR`,
+        `evaluate`): the paper's defaults plus `neutral_neighbours`."""
+        return cls(**{"neutral_neighbours": True, **kw})
+
 
 def mutual_nearest_centroids(centroids: np.ndarray) -> np.ndarray:
     """(M, M) bool: True for pairs of clusters whose centroids are each other's nearest centroid (Euclidean)."""

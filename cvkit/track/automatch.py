@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from ..models import ModelInfo
+from ..nn.resnet import Bottleneck
 from .automatch_ops import SEARCHED_CLS, SEARCHED_REG, AutoMatchHead
 from .base import Tracker
 from .crops import clamp_box, crop_square, mean_colour, template_side
@@ -36,34 +37,16 @@ from .crops import clamp_box, crop_square, mean_colour, template_side
 # paper-size backbone (SOTS ResNet50Dilated: conv1 without padding, 3x3 downsample convs, layer3 dilated)
 
 
-class Bottleneck(nn.Module):
-    """ResNet bottleneck with the pysot/SOTS padding and dilation rules."""
-
-    expansion = 4
-
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
-                 dilation: int = 1) -> None:
-        super().__init__()
-        padding = 2 - stride
-        if downsample is not None and dilation > 1:
-            dilation = dilation // 2
-            padding = dilation
-        if dilation > 1:
-            padding = dilation
-        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride=stride, padding=padding, dilation=dilation, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes * 4)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.relu(self.bn1(self.conv1(x)))
-        y = self.relu(self.bn2(self.conv2(y)))
-        y = self.bn3(self.conv3(y))
-        return self.relu(y + (x if self.downsample is None else self.downsample(x)))
+def sots_bottleneck(inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
+                    dilation: int = 1) -> Bottleneck:
+    """The shared ResNet bottleneck with the pysot/SOTS padding and dilation rules."""
+    padding = 2 - stride
+    if downsample is not None and dilation > 1:
+        dilation = dilation // 2
+        padding = dilation
+    if dilation > 1:
+        padding = dilation
+    return Bottleneck(inplanes, planes, stride, padding=padding, dilation=dilation, downsample=downsample)
 
 
 class ResNet50Dilated(nn.Module):
@@ -90,9 +73,9 @@ class ResNet50Dilated(nn.Module):
                 dd, pad = (dilation // 2, dilation // 2) if dilation > 1 else (1, 0)
                 down = nn.Sequential(nn.Conv2d(self.inplanes, out, 3, stride=stride, padding=pad, dilation=dd,
                                                bias=False), nn.BatchNorm2d(out))
-        layers = [Bottleneck(self.inplanes, planes, stride, down, dilation)]
+        layers = [sots_bottleneck(self.inplanes, planes, stride, down, dilation)]
         self.inplanes = out
-        layers += [Bottleneck(out, planes, dilation=dilation) for _ in range(1, blocks)]
+        layers += [sots_bottleneck(out, planes, dilation=dilation) for _ in range(1, blocks)]
         return nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
