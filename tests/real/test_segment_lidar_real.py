@@ -22,12 +22,9 @@ def root():
     return shared_path("segment-lidar")
 
 
-# Measured (report-only) with the classical thresholds chosen on simulated scans (classical.py, tune.py), simulator
-# with dense hedges/crowns, detailed facades and remission: ground 0.917, car 0.763, building 0.441, vegetation 0.547.
-# Not re-tuned on these scans; strict, so a fix shows up as XPASS.
-NOT_MET = pytest.mark.xfail(strict=True, reason="issue 5 open: building 0.441 (vegetation 0.547) on the real scans "
-                            "with thresholds chosen on simulated scans only: half of the real building points fail "
-                            "the planar-vertical test (0.5 m voxels) and become vegetation")
+# Measured (report-only) with the classical thresholds chosen on simulated scans (classical.py, tune.py): ground
+# 0.917, car 0.763, building 0.510, vegetation 0.566. Not re-tuned on these scans. The building margin is thin
+# (the facade rule's RANSAC seeds 0-4 give 0.510-0.511), so this test guards against regressions of the rule.
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +33,7 @@ def default_report(root):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("group", [g if g != "building" else pytest.param(g, marks=NOT_MET)
-                                   for g in THRESHOLDS])
+@pytest.mark.parametrize("group", list(THRESHOLDS))
 def test_default_model_meets_the_acceptance_thresholds(default_report, group):
     rep = default_report
     assert rep["scans"] == 3 and rep["points"] > 300_000

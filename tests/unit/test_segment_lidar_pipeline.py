@@ -143,3 +143,42 @@ def test_bright_planar_voxels_count_as_foliage_when_the_rule_is_on():
     on = classical_segment(pts, replace(ClassicalParams(), veg_remission=0.5))
     assert (off[is_wall] == 13).mean() > 0.9  # a flat vertical wall is building
     assert (on[is_wall] == 15).mean() > 0.9  # ... unless it is bright in the near infrared
+
+
+def test_facade_segments_find_a_wall_seen_from_above():
+    from cvkit.segment_lidar.classical import facade_segments
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-6, 6, 3000)
+    xy = np.c_[x, 8.0 + rng.normal(0, 0.02, x.size)]
+    h = rng.uniform(0.2, 4.0, x.size)
+    clutter = rng.uniform(-10, 10, (300, 2))  # scattered points make no facade
+    segs = facade_segments(np.r_[xy, clutter], np.r_[h, rng.uniform(0, 2, 300)])
+    assert len(segs) == 1
+    cx, cy, ux, uy, t0, t1, top = segs[0]
+    assert abs(uy) < 0.01 and cy == pytest.approx(8.0, abs=0.05)
+    assert t1 - t0 == pytest.approx(12.0, abs=0.2) and top == pytest.approx(3.8, abs=0.1)
+
+
+def test_facade_rule_labels_a_wall_behind_a_bush_as_building():
+    from dataclasses import replace
+
+    from cvkit.segment_lidar.classical import ClassicalParams, classical_segment
+
+    rng = np.random.default_rng(0)
+    gx, gy = np.meshgrid(np.arange(-20, 20, 0.2), np.arange(-20, 20, 0.2))
+    ground = np.c_[gx.ravel(), gy.ravel(), np.full(gx.size, -1.73)]
+    wx, wz = np.meshgrid(np.arange(-6, 6, 0.1), np.arange(-1.2, 3.0, 0.1))
+    keep = ~((np.abs(wx) < 2) & (wz > 0) & (wz < 1.5))  # a window band cut out of the wall
+    wall = np.c_[wx[keep], np.full(keep.sum(), 8.0) + rng.normal(0, 0.01, keep.sum()), wz[keep]]
+    n = 1200  # the recess behind it: frames, blinds, glass returns; rough, not flat in a 0.5 m cell
+    recess = np.c_[rng.uniform(-2, 2, n), 8.2 + rng.normal(0, 0.1, n), rng.uniform(0, 1.5, n)]
+    m = 30000  # a dense bush touching the wall: one component, mostly not planar
+    bush = np.c_[rng.uniform(-6, 6, m), rng.uniform(6.2, 7.9, m), rng.uniform(-1.6, 0.3, m)]
+    pts = np.r_[ground, wall, recess, bush].astype(np.float32)
+    part = np.repeat(np.arange(4), [len(ground), len(wall), n, m])
+    on = classical_segment(pts, ClassicalParams())
+    off = classical_segment(pts, replace(ClassicalParams(), facade_min_length=float("inf")))
+    assert (off[part == 2] == 13).mean() < 0.5  # without the rule the rough recess is foliage
+    assert (on[part == 1] == 13).mean() > 0.95 and (on[part == 2] == 13).mean() > 0.95
+    assert (on[(part == 3) & (pts[:, 1] < 7.4)] == 13).mean() < 0.05  # the bush away from the wall is not
