@@ -92,12 +92,14 @@ class ClassicalParams:
 
 
 # sequential RANSAC for facade lines (`facade_segments`): inlier band, largest gap inside one facade, support,
-# number of planes and hypotheses per plane, distance range of the two points that define a hypothesis
+# number of planes and hypotheses per plane (scored on a sample of the pool), distance range of the two points
+# that define a hypothesis
 FACADE_FIT_TOL = 0.15
 FACADE_GAP = 1.0
 FACADE_MIN_POINTS = 150
 FACADE_MAX_LINES = 20
 FACADE_HYPOTHESES = 1000
+FACADE_SCORE_SAMPLE = 4000  # hypotheses are scored on at most this many pool points
 FACADE_PAIR = (0.5, 8.0)
 
 
@@ -224,7 +226,8 @@ def facade_segments(xy: np.ndarray, h: np.ndarray, seed: int = 0) -> np.ndarray:
             break
         i, d, dist = i[ok], d[ok], dist[ok]
         normal = np.c_[-d[:, 1], d[:, 0]] / dist[:, None]
-        sub = pool if len(pool) <= 4000 else pool[rng.choice(len(pool), 4000, replace=False)]
+        sub = pool if len(pool) <= FACADE_SCORE_SAMPLE else pool[rng.choice(len(pool), FACADE_SCORE_SAMPLE,
+                                                                           replace=False)]
         res = ((sub[None, :, 0] - pool[i, None, 0]) * normal[:, None, 0]
                + (sub[None, :, 1] - pool[i, None, 1]) * normal[:, None, 1])
         best = int(np.argmax((np.abs(res) < FACADE_FIT_TOL).sum(1)))
