@@ -442,6 +442,7 @@ def track_sequence(tracker: SiamFCTracker, frames: Any, init_box: tuple[float, f
 def evaluate_synthetic(
     net: SiamNet, kind: str = "digits-s", n_clips: int = 50, seed: int = 0,
     params: SiamFCParams | None = None, device: str | torch.device = "cpu", n_frames: int | None = None,
+    tracker_cls: Callable[..., SiamFCTracker] = SiamFCTracker, **tracker_kwargs: Any,
 ) -> float:
     """Mean success AUC of SiamFC tracking on held-out synthetic clips (seeds disjoint from training).
 
@@ -451,10 +452,11 @@ def evaluate_synthetic(
     pyramid of step 1.05, matching the generator's per-frame scale factors 0.95-1.05; scale penalty 0.99
     and scale lr 0.8 let the estimate follow a constant 5 %/frame drift (the SiamFC defaults 0.9745/0.59
     cap the followed rate near 2 %/frame); cosine window 0.3. These were fixed before measuring and are
-    the same for every net compared.
+    the same for every net compared. `tracker_cls(net, params, device=device, **tracker_kwargs)` builds the
+    tracker (e.g. `se_siamfc_lite.ScaleAxisTracker` for a scale-axis size read-out).
     """
     params = params or SYNTHETIC_TRACKER
-    tracker = SiamFCTracker(net, params, device=device)
+    tracker = tracker_cls(net, params, device=device, **tracker_kwargs)
     aucs = []
     for i in range(n_clips):
         clip = synthetic_clip(canonical_kind(kind), EVAL_SEED_BASE + 1000 * seed + i, n_frames)
