@@ -31,13 +31,14 @@ def _budget(card: dict) -> dict:
     return {k: training.get(k) for k in BUDGET_KEYS}
 
 
-def compare(se_dir: Path, plain_dir: Path, clips: int, bag: Path | None, threads: int) -> dict:
+def compare(se_dir: Path, plain_dir: Path, clips: int, bag: Path | None, threads: int,
+            scale_axis: bool = False) -> dict:
     """Score both nets (and siam-lite) on the same held-out clips and on `bag`; return a JSON-able dict."""
     import torch
 
     from cvkit.assets import asset_from_path
     from cvkit.track.siam_lite import SiamLiteNet
-    from cvkit.track.train import evaluate_synthetic, evaluate_vot_folder, load_trained
+    from cvkit.track.train import evaluate_synthetic, evaluate_vot_folder, load_trained, synthetic_tracker_kwargs
 
     torch.set_num_threads(threads)
     cards = {"sesiamfc-lite": asset_from_path(se_dir).card, "siamfc-lite-plain": asset_from_path(plain_dir).card}
@@ -49,7 +50,13 @@ def compare(se_dir: Path, plain_dir: Path, clips: int, bag: Path | None, threads
                  "same_budget": budgets["sesiamfc-lite"] == budgets["siamfc-lite-plain"], "models": {}}
     for name, net in nets.items():
         t0 = time.monotonic()
-        row = {"digits_s_auc": round(evaluate_synthetic(net.eval(), "digits-s", clips, 0), 4)}
+        # --scale-axis: sesiamfc-lite also reads the size from its features' scale axis (ScaleAxisTracker)
+        kwargs = synthetic_tracker_kwargs(net) if scale_axis else {}
+        row = {"digits_s_auc": round(evaluate_synthetic(net.eval(), "digits-s", clips, 0, **kwargs), 4)}
+        if kwargs:  # the same net with the scale pyramid alone, as its twin is run
+            row["digits_s_auc_pyramid_only"] = round(evaluate_synthetic(net, "digits-s", clips, 0), 4)
+        row["digits_s_tracker"] = "ScaleAxisTracker " + str({k: v for k, v in kwargs.items() if k != "tracker_cls"}) \
+            if kwargs else "SiamFCTracker"
         if bag is not None and bag.is_dir():
             r = evaluate_vot_folder(net, bag)
             row.update(bag_auc=round(r["auc"], 4), bag_p20=round(r["p20"], 4), bag_mean_iou=round(r["mean_iou"], 4))
@@ -85,8 +92,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_se_twin.json")
     ap.add_argument("--update-card", action="store_true", help="also write the comparison into the SE card")
+    ap.add_argument("--scale-axis", action="store_true",
+                    help="score sesiamfc-lite on digits-s with the scale-axis size read-out (ScaleAxisTracker, "
+                         "train.SYNTHETIC_SCALE_AXIS) and with the pyramid alone; the twin has no scale axis")
     args = ap.parse_args()
-    result = compare(args.se, args.plain, args.clips, args.bag, args.threads)
+    result = compare(args.se, args.plain, args.clips, args.bag, args.threads, args.scale_axis)
     if not result["same_budget"]:
         print(f"warning: the two nets were trained with different budgets: {result['budgets']}", file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -30,8 +31,9 @@ from torch import nn
 from ..nn.efficientnet_lite import trunk_channels
 from ..nn.ops import xcorr
 from ..nn.sesn import SESConv_H_H, SESConv_Z2_H, default_scales, he_normal_, scale_xcorr, ses_max_projection
+from .crops import crop_pyramid, crop_square
 from .siam_lite import TRUNK_BLOCKS, FrozenTrunk, keep_trunk_out_of_state
-from .siamfc import SiamNet
+from .siamfc import SiamFCParams, SiamFCTracker, SiamNet
 
 HEAD_SCALES = (1 / 1.2, 1.0, 1.2)
 HEADS = ("corr", "scaleconv")
@@ -60,13 +62,20 @@ class SENeck(nn.Module):
                                  padding=pad, padding_mode=padding_mode)
         self.bn2 = nn.BatchNorm3d(channels)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+    def forward_h(self, x: torch.Tensor) -> torch.Tensor:
+        """Trunk features (N, C_in, h, w) -> features on the scale group (N, C, S, h, w), before projection."""
+        return self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+
+    def project(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, S, h, w) -> what the head correlates: max over scales, or the scale axis folded in."""
         if self.projection == "max":
             return ses_max_projection(x)
         # [B, C, S, H, W] -> [B, C*S, H, W]: xcorr over these channels = sum over s of xcorr(x_s, z_s), the
         # H-correlation of the two feature maps at relative scale 0 (the SiamFC pyramid searches the scale)
         return x.flatten(1, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.project(self.forward_h(x))
 
 
 class PlainNeck(nn.Module):
@@ -170,6 +179,30 @@ class SESiamLiteNet(_LiteSiamNet):
         """Constructor arguments that rebuild this architecture (JSON-serialisable)."""
         return copy.deepcopy(self._config)
 
+    def embed_h(self, crops: torch.Tensor) -> torch.Tensor:
+        """uint8 BGR crops (N, H, W, 3) -> neck features on the scale group (N, C, S, h, w)."""
+        with torch.no_grad():
+            feats = self.trunk(crops)
+        return self.neck.forward_h(feats)
+
+    def project(self, h: torch.Tensor) -> torch.Tensor:
+        """`embed_h` output -> `embed` output (the neck's scale projection)."""
+        return self.neck.project(h)
+
+    @staticmethod
+    def shift_correlation(zh: torch.Tensor, xh: torch.Tensor, shift: int) -> torch.Tensor:
+        """H-correlation at a relative scale shift: mean over s of xcorr(x at scale s+shift, z at scale s).
+
+        zh (1 or N, C, S, h, w), xh (N, C, S, H, W) -> (N, H-h+1, W-w+1). By scale equivariance a target that
+        is σ_{s+1}/σ_s times larger in the search crop than in the template correlates best at shift +1.
+        """
+        s = zh.shape[2]
+        pairs = [(i, i + shift) for i in range(s) if 0 <= i + shift < s]
+        if not pairs:
+            raise ValueError(f"shift {shift} leaves no overlapping scales out of {s}")
+        out = [xcorr(xh[:, :, j].contiguous(), zh[:, :, i].contiguous()) for i, j in pairs]
+        return torch.stack(out).mean(0)[:, 0]
+
 
 class PlainSiamLiteNet(_LiteSiamNet):
     """`siamfc-lite-plain`: the non-equivariant twin of SESiamLiteNet (Conv2d neck, no scale axis)."""
@@ -212,3 +245,72 @@ def count_parameters(net: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters (optionally only those with gradients)."""
     return sum(p.numel() for p in net.parameters() if p.requires_grad or not trainable_only)
 
+
+
+class ScaleAxisTracker(SiamFCTracker):
+    """SiamFC tracker for `sesiamfc-lite` that also reads the size change from the features' scale axis.
+
+    The pyramid picks the search scale and position as in SiamFCTracker; then, in the winning crop, the
+    H-correlations at relative scale shifts -1, 0, +1 (`SESiamLiteNet.shift_correlation`) are read at the
+    shift-0 peak, and their asymmetry a = (R₊₁ − R₋₁)/|R₀| (which grows with the target's scale relative to
+    the template) gives a residual log-scale −gain·(a − a_ref)/slope, clipped to ±`max_residual`, applied on
+    top of the pyramid factor. `a_ref` (and `slope` when not given) are calibrated per sequence on the first
+    frame, where the target's scale is known: search crops at `calib_step`^k, k = −2..2, around the init box.
+    `combine="mean"` averages (in log) the estimates of every pyramid crop instead. gain 0 with "best" is
+    SiamFCTracker exactly. The defaults (gain 1, i.e. the calibrated estimate as it is, per-sequence slope,
+    ±5 % a frame, "best") were chosen on validation digits-s clips. Measured (1600-step net, 50 test clips):
+    digits-s AUC 0.756 -> 0.788; on the real VOT2015 `bag` it loses the target's size (AUC 0.75 -> 0.2),
+    so no shipped tracker uses it by default.
+    """
+
+    def __init__(self, net: SiamNet, params: SiamFCParams | None = None, device: str | torch.device = "cpu",
+                 gain: float = 1.0, slope: float | None = None, calib_step: float = 1.05,
+                 max_residual: float = 0.05, combine: str = "best") -> None:
+        if not hasattr(net, "embed_h") or not hasattr(net, "shift_correlation"):
+            raise TypeError(f"{type(net).__name__} has no scale axis (needs embed_h/shift_correlation)")
+        super().__init__(net, params, device)
+        self.gain, self.fixed_slope, self.calib_step = float(gain), slope, float(calib_step)
+        self.max_residual = float(max_residual)
+        if combine not in ("best", "mean"):
+            raise ValueError(f"combine must be 'best' or 'mean', got {combine!r}")
+        self.combine = combine
+
+    def _asymmetry(self, xh: torch.Tensor) -> np.ndarray:
+        """(N, C, S, H, W) search features -> (N,) scale asymmetry at each map's shift-0 peak."""
+        r = torch.stack([self.net.shift_correlation(self.zh, xh, k) for k in (-1, 0, 1)], 1).flatten(2)
+        idx = r[:, 1].argmax(1)
+        at = r[torch.arange(r.shape[0]), :, idx].float()  # (N, 3)
+        return ((at[:, 2] - at[:, 0]) / at[:, 1].abs().clamp_min(1e-6)).cpu().numpy()
+
+    @torch.inference_mode()
+    def initialize(self, frame: np.ndarray, box: tuple[float, float, float, float]) -> None:
+        super().initialize(frame, box)
+        crop = crop_square(frame, self.cx, self.cy, self.s_z, self.p.exemplar_size, self.fill)
+        self.zh = self.net.embed_h(self._to_tensor(crop[None]))
+        ks = np.arange(-2, 3) if self.fixed_slope is None else np.zeros(1)
+        factors = self.calib_step ** ks
+        crops = crop_pyramid(frame, self.cx, self.cy, [self.s_x * f for f in factors], self.p.instance_size,
+                             self.fill)
+        a = self._asymmetry(self.net.embed_h(self._to_tensor(crops)))
+        if self.fixed_slope is None:
+            self.slope, self.a_ref = (float(v) for v in np.polyfit(np.log(factors), a, 1))
+        else:
+            self.slope, self.a_ref = float(self.fixed_slope), float(a[0])
+
+    def _responses(self, crops: torch.Tensor) -> np.ndarray:
+        self._xh = self.net.embed_h(crops)
+        return self.net.respond(self.z, self.net.project(self._xh)).float().cpu().numpy()
+
+    def _scale_change(self, best: int, resp: np.ndarray) -> float:
+        factor = float(self.scale_factors[best])
+        if self.gain == 0 or self.slope > -1e-3:  # no usable calibration: the pyramid alone
+            return factor
+        if self.combine == "best":
+            a = float(self._asymmetry(self._xh[best:best + 1])[0])
+            resid = float(np.clip(-self.gain * (a - self.a_ref) / self.slope, -self.max_residual,
+                                  self.max_residual))
+            return factor * float(np.exp(resid))
+        # every pyramid crop gives an estimate; their geometric mean
+        resids = np.clip(-self.gain * (self._asymmetry(self._xh) - self.a_ref) / self.slope, -self.max_residual,
+                         self.max_residual)
+        return float(np.exp(np.mean(np.log(self.scale_factors) + resids)))

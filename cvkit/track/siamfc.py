@@ -74,12 +74,20 @@ class SiamFCTracker(Tracker):
         self.z = self.net.embed(self._to_tensor(crop[None]))
         self.window: np.ndarray | None = None
 
+    def _responses(self, crops: torch.Tensor) -> np.ndarray:
+        """Search crops (S, H, W, 3) uint8 -> response maps (S, h, w) against the template."""
+        return self.net.respond(self.z, self.net.embed(crops)).float().cpu().numpy()
+
+    def _scale_change(self, best: int, resp: np.ndarray) -> float:
+        """Estimated size change this frame (before smoothing): the winning pyramid factor."""
+        return float(self.scale_factors[best])
+
     @torch.inference_mode()
     def track(self, frame: np.ndarray) -> tuple[tuple[float, float, float, float], float]:
         p = self.p
         sides = [self.s_x * f for f in self.scale_factors]
         crops = crop_pyramid(frame, self.cx, self.cy, sides, p.instance_size, self.fill)
-        resp = self.net.respond(self.z, self.net.embed(self._to_tensor(crops))).float().cpu().numpy()
+        resp = self._responses(self._to_tensor(crops))
         n, rh, rw = resp.shape
         up_h, up_w = rh * p.response_up, rw * p.response_up
         up = np.stack([cv2.resize(r, (up_w, up_h), interpolation=cv2.INTER_CUBIC) for r in resp])
@@ -100,7 +108,7 @@ class SiamFCTracker(Tracker):
         disp_frame = disp_search * sides[best] / p.instance_size
         self.cx += float(disp_frame[0])
         self.cy += float(disp_frame[1])
-        scale = (1 - p.scale_lr) + p.scale_lr * self.scale_factors[best]
+        scale = (1 - p.scale_lr) + p.scale_lr * self._scale_change(best, resp)
         self.s_x = float(np.clip(self.s_x * scale, self.min_sx, self.max_sx))
         self.w *= scale
         self.h *= scale

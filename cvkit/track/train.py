@@ -48,6 +48,11 @@ FULL_KINDS = ("sesiamfc",)
 # SiamFC inference for the synthetic S-MNIST-like evaluation (see evaluate_synthetic)
 SYNTHETIC_TRACKER = SiamFCParams(total_stride=16, scale_step=1.05, scale_penalty=0.99, scale_lr=0.8,
                                  window_influence=0.3)
+# Optional size read-out from sesiamfc-lite's feature scale axis on the synthetic evaluation
+# (`se_siamfc_lite.ScaleAxisTracker` arguments; gain 1 = the per-sequence calibrated estimate as it is), chosen
+# on validation clips (eval seeds 7, 8); not used by default: at 1600 steps it ties the plain twin on the
+# test clips (0.788 vs 0.788) and breaks tracking on the real `bag` sequence (benchmarks/bench_se_twin.py)
+SYNTHETIC_SCALE_AXIS = {"gain": 1.0, "calib_step": 1.05, "max_residual": 0.05}
 # held-out evaluation clips start here (training clips are drawn below HELDOUT_SEED_BASE)
 EVAL_SEED_BASE = HELDOUT_SEED_BASE + 1_000_000
 
@@ -56,6 +61,16 @@ def train_command(kind: str, data: str, minutes: float, seed: int, steps: int | 
     """The CLI line that regenerates an asset (what the card's `training.command` records)."""
     budget = f"--steps {steps}" if steps else f"--minutes {minutes:g}"
     return f"cvkit train track --model {kind} --data {data} {budget} --seed {seed}"
+
+
+def synthetic_tracker_kwargs(net: SiamNet) -> dict[str, Any]:
+    """`evaluate_synthetic` tracker arguments for `net`: `ScaleAxisTracker` with SYNTHETIC_SCALE_AXIS for a
+    net with a scale axis (sesiamfc-lite), none (SiamFCTracker, the scale pyramid alone) otherwise."""
+    if hasattr(net, "embed_h") and hasattr(net, "shift_correlation"):
+        from .se_siamfc_lite import ScaleAxisTracker
+
+        return {"tracker_cls": ScaleAxisTracker, **SYNTHETIC_SCALE_AXIS}
+    return {}
 
 
 def balanced_bce(logits: torch.Tensor, label: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -442,6 +457,7 @@ def track_sequence(tracker: SiamFCTracker, frames: Any, init_box: tuple[float, f
 def evaluate_synthetic(
     net: SiamNet, kind: str = "digits-s", n_clips: int = 50, seed: int = 0,
     params: SiamFCParams | None = None, device: str | torch.device = "cpu", n_frames: int | None = None,
+    tracker_cls: Callable[..., SiamFCTracker] = SiamFCTracker, **tracker_kwargs: Any,
 ) -> float:
     """Mean success AUC of SiamFC tracking on held-out synthetic clips (seeds disjoint from training).
 
@@ -451,10 +467,11 @@ def evaluate_synthetic(
     pyramid of step 1.05, matching the generator's per-frame scale factors 0.95-1.05; scale penalty 0.99
     and scale lr 0.8 let the estimate follow a constant 5 %/frame drift (the SiamFC defaults 0.9745/0.59
     cap the followed rate near 2 %/frame); cosine window 0.3. These were fixed before measuring and are
-    the same for every net compared.
+    the same for every net compared. `tracker_cls(net, params, device=device, **tracker_kwargs)` builds the
+    tracker (e.g. `se_siamfc_lite.ScaleAxisTracker` for a scale-axis size read-out).
     """
     params = params or SYNTHETIC_TRACKER
-    tracker = SiamFCTracker(net, params, device=device)
+    tracker = tracker_cls(net, params, device=device, **tracker_kwargs)
     aucs = []
     for i in range(n_clips):
         clip = synthetic_clip(canonical_kind(kind), EVAL_SEED_BASE + 1000 * seed + i, n_frames)

@@ -13,6 +13,7 @@ from cvkit.nn.sesn import SESConv_H_H, SESConv_Z2_H
 from cvkit.track.se_siamfc import SE_SIAMFC_PRESETS, SESiamFCNet, SESiamFCParams, official_state_dict
 from cvkit.track.se_siamfc_lite import (
     PlainSiamLiteNet,
+    ScaleAxisTracker,
     SESiamLiteNet,
     build_lite_net,
     count_parameters,
@@ -278,3 +279,47 @@ def test_lite_scale_aligned_head_sums_per_scale_correlations() -> None:
     assert SESiamLiteNet.from_config(net.config(), pretrained=False).config() == net.config()
     with pytest.raises(ValueError):
         SESiamLiteNet(pretrained=False, projection="mean")
+
+
+@pytest.mark.parametrize("projection", ["max", "none"])
+def test_lite_scale_shift_correlation(projection: str) -> None:
+    """embed_h + project is embed; shift 0 is the mean per-scale correlation; shifts pair scale s with s+k."""
+    from cvkit.nn.ops import xcorr
+
+    torch.manual_seed(0)
+    net = SESiamLiteNet(pretrained=False, projection=projection).eval()
+    z_crop, x_crops = _crops(1, 127), _crops(2, 255, seed=3)
+    with torch.inference_mode():
+        zh, xh = net.embed_h(z_crop), net.embed_h(x_crops)
+        assert zh.shape == (1, 64, 3, 8, 8) and xh.shape == (2, 64, 3, 16, 16)
+        torch.testing.assert_close(net.project(xh), net.embed(x_crops))
+        r0 = net.shift_correlation(zh, xh, 0)
+        per_scale = sum(xcorr(xh[:, :, s].contiguous(), zh[:, :, s].contiguous()) for s in range(3))[:, 0] / 3
+        torch.testing.assert_close(r0, per_scale, rtol=1e-4, atol=1e-3)
+        up = net.shift_correlation(zh, xh, 1)
+        pairs = (xcorr(xh[:, :, 1].contiguous(), zh[:, :, 0].contiguous())
+                 + xcorr(xh[:, :, 2].contiguous(), zh[:, :, 1].contiguous()))[:, 0] / 2
+        torch.testing.assert_close(up, pairs, rtol=1e-4, atol=1e-3)
+        with pytest.raises(ValueError):
+            net.shift_correlation(zh, xh, 3)
+
+
+def test_scale_axis_tracker_gain_zero_is_siamfc_and_needs_a_scale_axis() -> None:
+    torch.manual_seed(0)
+    net = SESiamLiteNet(pretrained=False).eval()
+    frames, box = _synthetic_clip()
+    runs = []
+    for tracker in (SiamFCTracker(net), ScaleAxisTracker(net, gain=0.0), ScaleAxisTracker(net, gain=1.0),
+                    ScaleAxisTracker(net, gain=1.0, slope=-0.5), ScaleAxisTracker(net, combine="mean")):
+        tracker.initialize(frames[0], box)
+        runs.append(np.array([tracker.track(f)[0] for f in frames[1:]]))
+        assert np.isfinite(runs[-1]).all()
+    np.testing.assert_array_equal(runs[0], runs[1])  # gain 0: the pyramid alone, bit for bit
+    # the read-out changes the size by at most exp(±max_residual) a frame (plus a different pyramid pick)
+    for run in runs[2:]:
+        ratio = run[:, 2] / runs[0][:, 2]
+        assert np.all(np.abs(np.log(ratio)) <= (0.05 + 2 * np.log(SiamFCParams().scale_step)) * len(frames))
+    with pytest.raises(TypeError):
+        ScaleAxisTracker(PlainSiamLiteNet(pretrained=False))
+    with pytest.raises(ValueError):
+        ScaleAxisTracker(net, combine="median")
