@@ -7,8 +7,9 @@ target), mirrored left-right with probability 0.5; digits are left out because t
 video. Offline training covers OFC and the box/IoU head only (focal 10, L1 1.2, BCE 1.2); the online branch's
 offline parameters (β, and an optional learned ONR feature layer) are trained only by the optional second stage,
 `MetaConfig` (ONR meta-training after DiMP: the Gauss–Newton inner loop unrolled on support crops of one frame, the
-hinge regression loss λ_r on later query frames; v/m/y stay fixed functions). No recipe runs it by default
-(`DEFAULT_META` is empty); `train_dmtrack(meta=MetaConfig(...))` does.
+hinge regression loss λ_r on later query frames; v/m/y stay fixed functions). The lite recipe (`DEFAULT_META`) runs
+300 such steps after the 1500 offline ones, training only β and a learned ONR feature layer (OFC is left exactly
+as the first stage made it, so `dmtrack-lite-ofc` is the same ablation), and its card fuses with μ = 0.5.
 Lite: the frozen trunk's two levels are computed once per pair (4 pairs per generated clip) and each pair is used
 about `reuse` = 3 times from a rolling pool (as `train.py`); Adam 1e-3 → 1e-5 log-linear over the step budget,
 batch 16, grad-norm clip 10. The budget is a number of steps (`max_steps`, default 1500 for the lite net;
@@ -261,10 +262,12 @@ class MetaConfig:
     pool_size: int = 128
 
 
-# per model: the ONR meta-training stage of the recipe (absent: no second stage) and the tracker parameters a card
-# gets after one (the fusion weight μ = 0.5 was chosen on validation clips, distractors seeds 1,001,500,000 + i,
-# from 0.3/0.5/0.8)
-DEFAULT_META: dict[str, MetaConfig] = {}
+# per model: the ONR meta-training stage of the recipe (absent: no second stage) and the tracker parameters its card
+# gets (the fusion weight μ = 0.5 was chosen on validation clips, distractors seeds 1,001,500,000 + i, from 0.3/0.5/0.8)
+DEFAULT_META: dict[str, MetaConfig] = {
+    "dmtrack-lite": MetaConfig(steps=300, batch=8, reuse=4, pool_size=128, iters=5, lr=1e-3, lr_end=1e-4,
+                               train_ofc=False, onr_hidden=64),
+}
 META_TRACKER_PARAMS: dict[str, DMTrackParams] = {"dmtrack-lite": DMTrackParams(mu=0.5)}
 
 
