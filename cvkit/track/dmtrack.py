@@ -13,9 +13,12 @@ EfficientNet-Lite0 ImageNet trunk, two stride-16 levels (blocks 7 and 10, 80 and
 base 64 px at stride 16 (9×9×5 map); ATSS positives also need their centre inside the GT box (ATSS rule); focal
 γ = 2 with positives and negatives averaged separately (0.5/0.5, the paper's "contribute equally"); the IoU slot is
 trained on positives and on anchors with IoU > 0.3 to the GT; the ONR fused-feature weights β are a softmax of learned
-logits kept at their uniform initial value (they are meta-learned in the paper, which we do not do; the online part
-needs no offline training); the ONR map (one value per feature cell) is bilinearly resampled onto the anchor grid
-(cell j looks at displacement (j − (R−1)/2)·stride from the crop centre, feature cell u at (u − (F−1)/2)·stride).
+logits, kept at their uniform initial value by the offline losses and trained only by the optional ONR meta-training
+stage (`dmtrack_train.MetaConfig`, DiMP-style unrolled Gauss–Newton steps), which can also attach a learned ONR
+feature layer (`ONRFeatureLayer`, config `onr_hidden`: a residual on f from the backbone levels; our stand-in for
+DiMP's classification-feature layer); the ONR map (one value per feature cell) is bilinearly resampled onto the
+anchor grid (cell j looks at displacement (j − (R−1)/2)·stride from the crop centre, feature cell u at
+(u − (F−1)/2)·stride).
 Score voting uses the penalised, windowed score for ŝ (post-processing precedes the box derivation). A frame whose
 unpenalised fused peak is < 0.25 is "lost" (not stored in the ONR memory); a second local ONR peak farther than the
 target size with > 0.8 × the main peak is a "distractor" (immediate 1-iteration update at learning rate 0.2).
@@ -201,6 +204,25 @@ class DuMLHead(nn.Module):
         return sum(wb[i] * x for i, x in enumerate(xs))
 
 
+class ONRFeatureLayer(nn.Module):
+    """Optional learned ONR feature (DiMP's classification-feature layer, our lite version): backbone levels
+    (resized to the first level's grid) concatenated -> 1×1 conv + ReLU -> 3×3 conv, added to f = Σ β φ. The last
+    conv starts at zero, so a fresh layer leaves the paper's fused feature unchanged; meta-training fits it."""
+
+    def __init__(self, in_channels: int, hidden: int, out: int) -> None:
+        super().__init__()
+        self.reduce = nn.Conv2d(in_channels, hidden, 1)
+        self.mix = nn.Conv2d(hidden, out, 3, padding=1)
+        nn.init.zeros_(self.mix.weight)
+        nn.init.zeros_(self.mix.bias)
+
+    def forward(self, feats: list[torch.Tensor]) -> torch.Tensor:
+        size = feats[0].shape[-2:]
+        x = torch.cat([f if f.shape[-2:] == size else F.interpolate(f, size=size, mode="bilinear",
+                                                                      align_corners=False) for f in feats], 1)
+        return self.mix(F.relu(self.reduce(x)))
+
+
 class _DMTrackNet(nn.Module):
     """Backbone levels -> 1×1 necks -> DuML head; subclasses define the backbone and its preprocessing."""
 
@@ -208,15 +230,22 @@ class _DMTrackNet(nn.Module):
     stride = 16
     template_crop: int | None = None
 
-    def __init__(self, in_channels: list[int], channels: int, hidden: int) -> None:
+    def __init__(self, in_channels: list[int], channels: int, hidden: int, onr_hidden: int = 0) -> None:
         super().__init__()
         self.neck = nn.ModuleList([nn.Sequential(nn.Conv2d(c, channels, 1, bias=False), nn.BatchNorm2d(channels))
                                    for c in in_channels])
         self.head = DuMLHead(len(in_channels), channels, hidden)
+        self.onr_layer = ONRFeatureLayer(sum(in_channels), onr_hidden, channels) if onr_hidden else None
 
     def backbone(self, crops: torch.Tensor) -> list[torch.Tensor]:  # pragma: no cover - interface
         """uint8 BGR crops (N, H, W, 3) -> backbone levels."""
         raise NotImplementedError
+
+    def add_onr_layer(self, hidden: int) -> None:
+        """Attach a fresh (zero-output) learned ONR feature layer (`ONRFeatureLayer`) and record it in the config."""
+        ch = self.neck[0][0].out_channels
+        self.onr_layer = ONRFeatureLayer(sum(n[0].in_channels for n in self.neck), int(hidden), ch)
+        self._config["onr_hidden"] = int(hidden)
 
     def embed_features(self, feats: list[torch.Tensor], template: bool = False) -> list[torch.Tensor]:
         """Backbone levels -> neck features (template: centre-cropped to `template_crop` cells when set)."""
@@ -229,6 +258,25 @@ class _DMTrackNet(nn.Module):
     def embed(self, crops: torch.Tensor, template: bool = False) -> list[torch.Tensor]:
         """uint8 BGR crops -> neck features per level."""
         return self.embed_features(self.backbone(crops), template)
+
+    def onr_feature(self, feats: list[torch.Tensor], xs: list[torch.Tensor]) -> torch.Tensor:
+        """ONR feature from backbone levels `feats` and their neck features `xs`: the fused f = Σ_l β_l φ_l(x), plus
+        the learned ONR layer's residual on the backbone levels when the net has one (template neck features
+        centre-cropped by `embed_features` are matched by cropping the layer's output the same way)."""
+        f = self.head.fuse(xs)
+        if self.onr_layer is None:
+            return f
+        extra = self.onr_layer(feats)
+        if extra.shape[-1] > f.shape[-1]:
+            lo = (extra.shape[-1] - f.shape[-1]) // 2
+            extra = extra[..., lo : lo + f.shape[-1], lo : lo + f.shape[-1]]
+        return f + extra
+
+    def embed_all(self, crops: torch.Tensor, template: bool = False) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """uint8 BGR crops -> (neck features per level, ONR feature)."""
+        feats = self.backbone(crops)
+        xs = self.embed_features(feats, template)
+        return xs, self.onr_feature(feats, xs)
 
     def forward(self, z_crops: torch.Tensor, x_crops: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -276,15 +324,17 @@ class DMTrackLiteNet(_DMTrackNet):
     stride = 16
 
     def __init__(self, pretrained: bool = True, levels: tuple[int, ...] = LITE_LEVELS, channels: int = 64,
-                 hidden: int = 64) -> None:
+                 hidden: int = 64, onr_hidden: int = 0) -> None:
         from ..nn.efficientnet_lite import trunk_channels
         from .siam_lite import keep_trunk_out_of_state
 
-        super().__init__([trunk_channels(b) for b in levels], channels, hidden)
+        super().__init__([trunk_channels(b) for b in levels], channels, hidden, onr_hidden)
         self.trunk = _LiteTrunk(tuple(levels), pretrained)
         for p in self.trunk.parameters():
             p.requires_grad_(False)
         self._config = dict(levels=list(levels), channels=channels, hidden=hidden)
+        if onr_hidden:  # only then, so cards without the layer keep their config
+            self._config["onr_hidden"] = onr_hidden
         keep_trunk_out_of_state(self)
 
     def train(self, mode: bool = True) -> DMTrackLiteNet:
@@ -358,6 +408,8 @@ class DMTrackParams:
     vote_sigma: float = 0.0025
     lost_threshold: float = 0.25
     distractor_ratio: float = 0.8
+    size_score: str = "fused"  # score in the size-smoothing rate lr·penalty·score: "fused" ŝ (pysot) or "ofc" s^a
+    onr_peak_norm: bool = False  # fuse s^r / max(s^r) (the robust map on the labels' 0..1 scale) instead of s^r
     onr: ONRParams = field(default_factory=ONRParams)
 
     @classmethod
@@ -433,7 +485,7 @@ class DMTrackTracker(Tracker):
         self.fill = mean_colour(frame)
         s_z = template_side(w, h, p.context)
         z = crop_square(frame, self.cx, self.cy, s_z, p.exemplar_size, self.fill)
-        zs = self.net.embed(self._t(z[None]), template=True)
+        zs, zf = self.net.embed_all(self._t(z[None]), template=True)
         self.kernels = self.net.head.prepare(zs)
         self.events = []
         self.onr = None
@@ -456,15 +508,14 @@ class DMTrackTracker(Tracker):
             crops.append(c)
             centres.append((-dx if flip else dx, dy))
             sizes.append((w * k / sc, h * k / sc))
-        feats = self.net.head.fuse(self.net.embed(self._t(np.stack(crops)))).float()
+        feats = self.net.embed_all(self._t(np.stack(crops)))[1].float()
         f = feats.shape[-1]
         st = self.net.stride
         cells = [(cx / st + (f - 1) / 2, cy / st + (f - 1) / 2) for cx, cy in centres]
         wh = [(sw / st, sh / st) for sw, sh in sizes]
         self.onr = OnlineRegressor(p.onr)
-        zf = self.net.head.fuse(zs)[0].float()
         with torch.enable_grad():
-            self.onr.initialize(zf, feats.cpu(), cells, wh)
+            self.onr.initialize(zf[0].float().cpu(), feats.cpu(), cells, wh)
 
     @torch.no_grad()
     def track(self, frame: np.ndarray) -> tuple[tuple[float, float, float, float], float]:
@@ -473,18 +524,21 @@ class DMTrackTracker(Tracker):
         scale_z = p.exemplar_size / s_z
         s_x = s_z * p.instance_size / p.exemplar_size
         crop = crop_square(frame, self.cx, self.cy, s_x, p.instance_size, self.fill)
-        xs = self.net.embed(self._t(crop[None]))
+        xs, onr_feat = self.net.embed_all(self._t(crop[None]))
         cls, loc, iou = self.net.head(self.kernels, xs, prepared=True)
         cls, loc, iou = cls[0].float().cpu(), loc[0].float().cpu(), iou[0].float().cpu()
         r = cls.shape[-1]
-        fused_feat = self.net.head.fuse(xs)[0].float().cpu() if self.onr is not None else None
+        fused_feat = onr_feat[0].float().cpu() if self.onr is not None else None
         f = fused_feat.shape[-1] if fused_feat is not None else r
         if self.anchors is None or self.r != r or self.f != f:
             self._grid(r, f)
         s_a = torch.sigmoid(cls)  # (A, R, R)
         if self.onr is not None:
             s_r_map = self.onr.response(fused_feat[None])[0]
-            score = p.mu * self._onr_on_grid(s_r_map)[None] + (1 - p.mu) * s_a
+            s_r = self._onr_on_grid(s_r_map)
+            if p.onr_peak_norm:
+                s_r = s_r / max(float(s_r_map.max()), 1e-3)
+            score = p.mu * s_r[None] + (1 - p.mu) * s_a
         else:
             s_r_map = None
             score = s_a
@@ -511,7 +565,8 @@ class DMTrackTracker(Tracker):
         else:
             b = flat_boxes[best]
         raw = float(score.flatten()[best])
-        lr = float(penalty.flatten()[best]) * min(max(raw, 0.0), 1.0) * p.lr
+        conf = float(s_a.flatten()[best]) if p.size_score == "ofc" else raw
+        lr = float(penalty.flatten()[best]) * min(max(conf, 0.0), 1.0) * p.lr
         bx = b / scale_z
         self.cx += float(bx[0])
         self.cy += float(bx[1])

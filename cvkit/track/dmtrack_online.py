@@ -13,7 +13,8 @@ and 0 outside, ridge λ = 0.01, `L = ½Σ_j γ_j Σ_c r_jc² + ½λ‖φ‖²` w
 then the initial ones are lifted to at least 25 % of the total); a full memory replaces its lowest-weight non-initial
 sample. ∇L comes from autograd and JᵀJ∇L from a Jacobian-vector product (`torch.func.jvp`) of the residual, so the
 step is exact for this piecewise-linear residual. The initial filter is rescaled so that its peak response on the
-first search feature is 1 (the labels' scale).
+first search feature is 1 (the labels' scale). `unrolled_fit` takes the same steps with the graph kept (the
+meta-training stage in `dmtrack_train`), `regression_loss` is the outer (query-frame) loss.
 """
 
 from __future__ import annotations
@@ -220,3 +221,47 @@ def second_peak_ratio(score: torch.Tensor, exclude_radius: float) -> float:
     far = (ys * ys + xs * xs).float() > exclude_radius ** 2
     cand = s[is_max & far]
     return float(cand.max()) / top if cand.numel() else 0.0
+
+
+# ------------------------------------------------------------------------------------------------ meta-training
+
+
+def initial_filter(template_feat: torch.Tensor, first_feat: torch.Tensor, size: int = 5) -> torch.Tensor:
+    """The run-time initial filter, differentiably: the fused template feature (C, h, w) pooled to size×size and
+    rescaled so that its peak response on `first_feat` (C, H, W) is 1 (as `OnlineRegressor.initialize`)."""
+    filt = F.adaptive_avg_pool2d(template_feat[None], size)[0]
+    peak = filter_response(first_feat[None], filt).max()
+    return filt / peak.clamp(min=1e-3)
+
+
+def unrolled_fit(filt: torch.Tensor, feats: torch.Tensor, y: torch.Tensor, m: torch.Tensor, weights: torch.Tensor,
+                 ridge: float, iters: int, step_scale: torch.Tensor | float = 1.0) -> list[torch.Tensor]:
+    """`iters` steepest-descent Gauss–Newton steps on L (as `gauss_newton_step`) keeping the graph, so that a loss
+    on the fitted filter back-propagates into the features, labels and initial filter (DiMP's meta-learning).
+
+    The residual is piecewise linear in φ: J g = v·(m + (1 − m)·[p > 0])·(g ∗ f) with the active set of the
+    current iterate (the same α as the autograd/jvp version). Returns the iterates [φ_0, ..., φ_iters].
+    """
+    out = [filt]
+    w = weights.view(-1, 1, 1)
+    for _ in range(int(iters)):
+        if not filt.requires_grad:
+            filt = filt.requires_grad_(True)
+        p = filter_response(feats, filt)
+        d = m + (1 - m) * (p > 0).to(p.dtype)
+        r = m * p + (1 - m) * F.relu(p) - y
+        loss = 0.5 * (w * r.pow(2)).sum() + 0.5 * ridge * filt.pow(2).sum()
+        (g,) = torch.autograd.grad(loss, filt, create_graph=True)
+        jg = d * filter_response(feats, g)
+        gg = g.pow(2).sum()
+        alpha = gg / ((w * jg.pow(2)).sum() + ridge * gg).clamp(min=1e-8)
+        filt = filt - step_scale * alpha * g
+        out.append(filt)
+    return out
+
+
+def regression_loss(filt: torch.Tensor, feats: torch.Tensor, y: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    """The ONR outer loss (λ_r term, DiMP's hinge regression): mean over maps of Σ_c r², r = m·p + (1−m)·max(0,p) − y
+    (positive responses off the target are penalised, negative ones are not)."""
+    r = onr_residual(filt, feats, y, m)
+    return r.pow(2).flatten(1).sum(1).mean()
