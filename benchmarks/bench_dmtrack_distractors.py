@@ -65,11 +65,11 @@ def main() -> None:
     ap.add_argument("--weights", type=Path, default=None, help="asset folder (default: the shipped dmtrack-lite)")
     ap.add_argument("--clips", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0, help="evaluation seed (clip seeds EVAL_SEED_BASE + 1000*seed + i)")
-    ap.add_argument("--seq", type=Path, default=DEFAULT_SEQ, help="real VOT-style sequence ('' to skip)")
+    ap.add_argument("--seq", type=str, default=str(DEFAULT_SEQ), help="real VOT-style sequence ('' to skip)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_dmtrack_distractors.json")
     a = ap.parse_args()
-    seq = a.seq if str(a.seq) else None
+    seq = Path(a.seq) if a.seq else None  # Path("") would be ".", a folder
     res = bench(a.weights, a.clips, a.seed, seq, a.threads)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(res, indent=2) + "\n")
