@@ -398,9 +398,10 @@ def _shipped():
 
 
 @pytest.mark.slow
-def test_fusion_beats_ofc_alone_on_held_out_distractor_clips() -> None:
-    """The paper's claim on our benchmark: ONR+OFC is more accurate and loses the target less than OFC alone
-    (the shipped asset's tracker parameters, μ = 0.5, and its meta-trained ONR feature; CARD.md has the margins)."""
+def test_fusion_keeps_its_margin_on_the_first_held_out_distractor_clips() -> None:
+    """Regression guard for the shipped asset (μ = 0.5, meta-trained ONR feature): on the first 6 held-out test
+    clips ONR+OFC is more accurate and loses the target less than OFC alone. Not evidence for the paper's claim:
+    over 140 further held-out clips the two tie (CARD.md, bench_dmtrack_distractors_seed1/2.json)."""
     from cvkit.track.dmtrack_train import evaluate_clips, load_dmtrack
 
     net = load_dmtrack(_shipped().weights.parent)
