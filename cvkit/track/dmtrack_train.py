@@ -421,12 +421,12 @@ def meta_train(net: Any, meta: MetaConfig, data: str, seed: int, pair_config: Pa
         if lv is None:
             continue
         acc["loss"] += lv
-        for k in keys:
-            acc[k] += float(out[k].detach())
+        for name in keys:
+            acc[name] += float(out[name].detach())
         acc_n += 1
         if step % log_every == 0 or step == meta.steps:
             rec = {"stage": "meta", "step": step, "sequences": seqs, "seconds": time.monotonic() - t0,
-                   "lr": opt.param_groups[0]["lr"], **{k: v / acc_n for k, v in acc.items()}}
+                   "lr": opt.param_groups[0]["lr"], **{name: v / acc_n for name, v in acc.items()}}
             logged.append(rec)
             if callback:
                 callback(rec)
