@@ -32,7 +32,7 @@ def _budget(card: dict) -> dict:
 
 
 def compare(se_dir: Path, plain_dir: Path, clips: int, bag: Path | None, threads: int,
-            scale_axis: bool = False) -> dict:
+            scale_axis: bool = False, eval_seed: int = 0, siam_lite: bool = True) -> dict:
     """Score both nets (and siam-lite) on the same held-out clips and on `bag`; return a JSON-able dict."""
     import torch
 
@@ -43,18 +43,22 @@ def compare(se_dir: Path, plain_dir: Path, clips: int, bag: Path | None, threads
     torch.set_num_threads(threads)
     cards = {"sesiamfc-lite": asset_from_path(se_dir).card, "siamfc-lite-plain": asset_from_path(plain_dir).card}
     budgets = {k: _budget(c) for k, c in cards.items()}
-    nets = {"sesiamfc-lite": load_trained(se_dir), "siamfc-lite-plain": load_trained(plain_dir),
-            "siam-lite": SiamLiteNet()}
+    nets = {"sesiamfc-lite": load_trained(se_dir), "siamfc-lite-plain": load_trained(plain_dir)}
+    if siam_lite:
+        nets["siam-lite"] = SiamLiteNet()
     out: dict = {"se": str(se_dir), "plain": str(plain_dir), "configs": {k: c.get("config") for k, c in cards.items()},
-                 "clips": clips, "threads": threads, "budgets": budgets,
-                 "same_budget": budgets["sesiamfc-lite"] == budgets["siamfc-lite-plain"], "models": {}}
+                 "commands": {k: c.get("training", {}).get("command") for k, c in cards.items()},
+                 "pairs_configs": {k: c.get("training", {}).get("pairs_config") for k, c in cards.items()},
+                 "clips": clips, "eval_seed": eval_seed, "threads": threads, "budgets": budgets,
+                 "same_budget": budgets["sesiamfc-lite"] == budgets["siamfc-lite-plain"],
+                 "same_pairs_config": out_pairs_same(cards), "models": {}}
     for name, net in nets.items():
         t0 = time.monotonic()
         # --scale-axis: sesiamfc-lite also reads the size from its features' scale axis (ScaleAxisTracker)
         kwargs = synthetic_tracker_kwargs(net) if scale_axis else {}
-        row = {"digits_s_auc": round(evaluate_synthetic(net.eval(), "digits-s", clips, 0, **kwargs), 4)}
+        row = {"digits_s_auc": round(evaluate_synthetic(net.eval(), "digits-s", clips, eval_seed, **kwargs), 4)}
         if kwargs:  # the same net with the scale pyramid alone, as its twin is run
-            row["digits_s_auc_pyramid_only"] = round(evaluate_synthetic(net, "digits-s", clips, 0), 4)
+            row["digits_s_auc_pyramid_only"] = round(evaluate_synthetic(net, "digits-s", clips, eval_seed), 4)
         row["digits_s_tracker"] = "ScaleAxisTracker " + str({k: v for k, v in kwargs.items() if k != "tracker_cls"}) \
             if kwargs else "SiamFCTracker"
         if bag is not None and bag.is_dir():
@@ -66,6 +70,14 @@ def compare(se_dir: Path, plain_dir: Path, clips: int, bag: Path | None, threads
     se, plain = out["models"]["sesiamfc-lite"], out["models"]["siamfc-lite-plain"]
     out["se_beats_twin_on_digits_s"] = se["digits_s_auc"] > plain["digits_s_auc"]
     return out
+
+
+def out_pairs_same(cards: dict) -> bool:
+    """Whether both cards record the same pair recipe (response size aside), e.g. the same scale-aware label."""
+    cfgs = [dict(c.get("training", {}).get("pairs_config") or {}) for c in cards.values()]
+    for c in cfgs:
+        c.pop("response_size", None)
+    return cfgs[0] == cfgs[1]
 
 
 def update_card(se_dir: Path, result: dict) -> None:
@@ -88,15 +100,20 @@ def main() -> None:
     ap.add_argument("--se", type=Path, default=ROOT / "assets" / "track" / "sesiamfc-lite")
     ap.add_argument("--plain", type=Path, default=ROOT / "runs" / "siamfc-lite-plain")
     ap.add_argument("--clips", type=int, default=50)
-    ap.add_argument("--bag", type=Path, default=DEFAULT_BAG)
+    ap.add_argument("--bag", default=str(DEFAULT_BAG), help="VOT bag folder; empty string: skip")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_se_twin.json")
     ap.add_argument("--update-card", action="store_true", help="also write the comparison into the SE card")
     ap.add_argument("--scale-axis", action="store_true",
                     help="score sesiamfc-lite on digits-s with the scale-axis size read-out (ScaleAxisTracker, "
                          "train.SYNTHETIC_SCALE_AXIS) and with the pyramid alone; the twin has no scale axis")
+    ap.add_argument("--eval-seed", type=int, default=0,
+                    help="digits-s evaluation seed (0: the test clips; others: a further held-out set)")
+    ap.add_argument("--no-siam-lite", action="store_true", help="score the two trained nets only")
     args = ap.parse_args()
-    result = compare(args.se, args.plain, args.clips, args.bag, args.threads, args.scale_axis)
+    bag = Path(args.bag) if args.bag else None
+    result = compare(args.se, args.plain, args.clips, bag, args.threads, args.scale_axis, args.eval_seed,
+                     not args.no_siam_lite)
     if not result["same_budget"]:
         print(f"warning: the two nets were trained with different budgets: {result['budgets']}", file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)

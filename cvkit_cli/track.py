@@ -242,6 +242,11 @@ def train_command(
     threads: ThreadsOpt = 0,
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
+    scale_label: Annotated[float, typer.Option("--scale-label", min=0.0, help="sesiamfc-lite/siamfc-lite-plain: "
+                                               "scale-aware label, positives get exp(-e^2/2s^2) for a search "
+                                               "crop off by e in log scale (s = this; 0 = off).")] = 0.0,
+    scale_wide: Annotated[float, typer.Option("--scale-wide", min=0.0, max=1.0, help="With --scale-label: this "
+                                              "fraction of pairs has its search crop rescaled by 5-25 %.")] = 0.0,
 ) -> None:
     from cvkit.device import select_device, set_threads
     from cvkit.track.train import train_cli
@@ -249,7 +254,8 @@ def train_command(
     set_threads(threads)
     out = out or Path("runs") / model
     train_cli(model=model, data=data, minutes=minutes, out_dir=out, device=select_device(device), seed=seed,
-              log=None if quiet else (lambda msg: err_console.print(msg)), steps=steps)
+              log=None if quiet else (lambda msg: err_console.print(msg)), steps=steps, scale_label=scale_label,
+              scale_wide=scale_wide)
     if not quiet:
         err_console.print(f"wrote {out}/weights.safetensors and card.json")
 

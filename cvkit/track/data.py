@@ -700,6 +700,11 @@ class PairConfig:
     brightness: float = 0.05  # max |log gain| of a photometric jitter on the search crop
     min_visible: float = 0.5  # synthetic frames with less of the target visible are not used
     min_side: float = 4.0  # real frames whose box is smaller than this are skipped
+    # scale-aware label (off by default): positives get exp(-e^2 / (2 scale_label^2)) instead of 1, where e is
+    # the search crop's |log scale error| against the size that shows the target as large as in the template
+    scale_label: float = 0.0  # sigma of that decay in |log scale|; 0: binary 0/1 labels (SiamFC)
+    scale_wide_frac: float = 0.0  # fraction of pairs whose search scale error is drawn from scale_wide instead
+    scale_wide: tuple[float, float] = (0.05, 0.25)  # relative |scale error| range of those pairs (random sign)
 
 
 @dataclass
@@ -718,13 +723,14 @@ class Pair:
 
 
 def siamfc_label(
-    offset: tuple[float, float], response_size: int, stride: float, radius: float
+    offset: tuple[float, float], response_size: int, stride: float, radius: float, peak: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """SiamFC label map and balanced BCE weights for a target `offset` (px) from the search-crop centre.
 
     Cell (i, j) looks at displacement ((j - (r-1)/2) * stride, (i - (r-1)/2) * stride), the same mapping
     SiamFCTracker uses to read the response; cells within `radius` px of the offset are positive.
     Weights are 0.5/#pos on positives and 0.5/#neg on negatives (SiamFC's balanced logistic loss).
+    `peak` < 1 gives the positives a soft target of that value (the scale-aware label, `scale_label_value`).
     """
     r = response_size
     c = (np.arange(r) - (r - 1) / 2) * stride
@@ -736,7 +742,26 @@ def siamfc_label(
     n_pos = label.sum()
     n_neg = label.size - n_pos
     weight = np.where(label > 0, 0.5 / n_pos, 0.5 / max(n_neg, 1)).astype(np.float32)
+    if peak != 1.0:
+        label = label * np.float32(peak)
     return label, weight
+
+
+def scale_label_value(log_scale_error: float, sigma: float) -> float:
+    """Positive-label value for a search crop off by `log_scale_error`: exp(-e^2 / 2 sigma^2), 1 if sigma <= 0."""
+    if sigma <= 0:
+        return 1.0
+    return float(math.exp(-0.5 * (float(log_scale_error) / sigma) ** 2))
+
+
+def search_log_scale(rng: np.random.Generator, cfg: PairConfig) -> float:
+    """The search crop's log scale factor: U(+-log(1+scale_jitter)), or for a `scale_wide_frac` share of the pairs
+    +-U(log(1+lo), log(1+hi)) with (lo, hi) = `scale_wide` (no extra random draw when scale_wide_frac is 0)."""
+    if cfg.scale_wide_frac > 0 and rng.uniform() < cfg.scale_wide_frac:
+        lo, hi = (math.log1p(v) for v in cfg.scale_wide)
+        return float(rng.uniform(lo, hi)) * (1.0 if rng.uniform() < 0.5 else -1.0)
+    j = math.log1p(cfg.scale_jitter)
+    return float(rng.uniform(-j, j))
 
 
 def make_pair(
@@ -750,8 +775,7 @@ def make_pair(
     s_z = template_side(wz, hz, cfg.context)
     z = crop_square(frame_z, xz + (wz - 1) / 2, yz + (hz - 1) / 2, s_z, cfg.template_size, mean_colour(frame_z))
     base = s_z if cfg.search_scale == "template" else template_side(wx, hx, cfg.context)
-    j = math.log1p(cfg.scale_jitter)
-    s_x = base * cfg.search_size / cfg.template_size * math.exp(rng.uniform(-j, j))
+    s_x = base * cfg.search_size / cfg.template_size * math.exp(search_log_scale(rng, cfg))
     off = rng.uniform(-cfg.shift, cfg.shift, 2)  # where the target lands, relative to the crop centre
     k = s_x / cfg.search_size
     cx, cy = xx + (wx - 1) / 2 - off[0] * k, yx + (hx - 1) / 2 - off[1] * k
@@ -759,7 +783,11 @@ def make_pair(
     if cfg.brightness > 0:
         g = math.exp(rng.uniform(-cfg.brightness, cfg.brightness))
         x = np.clip(x.astype(np.float32) * g + 0.5, 0, 255).astype(np.uint8)
-    label, weight = siamfc_label((float(off[0]), float(off[1])), cfg.response_size, cfg.stride, cfg.radius)
+    peak = 1.0
+    if cfg.scale_label > 0:  # scale error against the crop that shows the target at the template's size
+        own = template_side(wx, hx, cfg.context) * cfg.search_size / cfg.template_size
+        peak = scale_label_value(math.log(s_x / own), cfg.scale_label)
+    label, weight = siamfc_label((float(off[0]), float(off[1])), cfg.response_size, cfg.stride, cfg.radius, peak)
     cz, cs = (cfg.template_size - 1) / 2, (cfg.search_size - 1) / 2
     kz = cfg.template_size / s_z
     z_box = (cz - wz * kz / 2, cz - hz * kz / 2, cz + wz * kz / 2, cz + hz * kz / 2)

@@ -57,10 +57,21 @@ SYNTHETIC_SCALE_AXIS = {"gain": 1.0, "calib_step": 1.05, "max_residual": 0.05}
 EVAL_SEED_BASE = HELDOUT_SEED_BASE + 1_000_000
 
 
-def train_command(kind: str, data: str, minutes: float, seed: int, steps: int | None = None) -> str:
+def train_command(kind: str, data: str, minutes: float, seed: int, steps: int | None = None,
+                  scale_label: float = 0.0, scale_wide: float = 0.0) -> str:
     """The CLI line that regenerates an asset (what the card's `training.command` records)."""
     budget = f"--steps {steps}" if steps else f"--minutes {minutes:g}"
-    return f"cvkit train track --model {kind} --data {data} {budget} --seed {seed}"
+    extra = (f" --scale-label {scale_label:g}" if scale_label else "") + \
+        (f" --scale-wide {scale_wide:g}" if scale_wide else "")
+    return f"cvkit train track --model {kind} --data {data} {budget} --seed {seed}{extra}"
+
+
+def scale_pair_config(scale_label: float = 0.0, scale_wide: float = 0.0) -> PairConfig | None:
+    """The lite recipe's pair config with the scale-aware label (`PairConfig.scale_label`, `scale_wide_frac`);
+    None (the default recipe) when both are 0."""
+    if not scale_label and not scale_wide:
+        return None
+    return PairConfig(scale_label=float(scale_label), scale_wide_frac=float(scale_wide))
 
 
 def synthetic_tracker_kwargs(net: SiamNet) -> dict[str, Any]:
@@ -337,12 +348,14 @@ def centre_neck_output(net: SiamNet, search_crops: torch.Tensor) -> float:
 def train_cli(
     model: str, data: str, minutes: float, out_dir: str | Path, device: str | torch.device | None = None,
     seed: int = 0, log: Callable[[str], None] | None = None, steps: int | None = None,
+    scale_label: float = 0.0, scale_wide: float = 0.0,
 ) -> TrainResult:
     """Entry point of `cvkit train track`: train `model`, write its asset, report progress lines to `log`.
 
     `steps` fixes the number of optimisation steps (reproducible, and the budget used to compare nets);
     otherwise `minutes` of wall-clock bound the run. Threads are left as the caller set them (`--threads`);
-    the shipped assets were trained with one.
+    the shipped assets were trained with one. `scale_label` / `scale_wide` (lite nets only, default off): the
+    scale-aware label, see `scale_pair_config`.
     """
 
     def report(d: dict) -> None:
@@ -353,9 +366,12 @@ def train_cli(
     if model in TRAINERS:
         extra = {"steps": steps} if steps else {}
         return TRAINERS[model](model, data, minutes, seed, out_dir, device, log, **extra)
-    command = train_command(model, data, minutes, seed, steps)
+    if (scale_label or scale_wide) and model not in LITE_KINDS:
+        raise ValueError(f"--scale-label/--scale-wide are options of the lite recipe ({', '.join(LITE_KINDS)})")
+    command = train_command(model, data, minutes, seed, steps, scale_label, scale_wide)
     return train_siamfc_lite(model, data, minutes, seed, out_dir, device=device, threads=None, callback=report,
-                             max_steps=steps, command=command, eval_clips=50 if model in LITE_KINDS else 0)
+                             max_steps=steps, command=command, eval_clips=50 if model in LITE_KINDS else 0,
+                             pair_config=scale_pair_config(scale_label, scale_wide))
 
 
 # Other tracker families plug their own recipes in here: name -> fn(model, data, minutes, seed, out_dir, device, log)

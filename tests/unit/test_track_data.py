@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace as replace_cfg
 from pathlib import Path
 
 import cv2
@@ -18,6 +19,8 @@ from cvkit.track.data import (
     make_demo_clip,
     make_pair,
     parse_data,
+    scale_label_value,
+    search_log_scale,
     siamfc_label,
     synthetic_clip,
 )
@@ -145,6 +148,36 @@ def test_pair_geometry_puts_the_target_where_the_label_says() -> None:
         assert abs((zx.max() - zx.min() + 1) - 40 * 127 / np.sqrt(75 * 65)) <= 2
         ly, lx = np.nonzero(p.label)
         assert np.hypot(lx.mean() - (4 + p.offset[0] / 16), ly.mean() - (4 + p.offset[1] / 16)) < 0.75
+
+
+def test_scale_label_lowers_positives_with_the_scale_error() -> None:
+    """Scale-aware label: soft positives exp(-e^2/2s^2), same weights; off (s=0) = the binary SiamFC label."""
+    assert scale_label_value(0.0, 0.1) == 1.0 and scale_label_value(0.3, 0.0) == 1.0
+    assert np.isclose(scale_label_value(0.1, 0.1), np.exp(-0.5)) and scale_label_value(-0.1, 0.1) == \
+        scale_label_value(0.1, 0.1)
+    assert scale_label_value(0.05, 0.1) > scale_label_value(0.1, 0.1) > scale_label_value(0.2, 0.1)
+    hard, w1 = siamfc_label((0.0, 0.0), 9, 16, 16)
+    soft, w2 = siamfc_label((0.0, 0.0), 9, 16, 16, peak=0.25)
+    assert np.array_equal(w1, w2) and np.allclose(soft, 0.25 * hard)
+    frame = np.full((300, 400, 3), 40, np.uint8)
+    frame[100:130, 180:220] = 250
+    box = (180.0, 100.0, 40.0, 30.0)
+    cfg = PairConfig(scale_jitter=0.0, brightness=0.0, scale_label=0.1, scale_wide_frac=1.0, scale_wide=(0.2, 0.2))
+    p = make_pair(frame, box, frame, box, np.random.default_rng(0), cfg)
+    assert np.isclose(p.label.max(), np.exp(-0.5 * (np.log(1.2) / 0.1) ** 2), rtol=1e-5)
+    assert set(np.unique(p.label).tolist()) <= {0.0, float(p.label.max())}
+    p = make_pair(frame, box, frame, box, np.random.default_rng(0), replace_cfg(cfg, scale_wide_frac=0.0))
+    assert p.label.max() == 1.0  # no scale error: full positives
+
+
+def test_search_log_scale_wide_share_and_default_stream() -> None:
+    """scale_wide_frac=0 draws exactly as before (one uniform); a wide share lands in +-[log 1.05, log 1.25]."""
+    a, b = np.random.default_rng(1), np.random.default_rng(1)
+    assert search_log_scale(a, PairConfig()) == b.uniform(-np.log1p(0.05), np.log1p(0.05))
+    rng = np.random.default_rng(2)
+    v = np.array([search_log_scale(rng, PairConfig(scale_wide_frac=1.0)) for _ in range(200)])
+    assert (np.abs(v) >= np.log1p(0.05) - 1e-12).all() and (np.abs(v) <= np.log1p(0.25) + 1e-12).all()
+    assert (v > 0).any() and (v < 0).any()
 
 
 def test_pair_sampler_deterministic_and_shapes() -> None:

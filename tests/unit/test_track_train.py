@@ -14,6 +14,7 @@ from cvkit.track.train import (
     balanced_bce,
     evaluate_synthetic,
     load_trained,
+    scale_pair_config,
     train_command,
     train_siamfc_lite,
 )
@@ -38,6 +39,28 @@ def test_train_command_is_the_cli_line() -> None:
     assert train_command("sesiamfc-lite", "synthetic", 20, 0) == \
         "cvkit train track --model sesiamfc-lite --data synthetic --minutes 20 --seed 0"
     assert train_command("siamfc-lite-plain", "synthetic", 2.5, 3).endswith("--minutes 2.5 --seed 3")
+    assert train_command("siamfc-lite-plain", "synthetic", 1, 0, 1600, 0.1, 0.5).endswith(
+        "--steps 1600 --seed 0 --scale-label 0.1 --scale-wide 0.5")
+
+
+def test_scale_label_is_off_by_default() -> None:
+    """The scale-aware label is opt-in: no flags, no pair config (the default recipe)."""
+    assert scale_pair_config() is None
+    cfg = scale_pair_config(0.1, 0.5)
+    assert cfg is not None and cfg.scale_label == 0.1 and cfg.scale_wide_frac == 0.5
+
+
+def test_soft_positive_labels_give_a_finite_balanced_loss() -> None:
+    """Soft (scale-aware) positives: the loss is minimal where sigmoid(logit) equals the soft label."""
+    label = torch.zeros(1, 9, 9)
+    label[:, 4, 4] = 0.3
+    weight = torch.where(label > 0, 0.5, 0.5 / 80)
+    at = torch.full((1, 9, 9), -8.0)
+    losses = []
+    for v in (0.1, 0.3, 0.9):
+        at[:, 4, 4] = math.log(v / (1 - v))
+        losses.append(float(balanced_bce(at, label, weight)))
+    assert losses[1] < losses[0] and losses[1] < losses[2]
 
 
 def test_unknown_model_is_rejected() -> None:
