@@ -242,9 +242,9 @@ def train_command(
     threads: ThreadsOpt = 0,
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
-    scale_label: Annotated[float, typer.Option("--scale-label", min=0.0, help="sesiamfc-lite/siamfc-lite-plain: "
-                                               "scale-aware label, positives get exp(-e^2/2s^2) for a search "
-                                               "crop off by e in log scale (s = this; 0 = off).")] = 0.0,
+    scale_label: Annotated[float, typer.Option("--scale-label", min=0.0, help="Experimental, measured worse (see "
+                                               "the sesiamfc-lite card); lite nets: positives get exp(-e^2/2s^2) "
+                                               "for a search crop off by e in log scale (s = this; 0 = off).")] = 0.0,
     scale_wide: Annotated[float, typer.Option("--scale-wide", min=0.0, max=1.0, help="With --scale-label: this "
                                               "fraction of pairs has its search crop rescaled by 5-25 %.")] = 0.0,
 ) -> None:
