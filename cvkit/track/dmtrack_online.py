@@ -42,6 +42,7 @@ class ONRParams:
     ridge: float = 0.01
     sigma_factor: float = 0.25  # Gaussian label σ = sigma_factor · sqrt(w·h), in feature cells
     init_min_weight: float = 0.25  # the initial (augmented first-frame) samples keep at least this share
+    sample_every_update: bool = False  # store a frame only on update frames (every `update_every`), not every frame
 
 
 def gaussian_label(size: tuple[int, int], centre: tuple[float, float], sigma: float) -> torch.Tensor:
@@ -188,18 +189,25 @@ class OnlineRegressor:
         return filter_response(feat.float(), self.filter)
 
     def step(self, feat: torch.Tensor, centre: tuple[float, float], box_wh: tuple[float, float], lost: bool,
-             distractor: bool) -> str:
-        """Per-frame memory/filter update; returns what was done ('lost', 'distractor', 'update' or 'stored')."""
+             distractor: bool, uncertain: bool = False) -> str:
+        """Per-frame memory/filter update; returns what was done ('lost', 'uncertain', 'distractor', 'update' or
+        'stored'). Lost and uncertain frames (DiMP: a second peak as strong as the main one, so the label may sit on
+        a distractor) are not stored."""
         if lost:
             return "lost"
+        if uncertain:
+            return "uncertain"
         self.frames_since_update += 1
         if distractor:
             self.add_sample(feat, centre, box_wh, self.p.distractor_lr)
             self.optimize(self.p.distractor_iters)
             self.frames_since_update = 0
             return "distractor"
+        due = self.frames_since_update >= self.p.update_every
+        if self.p.sample_every_update and not due:
+            return "skipped"
         self.add_sample(feat, centre, box_wh, self.p.update_lr)
-        if self.frames_since_update >= self.p.update_every:
+        if due:
             self.optimize(self.p.update_iters)
             self.frames_since_update = 0
             return "update"

@@ -246,6 +246,23 @@ def test_online_regressor_memory_and_updates() -> None:
     assert float(onr.weights[:3].sum()) >= 0.25 * 0.9 - 1e-6  # initial samples keep their share
 
 
+def test_uncertain_and_off_schedule_frames_leave_the_memory_alone() -> None:
+    """A frame flagged uncertain (DiMP: two equally strong peaks, the label may sit on a look-alike) is not stored
+    and does not move the filter; with `sample_every_update` only the update frames enter the memory."""
+    feats, _, _, _ = _toy_memory(n=3, size=16)
+    onr = OnlineRegressor(ONRParams(memory=8, update_every=3, init_iters=2))
+    onr.initialize(feats[0, :, 4:12, 4:12], feats, [(8.0, 8.0)] * 3, [(4.0, 4.0)] * 3)
+    filt = onr.filter.clone()
+    polluted = torch.randn(8, 16, 16)
+    assert onr.step(polluted, (2.0, 3.0), (4.0, 4.0), lost=False, distractor=True, uncertain=True) == "uncertain"
+    assert len(onr.weights) == 3 and torch.equal(onr.filter, filt)
+    sparse = OnlineRegressor(ONRParams(memory=8, update_every=3, init_iters=2, sample_every_update=True))
+    sparse.initialize(feats[0, :, 4:12, 4:12], feats, [(8.0, 8.0)] * 3, [(4.0, 4.0)] * 3)
+    f = torch.randn(8, 16, 16)
+    events = [sparse.step(f, (8.0, 8.0), (4.0, 4.0), lost=False, distractor=False) for _ in range(6)]
+    assert events == ["skipped", "skipped", "update"] * 2 and len(sparse.weights) == 5
+
+
 def test_second_peak_ratio() -> None:
     s = torch.zeros(16, 16)
     s[4, 4], s[4, 12], s[5, 5] = 1.0, 0.9, 0.95
