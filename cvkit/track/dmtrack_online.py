@@ -11,10 +11,15 @@ iteration); frames judged lost are not stored. Our choices where the paper defer
 and 0 outside, ridge λ = 0.01, `L = ½Σ_j γ_j Σ_c r_jc² + ½λ‖φ‖²` with sample weights γ summing to 1. The paper's
 "learning rate" is read as DiMP's: the weight a new sample enters the memory with (older samples decay by 1 − lr,
 then the initial ones are lifted to at least 25 % of the total); a full memory replaces its lowest-weight non-initial
-sample. ∇L comes from autograd and JᵀJ∇L from a Jacobian-vector product (`torch.func.jvp`) of the residual, so the
-step is exact for this piecewise-linear residual. The initial filter is rescaled so that its peak response on the
-first search feature is 1 (the labels' scale). `unrolled_fit` takes the same steps with the graph kept (the
-meta-training stage in `dmtrack_train`), `regression_loss` is the outer (query-frame) loss.
+sample. "Updated with a learning rate of 0.1 and 2 iterations every 20 frames" is read literally
+(`sample_every_update`, default): one tracked frame enters the memory every 20 frames (then 2 steps), a frame with a
+detected distractor enters at once (0.2, 1 step); storing every frame at 0.1 (the earlier reading) left ~88 % of the
+weight on the last 20 frames and lost more frames to look-alikes on validation clips. `step(..., uncertain=True)`
+(DiMP's 'uncertain' flag, used when `DMTrackParams.skip_uncertain`) stores nothing. ∇L comes from autograd and
+JᵀJ∇L from a Jacobian-vector product (`torch.func.jvp`) of the residual, so the step is exact for this piecewise-
+linear residual. The initial filter is rescaled so that its peak response on the first search feature is 1 (the
+labels' scale). `unrolled_fit` takes the same steps with the graph kept (the meta-training stage in
+`dmtrack_train`), `regression_loss` is the outer (query-frame) loss.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ class ONRParams:
     ridge: float = 0.01
     sigma_factor: float = 0.25  # Gaussian label σ = sigma_factor · sqrt(w·h), in feature cells
     init_min_weight: float = 0.25  # the initial (augmented first-frame) samples keep at least this share
-    sample_every_update: bool = False  # store a frame only on update frames (every `update_every`), not every frame
+    sample_every_update: bool = True  # paper: a frame enters every `update_every` frames (distractor frames at once)
 
 
 def gaussian_label(size: tuple[int, int], centre: tuple[float, float], sigma: float) -> torch.Tensor:

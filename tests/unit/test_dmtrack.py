@@ -221,7 +221,7 @@ def test_meta_loss_reaches_the_features_through_the_inner_loop() -> None:
 
 def test_online_regressor_memory_and_updates() -> None:
     feats, ys, ms, _ = _toy_memory(n=3, size=16)
-    p = ONRParams(memory=6, update_every=2, init_iters=3)
+    p = ONRParams(memory=6, update_every=2, init_iters=3, sample_every_update=False)  # every frame stored
     onr = OnlineRegressor(p)
     onr.initialize(feats[0, :, 4:12, 4:12], feats, [(8.0, 8.0)] * 3, [(4.0, 4.0)] * 3)
     assert onr.filter.shape == (8, 5, 5) and len(onr.losses) == 4
