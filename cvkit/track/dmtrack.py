@@ -21,7 +21,8 @@ anchor grid (cell j looks at displacement (j − (R−1)/2)·stride from the cro
 (u − (F−1)/2)·stride).
 Score voting uses the penalised, windowed score for ŝ (post-processing precedes the box derivation). A frame whose
 unpenalised fused peak is < 0.25 is "lost" (not stored in the ONR memory); a second local ONR peak farther than the
-target size with > 0.8 × the main peak is a "distractor" (immediate 1-iteration update at learning rate 0.2).
+target size with > 0.8 × the main peak is a "distractor" (immediate 1-iteration update at learning rate 0.2); other
+frames enter the memory every 20 frames (learning rate 0.1, 2 iterations; `ONRParams.sample_every_update`).
 """
 
 from __future__ import annotations
