@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SEQ = ROOT.parent / "shared" / "data" / "track" / "vot15_bag"
 
 
-def bench(weights: Path | None, clips: int, seed: int, seq: Path | None, threads: int) -> dict:
-    """Run OFC alone and ONR+OFC on the held-out clips (and `seq`); returns the JSON-able report."""
+def bench(weights: Path | None, clips: int, seed: int, seq: Path | None, threads: int,
+          modes: tuple[str, ...] = ("ofc", "onr+ofc")) -> dict:
+    """Run OFC alone and ONR+OFC (or the given `modes`) on the held-out clips (and `seq`); returns the report."""
     import torch
 
     from cvkit.assets import find_asset
@@ -42,6 +43,8 @@ def bench(weights: Path | None, clips: int, seed: int, seq: Path | None, threads
                  "threads": threads, "torch": torch.__version__, "machine": platform.processor() or platform.machine(),
                  "load_average_before": [round(v, 2) for v in os.getloadavg()], "modes": {}}
     for name, use_onr in (("ofc", False), ("onr+ofc", True)):
+        if name not in modes:
+            continue
         t0 = time.monotonic()
         r = evaluate_clips(net, "distractors", clips, seed, use_onr=use_onr)
         r["seconds"] = round(time.monotonic() - t0, 1)
@@ -53,8 +56,15 @@ def bench(weights: Path | None, clips: int, seed: int, seq: Path | None, threads
         out["modes"][name] = r
         print(f"{name:8s} AUC {r['auc']:.3f}  lost {r['frames_lost']}/{r['frames']}"
               + (f"  {seq.name} AUC {r['real']['auc']:.3f}" if "real" in r else ""), file=sys.stderr)
-    ofc, fus = out["modes"]["ofc"], out["modes"]["onr+ofc"]
-    out["fusion_beats_ofc"] = {"auc": fus["auc"] > ofc["auc"], "frames_lost": fus["frames_lost"] < ofc["frames_lost"]}
+    if len(out["modes"]) == 2:
+        ofc, fus = out["modes"]["ofc"], out["modes"]["onr+ofc"]
+        out["fusion_beats_ofc"] = {"auc": fus["auc"] > ofc["auc"],
+                                   "frames_lost": fus["frames_lost"] < ofc["frames_lost"]}
+        d = [b - a for a, b in zip(ofc["auc_per_clip"], fus["auc_per_clip"], strict=True)]
+        m = sum(d) / len(d)
+        sd = (sum((x - m) ** 2 for x in d) / max(len(d) - 1, 1)) ** 0.5
+        out["paired_auc_difference"] = {"mean": round(m, 4), "sd": round(sd, 4),
+                                        "wins": sum(x > 0 for x in d), "losses": sum(x < 0 for x in d)}
     out["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     return out
 
@@ -67,10 +77,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="evaluation seed (clip seeds EVAL_SEED_BASE + 1000*seed + i)")
     ap.add_argument("--seq", type=str, default=str(DEFAULT_SEQ), help="real VOT-style sequence ('' to skip)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--modes", default="ofc,onr+ofc", help="comma-separated subset of ofc,onr+ofc")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_dmtrack_distractors.json")
     a = ap.parse_args()
     seq = Path(a.seq) if a.seq else None  # Path("") would be ".", a folder
-    res = bench(a.weights, a.clips, a.seed, seq, a.threads)
+    res = bench(a.weights, a.clips, a.seed, seq, a.threads, tuple(a.modes.split(",")))
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(res, indent=2) + "\n")
     print(f"wrote {a.out}", file=sys.stderr)

@@ -21,7 +21,8 @@ anchor grid (cell j looks at displacement (j − (R−1)/2)·stride from the cro
 (u − (F−1)/2)·stride).
 Score voting uses the penalised, windowed score for ŝ (post-processing precedes the box derivation). A frame whose
 unpenalised fused peak is < 0.25 is "lost" (not stored in the ONR memory); a second local ONR peak farther than the
-target size with > 0.8 × the main peak is a "distractor" (immediate 1-iteration update at learning rate 0.2).
+target size with > 0.8 × the main peak is a "distractor" (immediate 1-iteration update at learning rate 0.2); other
+frames enter the memory every 20 frames (learning rate 0.1, 2 iterations; `ONRParams.sample_every_update`).
 """
 
 from __future__ import annotations
@@ -408,6 +409,8 @@ class DMTrackParams:
     vote_sigma: float = 0.0025
     lost_threshold: float = 0.25
     distractor_ratio: float = 0.8
+    hard_negative_ratio: float = 0.5  # DiMP flags (skip_uncertain): ratio > this is a hard negative (lr 0.2 update)
+    skip_uncertain: bool = False  # DiMP: a second ONR peak > distractor_ratio × main is 'uncertain', not stored
     size_score: str = "fused"  # score in the size-smoothing rate lr·penalty·score: "fused" ŝ (pysot) or "ofc" s^a
     onr_peak_norm: bool = False  # fuse s^r / max(s^r) (the robust map on the labels' 0..1 scale) instead of s^r
     onr: ONRParams = field(default_factory=ONRParams)
@@ -458,6 +461,7 @@ class DMTrackTracker(Tracker):
         self.name = net.kind + ("" if self.p.use_onr else "-ofc")
         self.anchors: torch.Tensor | None = None
         self.events: list[str] = []
+        self.last: dict[str, Any] = {}  # the last frame's maps and crop geometry (diagnostics)
 
     def _t(self, crops: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(crops)).to(self.device)
@@ -523,6 +527,7 @@ class DMTrackTracker(Tracker):
         s_z = template_side(self.w, self.h, p.context)
         scale_z = p.exemplar_size / s_z
         s_x = s_z * p.instance_size / p.exemplar_size
+        cx0, cy0 = self.cx, self.cy
         crop = crop_square(frame, self.cx, self.cy, s_x, p.instance_size, self.fill)
         xs, onr_feat = self.net.embed_all(self._t(crop[None]))
         cls, loc, iou = self.net.head(self.kernels, xs, prepared=True)
@@ -581,8 +586,15 @@ class DMTrackTracker(Tracker):
             lost = raw < p.lost_threshold
             ratio = second_peak_ratio(s_r_map, math.sqrt(wh[0] * wh[1]))
             with torch.enable_grad():
-                self.events.append(self.onr.step(fused_feat, cell, wh, lost, ratio > p.distractor_ratio))
+                if p.skip_uncertain:
+                    ev = self.onr.step(fused_feat, cell, wh, lost, ratio > p.hard_negative_ratio,
+                                       uncertain=ratio > p.distractor_ratio)
+                else:
+                    ev = self.onr.step(fused_feat, cell, wh, lost, ratio > p.distractor_ratio)
+                self.events.append(ev)
         box = (self.cx - (self.w - 1) / 2, self.cy - (self.h - 1) / 2, self.w, self.h)
+        self.last = {"centre": (cx0, cy0), "scale_z": scale_z, "s_a": s_a, "s_r_map": s_r_map, "raw": raw,
+                     "event": self.events[-1] if self.onr is not None else None}
         return box, raw
 
 

@@ -11,10 +11,15 @@ iteration); frames judged lost are not stored. Our choices where the paper defer
 and 0 outside, ridge λ = 0.01, `L = ½Σ_j γ_j Σ_c r_jc² + ½λ‖φ‖²` with sample weights γ summing to 1. The paper's
 "learning rate" is read as DiMP's: the weight a new sample enters the memory with (older samples decay by 1 − lr,
 then the initial ones are lifted to at least 25 % of the total); a full memory replaces its lowest-weight non-initial
-sample. ∇L comes from autograd and JᵀJ∇L from a Jacobian-vector product (`torch.func.jvp`) of the residual, so the
-step is exact for this piecewise-linear residual. The initial filter is rescaled so that its peak response on the
-first search feature is 1 (the labels' scale). `unrolled_fit` takes the same steps with the graph kept (the
-meta-training stage in `dmtrack_train`), `regression_loss` is the outer (query-frame) loss.
+sample. "Updated with a learning rate of 0.1 and 2 iterations every 20 frames" is read literally
+(`sample_every_update`, default): one tracked frame enters the memory every 20 frames (then 2 steps), a frame with a
+detected distractor enters at once (0.2, 1 step); storing every frame at 0.1 (the earlier reading) left ~88 % of the
+weight on the last 20 frames and lost more frames to look-alikes on validation clips. `step(..., uncertain=True)`
+(DiMP's 'uncertain' flag, used when `DMTrackParams.skip_uncertain`) stores nothing. ∇L comes from autograd and
+JᵀJ∇L from a Jacobian-vector product (`torch.func.jvp`) of the residual, so the step is exact for this piecewise-
+linear residual. The initial filter is rescaled so that its peak response on the first search feature is 1 (the
+labels' scale). `unrolled_fit` takes the same steps with the graph kept (the meta-training stage in
+`dmtrack_train`), `regression_loss` is the outer (query-frame) loss.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class ONRParams:
     ridge: float = 0.01
     sigma_factor: float = 0.25  # Gaussian label σ = sigma_factor · sqrt(w·h), in feature cells
     init_min_weight: float = 0.25  # the initial (augmented first-frame) samples keep at least this share
+    sample_every_update: bool = True  # paper: a frame enters every `update_every` frames (distractor frames at once)
 
 
 def gaussian_label(size: tuple[int, int], centre: tuple[float, float], sigma: float) -> torch.Tensor:
@@ -188,18 +194,25 @@ class OnlineRegressor:
         return filter_response(feat.float(), self.filter)
 
     def step(self, feat: torch.Tensor, centre: tuple[float, float], box_wh: tuple[float, float], lost: bool,
-             distractor: bool) -> str:
-        """Per-frame memory/filter update; returns what was done ('lost', 'distractor', 'update' or 'stored')."""
+             distractor: bool, uncertain: bool = False) -> str:
+        """Per-frame memory/filter update; returns what was done ('lost', 'uncertain', 'distractor', 'update' or
+        'stored'). Lost and uncertain frames (DiMP: a second peak as strong as the main one, so the label may sit on
+        a distractor) are not stored."""
         if lost:
             return "lost"
+        if uncertain:
+            return "uncertain"
         self.frames_since_update += 1
         if distractor:
             self.add_sample(feat, centre, box_wh, self.p.distractor_lr)
             self.optimize(self.p.distractor_iters)
             self.frames_since_update = 0
             return "distractor"
+        due = self.frames_since_update >= self.p.update_every
+        if self.p.sample_every_update and not due:
+            return "skipped"
         self.add_sample(feat, centre, box_wh, self.p.update_lr)
-        if self.frames_since_update >= self.p.update_every:
+        if due:
             self.optimize(self.p.update_iters)
             self.frames_since_update = 0
             return "update"
