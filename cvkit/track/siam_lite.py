@@ -56,6 +56,8 @@ class FrozenTrunk(torch.nn.Module):
         net._blocks = net._blocks[: upto + 1]
         for prm in self.parameters():
             prm.requires_grad_(False)
+        # NHWC crops arrive channels-last after the permute below; weights in the same layout spare oneDNN reorders
+        self.net.to(memory_format=torch.channels_last)
         self.eval()
 
     def train(self, mode: bool = True) -> FrozenTrunk:
