@@ -48,6 +48,7 @@ from ..nn.efficientnet_lite import (
     EfficientNetLite0,
     fold_batchnorm,
     load_efficientnet_lite0,
+    relu6,
     trunk_channels,
     trunk_stride,
 )
@@ -170,7 +171,7 @@ class LiteBackbone(nn.Module):
         x = self.prefix.normalize(rgb01)
         if not self.low_blocks:
             return self.prefix.features(x, self.SPLIT)
-        x = F.relu6(self.prefix._bn0(self.prefix._conv_stem(x)))
+        x = relu6(self.prefix._bn0(self.prefix._conv_stem(x)))
         taps = []
         for i, b in enumerate(self.prefix._blocks):
             x = b(x)

@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..nn.efficientnet_lite import relu6
 from ..nn.ops import xcorr_depthwise
 from .base import Tracker
 from .crops import clamp_box, crop_square, mean_colour, template_side
@@ -309,7 +310,7 @@ class _LiteTrunk(nn.Module):
     def forward(self, crops: torch.Tensor) -> list[torch.Tensor]:
         net = self.trunk.net
         x = crops.flip(-1).permute(0, 3, 1, 2).float().div_(255.0)
-        x = F.relu6(net._bn0(net._conv_stem(net.normalize(x))))
+        x = relu6(net._bn0(net._conv_stem(net.normalize(x))))
         out = []
         for i, block in enumerate(net._blocks):
             x = block(x)
