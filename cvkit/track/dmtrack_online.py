@@ -195,9 +195,9 @@ class OnlineRegressor:
 
     def step(self, feat: torch.Tensor, centre: tuple[float, float], box_wh: tuple[float, float], lost: bool,
              distractor: bool, uncertain: bool = False) -> str:
-        """Per-frame memory/filter update; returns what was done ('lost', 'uncertain', 'distractor', 'update' or
-        'stored'). Lost and uncertain frames (DiMP: a second peak as strong as the main one, so the label may sit on
-        a distractor) are not stored."""
+        """Per-frame memory/filter update; returns what was done ('lost', 'uncertain', 'distractor', 'update',
+        'stored', or 'skipped' between update frames). Lost and uncertain frames (DiMP: a second peak as strong as
+        the main one, so the label may sit on a distractor) are not stored."""
         if lost:
             return "lost"
         if uncertain:
