@@ -490,7 +490,8 @@ class DMTrackTracker(Tracker):
         self.fill = mean_colour(frame)
         s_z = template_side(w, h, p.context)
         z = crop_square(frame, self.cx, self.cy, s_z, p.exemplar_size, self.fill)
-        zs, zf = self.net.embed_all(self._t(z[None]), template=True)
+        tz = self._t(z[None])  # the ONR feature only when the online branch runs (OFC alone needs the necks)
+        zs, zf = self.net.embed_all(tz, template=True) if p.use_onr else (self.net.embed(tz, template=True), None)
         self.kernels = self.net.head.prepare(zs)
         self.events = []
         self.onr = None
@@ -530,11 +531,12 @@ class DMTrackTracker(Tracker):
         s_x = s_z * p.instance_size / p.exemplar_size
         cx0, cy0 = self.cx, self.cy
         crop = crop_square(frame, self.cx, self.cy, s_x, p.instance_size, self.fill)
-        xs, onr_feat = self.net.embed_all(self._t(crop[None]))
+        tx = self._t(crop[None])
+        xs, onr_feat = self.net.embed_all(tx) if self.onr is not None else (self.net.embed(tx), None)
         cls, loc, iou = self.net.head(self.kernels, xs, prepared=True)
         cls, loc, iou = cls[0].float().cpu(), loc[0].float().cpu(), iou[0].float().cpu()
         r = cls.shape[-1]
-        fused_feat = onr_feat[0].float().cpu() if self.onr is not None else None
+        fused_feat = onr_feat[0].float().cpu() if onr_feat is not None else None
         f = fused_feat.shape[-1] if fused_feat is not None else r
         if self.anchors is None or self.r != r or self.f != f:
             self._grid(r, f)

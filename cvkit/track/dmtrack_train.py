@@ -226,7 +226,6 @@ def train_dmtrack(
         torch.set_num_threads(prev)
 
 
-
 # ------------------------------------------------------------------------------------------------ ONR meta-training
 
 
@@ -369,7 +368,6 @@ def meta_losses(net: Any, fz: list[torch.Tensor], fx: list[torch.Tensor], box: t
     out["onr_init"] = torch.stack(l_init).mean()
     out["total"] = out["total"] + meta.weight * out["onr"]
     return out
-
 
 
 def meta_train(net: Any, meta: MetaConfig, data: str, seed: int, pair_config: PairConfig, anchors: torch.Tensor,
