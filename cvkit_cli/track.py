@@ -249,8 +249,11 @@ def train_command(
                                               "fraction of pairs has its search crop rescaled by 5-25 %.")] = 0.0,
 ) -> None:
     from cvkit.device import select_device, set_threads
-    from cvkit.track.train import train_cli
+    from cvkit.track.train import LITE_KINDS, train_cli
 
+    if (scale_label or scale_wide) and model not in LITE_KINDS:
+        raise typer.BadParameter(f"an option of the lite recipe ({', '.join(LITE_KINDS)}), not of {model}",
+                                 param_hint="--scale-label/--scale-wide")
     set_threads(threads)
     out = out or Path("runs") / model
     train_cli(model=model, data=data, minutes=minutes, out_dir=out, device=select_device(device), seed=seed,

@@ -43,28 +43,41 @@ PROJECTIONS = ("max", "none")
 
 
 class SENeck(nn.Module):
-    """Scale-equivariant neck: Z2->H conv, BN3d, ReLU, H->H conv with inter-scale taps, BN3d, then either
-    scale max-pooling (`projection="max"`, the release's head) or no pooling (`"none"`): the scale axis is
-    kept and folded into channels, so the head's cross-correlation sums scale-aligned correlations.
+    """Scale-equivariant neck: a Z2->H conv, then H->H convs with inter-scale taps (BN3d after each, ReLU
+    between), then either scale max-pooling (`projection="max"`, the release's head) or no pooling (`"none"`):
+    the scale axis is kept and folded into channels, so the head's cross-correlation sums scale-aligned
+    correlations. `widths`/`strides` give one entry per layer (default: two 64-channel layers at stride 1).
     """
 
     def __init__(self, in_channels: int, channels: int, kernel_size: int, effective_size: int,
-                 scales: Sequence[float], scale_size: int, padding_mode: str, projection: str = "max") -> None:
+                 scales: Sequence[float], scale_size: int, padding_mode: str, projection: str = "max",
+                 widths: Sequence[int] | None = None, strides: Sequence[int] | None = None) -> None:
         super().__init__()
         if projection not in PROJECTIONS:
             raise ValueError(f"projection must be one of {PROJECTIONS}, got {projection!r}")
         self.projection = projection
+        widths, strides = neck_layout(channels, widths, strides)
         pad = kernel_size // 2
-        self.conv1 = SESConv_Z2_H(in_channels, channels, kernel_size, effective_size, scales, padding=pad,
-                                  padding_mode=padding_mode)
-        self.bn1 = nn.BatchNorm3d(channels)
-        self.conv2 = SESConv_H_H(channels, channels, scale_size, kernel_size, effective_size, scales,
-                                 padding=pad, padding_mode=padding_mode)
-        self.bn2 = nn.BatchNorm3d(channels)
+        c_in = in_channels
+        for i, (c, st) in enumerate(zip(widths, strides), start=1):
+            if i == 1:
+                conv: nn.Module = SESConv_Z2_H(c_in, c, kernel_size, effective_size, scales, stride=st,
+                                               padding=pad, padding_mode=padding_mode)
+            else:
+                conv = SESConv_H_H(c_in, c, scale_size, kernel_size, effective_size, scales, stride=st,
+                                   padding=pad, padding_mode=padding_mode)
+            setattr(self, f"conv{i}", conv)
+            setattr(self, f"bn{i}", nn.BatchNorm3d(c))
+            c_in = c
+        self.depth = len(widths)
 
     def forward_h(self, x: torch.Tensor) -> torch.Tensor:
-        """Trunk features (N, C_in, h, w) -> features on the scale group (N, C, S, h, w), before projection."""
-        return self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        """Trunk features (N, C_in, h, w) -> features on the scale group (N, C, S, h', w'), before projection."""
+        for i in range(1, self.depth + 1):
+            if i > 1:
+                x = F.relu(x)
+            x = getattr(self, f"bn{i}")(getattr(self, f"conv{i}")(x))
+        return x
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C, S, h, w) -> what the head correlates: max over scales, or the scale axis folded in."""
@@ -78,22 +91,40 @@ class SENeck(nn.Module):
         return self.project(self.forward_h(x))
 
 
-class PlainNeck(nn.Module):
-    """Ordinary twin of SENeck: Conv2d, BN2d, ReLU, Conv2d, BN2d (no scale axis)."""
+def neck_layout(channels: int, widths: Sequence[int] | None,
+                strides: Sequence[int] | None) -> tuple[list[int], list[int]]:
+    """Per-layer widths and strides of a lite neck; the default is two `channels`-wide layers at stride 1."""
+    widths = [int(c) for c in widths] if widths is not None else [channels] * (len(strides) if strides else 2)
+    strides = [int(s) for s in strides] if strides is not None else [1] * len(widths)
+    if len(widths) != len(strides) or not widths:
+        raise ValueError(f"neck widths {widths} and strides {strides} must be non-empty and of equal length")
+    return widths, strides
 
-    def __init__(self, in_channels: int, channels: int, kernel_size: int, padding_mode: str) -> None:
+
+class PlainNeck(nn.Module):
+    """Ordinary twin of SENeck: Conv2d + BN2d per layer, ReLU between (no scale axis)."""
+
+    def __init__(self, in_channels: int, channels: int, kernel_size: int, padding_mode: str,
+                 widths: Sequence[int] | None = None, strides: Sequence[int] | None = None) -> None:
         super().__init__()
+        widths, strides = neck_layout(channels, widths, strides)
         pad = kernel_size // 2
         mode = "zeros" if padding_mode == "constant" else padding_mode
-        self.conv1 = nn.Conv2d(in_channels, channels, kernel_size, padding=pad, padding_mode=mode, bias=False)
-        self.bn1 = nn.BatchNorm2d(channels)
-        self.conv2 = nn.Conv2d(channels, channels, kernel_size, padding=pad, padding_mode=mode, bias=False)
-        self.bn2 = nn.BatchNorm2d(channels)
-        for conv in (self.conv1, self.conv2):
+        c_in = in_channels
+        for i, (c, st) in enumerate(zip(widths, strides), start=1):
+            conv = nn.Conv2d(c_in, c, kernel_size, stride=st, padding=pad, padding_mode=mode, bias=False)
             he_normal_(conv.weight, conv.in_channels)
+            setattr(self, f"conv{i}", conv)
+            setattr(self, f"bn{i}", nn.BatchNorm2d(c))
+            c_in = c
+        self.depth = len(widths)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        for i in range(1, self.depth + 1):
+            if i > 1:
+                x = F.relu(x)
+            x = getattr(self, f"bn{i}")(getattr(self, f"conv{i}")(x))
+        return x
 
 
 class _LiteSiamNet(SiamNet):
@@ -101,13 +132,14 @@ class _LiteSiamNet(SiamNet):
 
     kind = ""
 
-    def __init__(self, neck: nn.Module, head: str, head_scales: Sequence[float], pretrained: bool) -> None:
+    def __init__(self, neck: nn.Module, head: str, head_scales: Sequence[float], pretrained: bool,
+                 trunk_blocks: int = TRUNK_BLOCKS) -> None:
         super().__init__()
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {head!r}")
         self.head = head
         self.head_scales = tuple(float(s) for s in head_scales)
-        self.trunk = FrozenTrunk(TRUNK_BLOCKS, pretrained)
+        self.trunk = FrozenTrunk(trunk_blocks, pretrained)
         self.neck = neck
         self.adjust = nn.Conv2d(1, 1, 1)  # SiamFC "adjust": scalar gain and bias on the response
         with torch.no_grad():
@@ -166,14 +198,18 @@ class SESiamLiteNet(_LiteSiamNet):
         head: str = "corr",
         head_scales: Sequence[float] = HEAD_SCALES,
         projection: str = "max",
+        trunk_blocks: int = TRUNK_BLOCKS,
+        neck_widths: Sequence[int] | None = None,
+        neck_strides: Sequence[int] | None = None,
     ) -> None:
         scales = [float(s) for s in (scales if scales is not None else default_scales())]
-        neck = SENeck(trunk_channels(TRUNK_BLOCKS), channels, kernel_size, effective_size, scales, scale_size,
-                      padding_mode, projection)
-        super().__init__(neck, head, head_scales, pretrained)
+        neck = SENeck(trunk_channels(trunk_blocks), channels, kernel_size, effective_size, scales, scale_size,
+                      padding_mode, projection, neck_widths, neck_strides)
+        super().__init__(neck, head, head_scales, pretrained, trunk_blocks)
         self._config = dict(channels=channels, kernel_size=kernel_size, effective_size=effective_size,
                             scales=scales, scale_size=scale_size, padding_mode=padding_mode, head=head,
                             head_scales=list(self.head_scales), projection=projection)
+        self._config.update(_layout_config(trunk_blocks, neck_widths, neck_strides))
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this architecture (JSON-serialisable)."""
@@ -217,15 +253,32 @@ class PlainSiamLiteNet(_LiteSiamNet):
         padding_mode: str = "constant",
         head: str = "corr",
         head_scales: Sequence[float] = HEAD_SCALES,
+        trunk_blocks: int = TRUNK_BLOCKS,
+        neck_widths: Sequence[int] | None = None,
+        neck_strides: Sequence[int] | None = None,
     ) -> None:
-        neck = PlainNeck(trunk_channels(TRUNK_BLOCKS), channels, kernel_size, padding_mode)
-        super().__init__(neck, head, head_scales, pretrained)
+        neck = PlainNeck(trunk_channels(trunk_blocks), channels, kernel_size, padding_mode, neck_widths,
+                         neck_strides)
+        super().__init__(neck, head, head_scales, pretrained, trunk_blocks)
         self._config = dict(channels=channels, kernel_size=kernel_size, padding_mode=padding_mode, head=head,
                             head_scales=list(self.head_scales))
+        self._config.update(_layout_config(trunk_blocks, neck_widths, neck_strides))
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this architecture (JSON-serialisable)."""
         return copy.deepcopy(self._config)
+
+
+def _layout_config(trunk_blocks: int, widths: Sequence[int] | None, strides: Sequence[int] | None) -> dict:
+    """Config keys for a non-default trunk depth or neck layout (absent when default, so older cards match)."""
+    out: dict[str, Any] = {}
+    if trunk_blocks != TRUNK_BLOCKS:
+        out["trunk_blocks"] = int(trunk_blocks)
+    if widths is not None:
+        out["neck_widths"] = [int(c) for c in widths]
+    if strides is not None:
+        out["neck_strides"] = [int(v) for v in strides]
+    return out
 
 
 LITE_NETS: dict[str, type[_LiteSiamNet]] = {

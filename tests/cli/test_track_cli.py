@@ -121,6 +121,12 @@ def test_models_and_checks():
     assert all(json.loads(line)["ok"] for line in r.stdout.splitlines())
 
 
+def test_train_scale_label_on_a_full_size_model_is_a_usage_error(tmp_path):
+    r = cvkit("train", "track", "--model", "sesiamfc", "--scale-label", "0.2", "--out", "run", cwd=tmp_path)
+    assert r.returncode == 2 and "lite recipe" in r.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_help_shows_examples():
     r = cvkit("track", "--help")
     assert r.returncode == 0 and "cvkit track video.mp4 --init-box" in r.stdout

@@ -234,6 +234,24 @@ def test_lite_scaleconv_head_and_config() -> None:
     assert rebuilt.config() == net.config()
 
 
+@pytest.mark.parametrize("kind", ["sesiamfc-lite", "siamfc-lite-plain"])
+def test_lite_shallow_trunk_layout_keeps_stride_16(kind: str) -> None:
+    """A shallower frozen trunk (stride 4) with strided neck layers still gives the 9x9 stride-16 response."""
+    layout = dict(trunk_blocks=2, neck_widths=[16, 24, 24], neck_strides=[2, 2, 1])
+    net = build_lite_net(kind, pretrained=False, **layout).eval()
+    assert net.trunk.upto == 2 and net.neck.depth == 3
+    with torch.inference_mode():
+        assert net(_crops(2, 127), _crops(2, 255, seed=3)).shape == (2, 9, 9)
+    cfg = net.config()
+    assert {k: cfg[k] for k in layout} == layout
+    assert build_lite_net(kind, pretrained=False, **cfg).config() == cfg
+    assert {"neck.conv3.weight", "neck.bn3.weight"} <= set(net.state_dict())
+    # the default layout writes none of these keys, so older cards and weights are unchanged
+    assert not set(layout) & set(build_lite_net(kind, pretrained=False).config())
+    with pytest.raises(ValueError, match="equal length"):
+        build_lite_net(kind, pretrained=False, neck_widths=[8, 8], neck_strides=[1])
+
+
 def _synthetic_clip(n: int = 5) -> tuple[list[np.ndarray], tuple[float, float, float, float]]:
     rng = np.random.default_rng(0)
     background = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
