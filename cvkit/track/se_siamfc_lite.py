@@ -59,7 +59,7 @@ class SENeck(nn.Module):
         widths, strides = neck_layout(channels, widths, strides)
         pad = kernel_size // 2
         c_in = in_channels
-        for i, (c, st) in enumerate(zip(widths, strides), start=1):
+        for i, (c, st) in enumerate(zip(widths, strides, strict=True), start=1):
             if i == 1:
                 conv: nn.Module = SESConv_Z2_H(c_in, c, kernel_size, effective_size, scales, stride=st,
                                                padding=pad, padding_mode=padding_mode)
@@ -111,7 +111,7 @@ class PlainNeck(nn.Module):
         pad = kernel_size // 2
         mode = "zeros" if padding_mode == "constant" else padding_mode
         c_in = in_channels
-        for i, (c, st) in enumerate(zip(widths, strides), start=1):
+        for i, (c, st) in enumerate(zip(widths, strides, strict=True), start=1):
             conv = nn.Conv2d(c_in, c, kernel_size, stride=st, padding=pad, padding_mode=mode, bias=False)
             he_normal_(conv.weight, conv.in_channels)
             setattr(self, f"conv{i}", conv)
