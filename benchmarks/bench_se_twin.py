@@ -9,6 +9,15 @@ there).
 
     cvkit train track --model siamfc-lite-plain --data synthetic --steps 1600 --seed 0 --out runs/siamfc-lite-plain
     python benchmarks/bench_se_twin.py --plain runs/siamfc-lite-plain --out benchmarks/results/bench_se_twin.json
+
+The S-MNIST-style comparison with the shallow `s4` layout (frozen trunk to stride 4, three trained neck layers):
+
+    cvkit train track --model sesiamfc-lite --layout s4 --data synthetic --steps 1600 --seed 0 --out runs/se-s4
+    cvkit train track --model siamfc-lite-plain --layout s4 --data synthetic --steps 1600 --seed 0 --out runs/plain-s4
+    python benchmarks/bench_se_twin.py --se runs/se-s4 --plain runs/plain-s4 \
+        --out benchmarks/results/bench_se_twin_s4.json
+
+The JSON holds each net's mean AUC and the paired per-clip difference (SE minus twin, same clips).
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +49,13 @@ def compare(se_dir: Path, plain_dir: Path, clips: int, bag: Path | None, threads
 
     from cvkit.assets import asset_from_path
     from cvkit.track.siam_lite import SiamLiteNet
-    from cvkit.track.train import evaluate_synthetic, evaluate_vot_folder, load_trained, synthetic_tracker_kwargs
+    from cvkit.track.train import (
+        evaluate_synthetic,
+        evaluate_vot_folder,
+        load_trained,
+        synthetic_aucs,
+        synthetic_tracker_kwargs,
+    )
 
     torch.set_num_threads(threads)
     cards = {"sesiamfc-lite": asset_from_path(se_dir).card, "siamfc-lite-plain": asset_from_path(plain_dir).card}
@@ -52,11 +69,13 @@ def compare(se_dir: Path, plain_dir: Path, clips: int, bag: Path | None, threads
                  "clips": clips, "eval_seed": eval_seed, "threads": threads, "budgets": budgets,
                  "same_budget": budgets["sesiamfc-lite"] == budgets["siamfc-lite-plain"],
                  "same_pairs_config": out_pairs_same(cards), "models": {}}
+    per_clip: dict[str, list[float]] = {}
     for name, net in nets.items():
         t0 = time.monotonic()
         # --scale-axis: sesiamfc-lite also reads the size from its features' scale axis (ScaleAxisTracker)
         kwargs = synthetic_tracker_kwargs(net) if scale_axis else {}
-        row = {"digits_s_auc": round(evaluate_synthetic(net.eval(), "digits-s", clips, eval_seed, **kwargs), 4)}
+        per_clip[name] = synthetic_aucs(net.eval(), "digits-s", clips, eval_seed, **kwargs)
+        row = {"digits_s_auc": round(float(np.mean(per_clip[name])), 4)}
         if kwargs:  # the same net with the scale pyramid alone, as its twin is run
             row["digits_s_auc_pyramid_only"] = round(evaluate_synthetic(net, "digits-s", clips, eval_seed), 4)
         row["digits_s_tracker"] = "ScaleAxisTracker " + str({k: v for k, v in kwargs.items() if k != "tracker_cls"}) \
@@ -69,7 +88,16 @@ def compare(se_dir: Path, plain_dir: Path, clips: int, bag: Path | None, threads
         print(name, row, file=sys.stderr)
     se, plain = out["models"]["sesiamfc-lite"], out["models"]["siamfc-lite-plain"]
     out["se_beats_twin_on_digits_s"] = se["digits_s_auc"] > plain["digits_s_auc"]
+    out["paired_se_minus_twin"] = paired_difference(per_clip["sesiamfc-lite"], per_clip["siamfc-lite-plain"])
     return out
+
+
+def paired_difference(a: list[float], b: list[float]) -> dict:
+    """Per-clip a - b on the same clips: mean, sd, standard error, and how many clips each side wins."""
+    d = np.asarray(a) - np.asarray(b)
+    sd = float(d.std(ddof=1)) if len(d) > 1 else 0.0
+    return {"mean": round(float(d.mean()), 4), "sd": round(sd, 4), "se": round(sd / max(len(d), 1) ** 0.5, 4),
+            "wins": int((d > 0).sum()), "losses": int((d < 0).sum()), "ties": int((d == 0).sum())}
 
 
 def out_pairs_same(cards: dict) -> bool:

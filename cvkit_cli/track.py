@@ -247,18 +247,27 @@ def train_command(
                                                "for a search crop off by e in log scale (s = this; 0 = off).")] = 0.0,
     scale_wide: Annotated[float, typer.Option("--scale-wide", min=0.0, max=1.0, help="With --scale-label: this "
                                               "fraction of pairs has its search crop rescaled by 5-25 %.")] = 0.0,
+    layout: Annotated[str, typer.Option("--layout", help="Lite nets: deep (frozen trunk to stride 16, the shipped "
+                                        "assets), s4 (trunk to stride 4, three trained neck layers: the S-MNIST "
+                                        "comparison of the sesiamfc-lite card) or s8.")] = "deep",
 ) -> None:
     from cvkit.device import select_device, set_threads
+    from cvkit.track.se_siamfc_lite import LAYOUTS
     from cvkit.track.train import LITE_KINDS, train_cli
 
     if (scale_label or scale_wide) and model not in LITE_KINDS:
         raise typer.BadParameter(f"an option of the lite recipe ({', '.join(LITE_KINDS)}), not of {model}",
                                  param_hint="--scale-label/--scale-wide")
+    if layout not in LAYOUTS:
+        raise typer.BadParameter(f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}", param_hint="--layout")
+    if layout != "deep" and model not in LITE_KINDS:
+        raise typer.BadParameter(f"an option of the lite recipe ({', '.join(LITE_KINDS)}), not of {model}",
+                                 param_hint="--layout")
     set_threads(threads)
     out = out or Path("runs") / model
     train_cli(model=model, data=data, minutes=minutes, out_dir=out, device=select_device(device), seed=seed,
               log=None if quiet else (lambda msg: err_console.print(msg)), steps=steps, scale_label=scale_label,
-              scale_wide=scale_wide)
+              scale_wide=scale_wide, layout=layout)
     if not quiet:
         err_console.print(f"wrote {out}/weights.safetensors and card.json")
 

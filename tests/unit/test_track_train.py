@@ -10,11 +10,13 @@ import pytest
 import torch
 
 from cvkit.assets import asset_from_path, sha256_file
+from cvkit.track.se_siamfc_lite import LAYOUTS
 from cvkit.track.train import (
     balanced_bce,
     evaluate_synthetic,
     load_trained,
     scale_pair_config,
+    train_cli,
     train_command,
     train_siamfc_lite,
 )
@@ -41,6 +43,20 @@ def test_train_command_is_the_cli_line() -> None:
     assert train_command("siamfc-lite-plain", "synthetic", 2.5, 3).endswith("--minutes 2.5 --seed 3")
     assert train_command("siamfc-lite-plain", "synthetic", 1, 0, 1600, 0.1, 0.5).endswith(
         "--steps 1600 --seed 0 --scale-label 0.1 --scale-wide 0.5")
+    assert train_command("sesiamfc-lite", "synthetic", 1, 0, 1600, layout="s4").endswith("--seed 0 --layout s4")
+
+
+def test_s4_layout_trains_and_its_card_rebuilds_it(tmp_path: Path) -> None:
+    """`--layout s4`: trunk blocks 0-2 and strided neck layers; the card's config and trunk line say so."""
+    res = train_siamfc_lite("sesiamfc-lite", "synthetic:digits-s", 1.0, 0, tmp_path / "s4", max_steps=1, batch=2,
+                            pretrained=False, config=LAYOUTS["s4"])
+    card = json.loads((tmp_path / "s4" / "card.json").read_text())
+    assert {k: card["config"][k] for k in LAYOUTS["s4"]} == LAYOUTS["s4"]
+    assert card["trunk"].startswith("EfficientNet-Lite0 blocks 0-2 (stride 4)")
+    net = load_trained(tmp_path / "s4", pretrained=False)
+    assert net.trunk.upto == 2 and net.config() == res.net.config()
+    with pytest.raises(ValueError, match="layout"):
+        train_cli("sesiamfc-lite", "synthetic", 1.0, tmp_path / "x", layout="s99")
 
 
 def test_scale_label_is_off_by_default() -> None:
