@@ -248,8 +248,8 @@ def train_command(
     scale_wide: Annotated[float, typer.Option("--scale-wide", min=0.0, max=1.0, help="With --scale-label: this "
                                               "fraction of pairs has its search crop rescaled by 5-25 %.")] = 0.0,
     layout: Annotated[str, typer.Option("--layout", help="Lite nets: deep (frozen trunk to stride 16, the shipped "
-                                        "assets), s4 (trunk to stride 4, three trained neck layers: the S-MNIST "
-                                        "comparison of the sesiamfc-lite card) or s8.")] = "deep",
+                                        "assets), s2, s4 (trunk to stride 2 or 4, four or three trained neck layers: "
+                                        "the S-MNIST comparison of the sesiamfc-lite card) or s8.")] = "deep",
 ) -> None:
     from cvkit.device import select_device, set_threads
     from cvkit.track.se_siamfc_lite import LAYOUTS

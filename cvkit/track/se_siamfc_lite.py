@@ -273,9 +273,11 @@ class PlainSiamLiteNet(_LiteSiamNet):
 # `s4` keeps only the frozen trunk's blocks 0-2 (24 channels at stride 4, receptive field 19 px) and lets three
 # trained neck layers (strides 2, 2, 1) reach stride 16, so most of the net's depth is scale-equivariant in the
 # SE variant: the paper's S-MNIST setting (supp. 3.2: every convolution a scale convolution) as far as a frozen
-# ImageNet stem allows. `s8` stops the trunk at blocks 0-4 (40 channels, stride 8).
+# ImageNet stem allows. `s2` keeps only the stem and block 0 (16 channels, stride 2) and trains four neck layers;
+# `s8` stops the trunk at blocks 0-4 (40 channels, stride 8).
 LAYOUTS: dict[str, dict[str, Any]] = {
     "deep": {},
+    "s2": {"trunk_blocks": 0, "neck_widths": [32, 48, 64, 64], "neck_strides": [2, 2, 2, 1]},
     "s4": {"trunk_blocks": 2, "neck_widths": [48, 64, 64], "neck_strides": [2, 2, 1]},
     "s8": {"trunk_blocks": 4, "neck_widths": [64, 64, 64], "neck_strides": [2, 1, 1]},
 }

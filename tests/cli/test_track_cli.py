@@ -121,9 +121,14 @@ def test_models_and_checks():
     assert all(json.loads(line)["ok"] for line in r.stdout.splitlines())
 
 
-def test_train_scale_label_on_a_full_size_model_is_a_usage_error(tmp_path):
-    r = cvkit("train", "track", "--model", "sesiamfc", "--scale-label", "0.2", "--out", "run", cwd=tmp_path)
-    assert r.returncode == 2 and "lite recipe" in r.stderr
+@pytest.mark.parametrize(("args", "says"), [
+    (["--model", "sesiamfc", "--scale-label", "0.2"], "lite recipe"),
+    (["--model", "sesiamfc", "--layout", "s4"], "lite recipe"),
+    (["--model", "sesiamfc-lite", "--layout", "s99"], "unknown layout"),
+])
+def test_train_lite_only_options_are_usage_errors(tmp_path, args, says):
+    r = cvkit("train", "track", *args, "--out", "run", cwd=tmp_path)
+    assert r.returncode == 2 and says in r.stderr
     assert not (tmp_path / "run").exists()
 
 
