@@ -252,17 +252,11 @@ def train_command(
                                         "the S-MNIST comparison of the sesiamfc-lite card) or s8.")] = "deep",
 ) -> None:
     from cvkit.device import select_device, set_threads
-    from cvkit.track.se_siamfc_lite import LAYOUTS
-    from cvkit.track.train import LITE_KINDS, train_cli
+    from cvkit.track.train import lite_option_problem, train_cli
 
-    if (scale_label or scale_wide) and model not in LITE_KINDS:
-        raise typer.BadParameter(f"an option of the lite recipe ({', '.join(LITE_KINDS)}), not of {model}",
-                                 param_hint="--scale-label/--scale-wide")
-    if layout not in LAYOUTS:
-        raise typer.BadParameter(f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}", param_hint="--layout")
-    if layout != "deep" and model not in LITE_KINDS:
-        raise typer.BadParameter(f"an option of the lite recipe ({', '.join(LITE_KINDS)}), not of {model}",
-                                 param_hint="--layout")
+    problem = lite_option_problem(model, scale_label, scale_wide, layout)
+    if problem:
+        raise typer.BadParameter(problem[1], param_hint=problem[0])
     set_threads(threads)
     out = out or Path("runs") / model
     train_cli(model=model, data=data, minutes=minutes, out_dir=out, device=select_device(device), seed=seed,

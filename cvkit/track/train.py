@@ -366,21 +366,33 @@ def train_cli(
 
     from .se_siamfc_lite import LAYOUTS
 
+    problem = lite_option_problem(model, scale_label, scale_wide, layout)
+    if problem:
+        raise ValueError(f"{problem[0]}: {problem[1]}")
     load_trainer_plugins()
     if model in TRAINERS:
         extra = {"steps": steps} if steps else {}
         return TRAINERS[model](model, data, minutes, seed, out_dir, device, log, **extra)
-    if (scale_label or scale_wide) and model not in LITE_KINDS:
-        raise ValueError(f"--scale-label/--scale-wide are options of the lite recipe ({', '.join(LITE_KINDS)})")
-    if layout != "deep" and model not in LITE_KINDS:
-        raise ValueError(f"--layout is an option of the lite recipe ({', '.join(LITE_KINDS)})")
-    if layout not in LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}")
     command = train_command(model, data, minutes, seed, steps, scale_label, scale_wide, layout)
     return train_siamfc_lite(model, data, minutes, seed, out_dir, device=device, threads=None, callback=report,
                              max_steps=steps, command=command, eval_clips=50 if model in LITE_KINDS else 0,
                              pair_config=scale_pair_config(scale_label, scale_wide),
                              config=dict(LAYOUTS[layout]) or None)
+
+
+def lite_option_problem(model: str, scale_label: float = 0.0, scale_wide: float = 0.0,
+                        layout: str = "deep") -> tuple[str, str] | None:
+    """(option, message) when a lite-recipe option is misused (unknown layout, or set for another model), else
+    None; shared by `train_cli` and the CLI, which reports it as a usage error."""
+    from .se_siamfc_lite import LAYOUTS
+
+    if layout not in LAYOUTS:
+        return "--layout", f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}"
+    for option, used in (("--scale-label/--scale-wide", bool(scale_label or scale_wide)),
+                         ("--layout", layout != "deep")):
+        if used and model not in LITE_KINDS:
+            return option, f"an option of the lite recipe ({', '.join(LITE_KINDS)}), not of {model}"
+    return None
 
 
 # Other tracker families plug their own recipes in here: name -> fn(model, data, minutes, seed, out_dir, device, log)

@@ -57,6 +57,9 @@ def test_s4_layout_trains_and_its_card_rebuilds_it(tmp_path: Path) -> None:
     assert net.trunk.upto == 2 and net.config() == res.net.config()
     with pytest.raises(ValueError, match="layout"):
         train_cli("sesiamfc-lite", "synthetic", 1.0, tmp_path / "x", layout="s99")
+    with pytest.raises(ValueError, match="lite recipe"):  # checked before another family's recipe runs
+        train_cli("automatch-lite", "synthetic", 1.0, tmp_path / "y", layout="s4")
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
 
 
 def test_scale_label_is_off_by_default() -> None:
