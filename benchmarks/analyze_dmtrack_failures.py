@@ -21,13 +21,6 @@ from pathlib import Path
 import numpy as np
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-    x2, y2 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(x2 - x1, 0) * max(y2 - y1, 0)
-    return float(inter / max(a[2] * a[3] + b[2] * b[3] - inter, 1e-9))
-
-
 def _scores_at(tr: object, x: float, y: float) -> tuple[float | None, float | None]:
     """OFC score (max over anchors) and ONR response at image point (x, y) in the last frame's crop."""
     import torch
@@ -57,7 +50,7 @@ def analyse(net: object, seed: int, clips: int, mode: str, overrides: dict) -> d
     from cvkit.track.data import _mask_box, synthetic_clip
     from cvkit.track.dmtrack import DMTrackParams, build_dmtrack_tracker
     from cvkit.track.dmtrack_train import EVAL_SEED_BASE
-    from cvkit.track.metrics import ope_sequence
+    from cvkit.track.metrics import box_iou, ope_sequence
 
     params = DMTrackParams.from_dict(copy.deepcopy(net.tracker_params))
     for k, v in overrides.items():
@@ -82,8 +75,8 @@ def analyse(net: object, seed: int, clips: int, mode: str, overrides: dict) -> d
             pred.append(box)
             dboxes = [_mask_box(*mv.warp(t, clip.size, with_patch=False)[1:]) for mv in clip.distractors]
             g = np.asarray(gt[t], float)
-            iou = _iou(box, g)
-            d_iou = [_iou(box, d) for d in dboxes]
+            iou = float(box_iou(box, g))
+            d_iou = [float(box_iou(box, d)) for d in dboxes]
             gc = (g[0] + g[2] / 2, g[1] + g[3] / 2)
             ofc_t, onr_t = _scores_at(tr, *gc)
             # the most confusable distractor: the one the box sits on, else the nearest to the target

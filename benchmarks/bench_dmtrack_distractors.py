@@ -30,6 +30,7 @@ def bench(weights: Path | None, clips: int, seed: int, seq: Path | None, threads
 
     from cvkit.assets import find_asset
     from cvkit.track.dmtrack_train import evaluate_clips, evaluate_vot, load_dmtrack
+    from cvkit.track.metrics import paired_difference
 
     torch.set_num_threads(threads)
     if weights is None:
@@ -60,11 +61,7 @@ def bench(weights: Path | None, clips: int, seed: int, seq: Path | None, threads
         ofc, fus = out["modes"]["ofc"], out["modes"]["onr+ofc"]
         out["fusion_beats_ofc"] = {"auc": fus["auc"] > ofc["auc"],
                                    "frames_lost": fus["frames_lost"] < ofc["frames_lost"]}
-        d = [b - a for a, b in zip(ofc["auc_per_clip"], fus["auc_per_clip"], strict=True)]
-        m = sum(d) / len(d)
-        sd = (sum((x - m) ** 2 for x in d) / max(len(d) - 1, 1)) ** 0.5
-        out["paired_auc_difference"] = {"mean": round(m, 4), "sd": round(sd, 4),
-                                        "wins": sum(x > 0 for x in d), "losses": sum(x < 0 for x in d)}
+        out["paired_auc_difference"] = paired_difference(fus["auc_per_clip"], ofc["auc_per_clip"])
     out["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     return out
 

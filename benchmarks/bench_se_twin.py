@@ -48,6 +48,7 @@ def compare(se_dir: Path, plain_dir: Path, clips: int, bag: Path | None, threads
     import torch
 
     from cvkit.assets import asset_from_path
+    from cvkit.track.metrics import paired_difference
     from cvkit.track.siam_lite import SiamLiteNet
     from cvkit.track.train import (
         evaluate_synthetic,
@@ -90,14 +91,6 @@ def compare(se_dir: Path, plain_dir: Path, clips: int, bag: Path | None, threads
     out["se_beats_twin_on_digits_s"] = se["digits_s_auc"] > plain["digits_s_auc"]
     out["paired_se_minus_twin"] = paired_difference(per_clip["sesiamfc-lite"], per_clip["siamfc-lite-plain"])
     return out
-
-
-def paired_difference(a: list[float], b: list[float]) -> dict:
-    """Per-clip a - b on the same clips: mean, sd, standard error, and how many clips each side wins."""
-    d = np.asarray(a) - np.asarray(b)
-    sd = float(d.std(ddof=1)) if len(d) > 1 else 0.0
-    return {"mean": round(float(d.mean()), 4), "sd": round(sd, 4), "se": round(sd / max(len(d), 1) ** 0.5, 4),
-            "wins": int((d > 0).sum()), "losses": int((d < 0).sum()), "ties": int((d == 0).sum())}
 
 
 def out_pairs_same(cards: dict) -> bool:

@@ -6,6 +6,7 @@ state dict loads as is. Convolutions use TensorFlow 'SAME' padding, as the weigh
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -114,12 +115,26 @@ class EfficientNetLite0(nn.Module):
         """ImageNet normalisation of an RGB tensor in [0, 1]."""
         return (rgb01 - self.mean) / self.std
 
+    def stem(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalised input -> stem activation (stride 2, 32 channels), the input of block 0."""
+        return relu6(self._bn0(self._conv_stem(x)))
+
     def features(self, x: torch.Tensor, upto: int = 15) -> torch.Tensor:
         """Normalised input -> activation after block index `upto` (0-based, inclusive)."""
-        x = relu6(self._bn0(self._conv_stem(x)))
+        x = self.stem(x)
         for block in self._blocks[: upto + 1]:
             x = block(x)
         return x
+
+    def taps(self, x: torch.Tensor, levels: Sequence[int]) -> list[torch.Tensor]:
+        """Normalised input -> the activations after each block index in `levels`, in that order (one pass)."""
+        want, got = set(levels), {}
+        x = self.stem(x)
+        for i, block in enumerate(self._blocks[: max(levels) + 1]):
+            x = block(x)
+            if i in want:
+                got[i] = x
+        return [got[i] for i in levels]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Normalised input -> ImageNet logits."""

@@ -48,7 +48,6 @@ from ..nn.efficientnet_lite import (
     EfficientNetLite0,
     fold_batchnorm,
     load_efficientnet_lite0,
-    relu6,
     trunk_channels,
     trunk_stride,
 )
@@ -171,12 +170,7 @@ class LiteBackbone(nn.Module):
         x = self.prefix.normalize(rgb01)
         if not self.low_blocks:
             return self.prefix.features(x, self.SPLIT)
-        x = relu6(self.prefix._bn0(self.prefix._conv_stem(x)))
-        taps = []
-        for i, b in enumerate(self.prefix._blocks):
-            x = b(x)
-            if i in self.low_blocks:
-                taps.append(x)
+        *taps, x = self.prefix.taps(x, (*self.low_blocks, self.SPLIT))
         return torch.cat([x] + [F.pixel_unshuffle(t, 16 // s) if s < 16 else t
                                 for t, s in zip(taps, self.low_strides, strict=True)], dim=1)
 

@@ -38,7 +38,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..nn.efficientnet_lite import relu6
 from ..nn.ops import xcorr_depthwise
 from .base import Tracker
 from .crops import clamp_box, crop_square, mean_colour, template_side
@@ -308,15 +307,7 @@ class _LiteTrunk(nn.Module):
         self.trunk = FrozenTrunk(max(levels), pretrained)
 
     def forward(self, crops: torch.Tensor) -> list[torch.Tensor]:
-        net = self.trunk.net
-        x = crops.flip(-1).permute(0, 3, 1, 2).float().div_(255.0)
-        x = relu6(net._bn0(net._conv_stem(net.normalize(x))))
-        out = []
-        for i, block in enumerate(net._blocks):
-            x = block(x)
-            if i in self.levels:
-                out.append(x)
-        return out
+        return self.trunk.net.taps(self.trunk.normalised(crops), self.levels)
 
 
 class DMTrackLiteNet(_DMTrackNet):
@@ -589,12 +580,11 @@ class DMTrackTracker(Tracker):
             lost = raw < p.lost_threshold
             ratio = second_peak_ratio(s_r_map, math.sqrt(wh[0] * wh[1]))
             with torch.enable_grad():
-                if p.skip_uncertain:
-                    ev = self.onr.step(fused_feat, cell, wh, lost, ratio > p.hard_negative_ratio,
-                                       uncertain=ratio > p.distractor_ratio)
-                else:
-                    ev = self.onr.step(fused_feat, cell, wh, lost, ratio > p.distractor_ratio)
-                self.events.append(ev)
+                # with skip_uncertain, a peak above distractor_ratio is 'uncertain' and hard_negative_ratio flags
+                # the distractor update; without it, distractor_ratio does
+                hard = p.hard_negative_ratio if p.skip_uncertain else p.distractor_ratio
+                self.events.append(self.onr.step(fused_feat, cell, wh, lost, ratio > hard,
+                                                 uncertain=p.skip_uncertain and ratio > p.distractor_ratio))
         box = (self.cx - (self.w - 1) / 2, self.cy - (self.h - 1) / 2, self.w, self.h)
         self.last = {"centre": (cx0, cy0), "scale_z": scale_z, "s_a": s_a, "s_r_map": s_r_map, "raw": raw,
                      "event": self.events[-1] if self.onr is not None else None}

@@ -185,6 +185,15 @@ def ope_dataset(per_sequence: Sequence[dict]) -> dict:
     }
 
 
+def paired_difference(a: Sequence[float], b: Sequence[float]) -> dict:
+    """Per-item a - b on the same items (e.g. per-clip AUCs of two trackers): mean, sd, standard error, and how
+    many items each side wins; what an ablation on shared clips should report beside the two means."""
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    sd = float(d.std(ddof=1)) if len(d) > 1 else 0.0
+    return {"mean": round(float(d.mean()), 4), "sd": round(sd, 4), "se": round(sd / max(len(d), 1) ** 0.5, 4),
+            "wins": int((d > 0).sum()), "losses": int((d < 0).sum()), "ties": int((d == 0).sum())}
+
+
 # ----------------------------------------------------------------------------------------------------------
 # GOT-10k
 

@@ -64,9 +64,13 @@ class FrozenTrunk(torch.nn.Module):
         """Stay in eval mode: the trunk is frozen (BN statistics included)."""
         return super().train(False)
 
-    def forward(self, crops: torch.Tensor) -> torch.Tensor:
+    def normalised(self, crops: torch.Tensor) -> torch.Tensor:
+        """uint8 BGR crops (N, H, W, 3) -> ImageNet-normalised RGB (N, 3, H, W), the trunk's input."""
         x = crops.flip(-1).permute(0, 3, 1, 2).float().div_(255.0)  # BGR->RGB, NCHW, [0,1]
-        return self.net.features(self.net.normalize(x), self.upto)
+        return self.net.normalize(x)
+
+    def forward(self, crops: torch.Tensor) -> torch.Tensor:
+        return self.net.features(self.normalised(crops), self.upto)
 
 
 class SiamLiteNet(SiamNet):

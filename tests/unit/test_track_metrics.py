@@ -343,3 +343,12 @@ def test_eao_matches_brute_force_on_random_runs():
         np.testing.assert_allclose(curve, ref_curve, atol=1e-12)
         assert eao == pytest.approx(ref)
     assert M.EAO_RANGES[2018] == (100, 356) and M.EAO_RANGES[2019] == (46, 291)
+
+
+def test_paired_difference_hand_computed() -> None:
+    # a - b = [0.2, -0.1, 0.0, 0.3]: mean 0.1, sd sqrt(((0.1)^2+(0.2)^2+(0.1)^2+(0.2)^2)/3) = sqrt(0.1/3)
+    r = M.paired_difference([0.7, 0.4, 0.5, 0.9], [0.5, 0.5, 0.5, 0.6])
+    sd = math.sqrt(0.1 / 3)
+    assert r["mean"] == pytest.approx(0.1) and r["sd"] == pytest.approx(round(sd, 4))
+    assert r["se"] == pytest.approx(round(sd / 2, 4))
+    assert (r["wins"], r["losses"], r["ties"]) == (2, 1, 1)
