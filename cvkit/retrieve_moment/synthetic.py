@@ -1,6 +1,7 @@
-"""Synth-STA (spec section 5): procedurally generated 64x64 videos at 4 fps with 1-3 coloured shapes doing
-scripted events (move, grow, shrink, appear, disappear, change colour) and template sentences. Training uses only
-the (video, sentence) pairing; the event times are kept for evaluation."""
+"""Synth-STA (spec section 5): procedurally generated 64x64 videos at 4 fps with 2-3 coloured shapes doing
+scripted events (move, grow, shrink, appear, disappear, change colour) and template sentences. With several
+colours per video, colour alone rarely tells sentences apart, so the verb (the moment) must be found. Training uses
+only the (video, sentence) pairing; the event times are kept for evaluation."""
 
 from __future__ import annotations
 
@@ -127,7 +128,7 @@ def render(rng: np.random.Generator, duration: float) -> tuple[np.ndarray, list[
     """Frames (T, 64, 64, 3) BGR at RATE per second and all events of the video."""
     colours = list(COLOURS)
     rng.shuffle(colours)
-    n_shapes = int(rng.integers(1, 4))
+    n_shapes = int(rng.integers(2, 4))
     used = set(colours[:n_shapes])
     scripts = [_script(rng, duration, c, used) for c in colours[:n_shapes]]
     bg = np.clip(rng.normal(110, 6, (SIZE, SIZE, 3)), 0, 255).astype(np.uint8)

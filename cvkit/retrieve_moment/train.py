@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -75,7 +76,7 @@ def train_vlanet(items: list[Item], cfg: VLANetConfig, text_tokens: dict[str, to
 
 @torch.inference_mode()
 def localise(model: VLANet, item: Item, tokens: torch.Tensor, top: int = 5, nms: float = 0.5,
-             extra_scores: np.ndarray | None = None) -> list[tuple[float, float, float]]:
+             extra=None) -> list[tuple[float, float, float]]:
     """Ranked (start, end, score) in seconds for one sentence: the surrogate windows ranked by attention."""
     cfg = model.cfg
     p = model.encode_video(item.props[None])
@@ -86,8 +87,8 @@ def localise(model: VLANet, item: Item, tokens: torch.Tensor, top: int = 5, nms:
     choice = out["choice"][0].numpy()
     spans = item.spans[np.arange(len(choice)), choice] / cfg.feature_rate
     spans[:, 1] = np.minimum(spans[:, 1], item.duration)
-    if extra_scores is not None:
-        sc = sc + extra_scores
+    if extra is not None:   # e.g. the log prior of each surrogate window
+        sc = sc + extra(spans)
     return rank_windows(spans, sc, top, nms)
 
 
@@ -135,8 +136,8 @@ def random_table(items: list[Item], cfg: VLANetConfig, seed: int = 0) -> dict[st
     return recall_table(preds, [it.times[0] for it in items])
 
 
-def train_synth(out_dir: str | None, n_train: int = 1200, n_test: int = 300, epochs: int = 40,
-                budget_s: float | None = 900.0, seed: int = 0, encoder=None, log=print) -> dict:
+def train_synth(out_dir: str | None, n_train: int = 800, n_test: int = 300, epochs: int = 10,
+                budget_s: float | None = None, seed: int = 0, encoder=None, n_neg: int = 4, log=print) -> dict:
     """The shipped-asset recipe: weak training on Synth-STA, test-split R@n/IoU beside the prior fitted on the
     training split's annotations (same run), asset + card written to out_dir."""
     from .data import Query
@@ -152,7 +153,7 @@ def train_synth(out_dir: str | None, n_train: int = 1200, n_test: int = 300, epo
     toks = dict(zip(sents, enc.tokens(sents), strict=True))
     log(f"{len(train)} train / {len(test)} test videos, {len(sents)} sentences ({time.time() - t0:.0f} s)")
     model, hist = train_vlanet(items=train, cfg=cfg, text_tokens=toks, epochs=epochs, seed=seed,
-                               budget_s=budget_s, log=log)
+                               budget_s=budget_s, n_neg=n_neg, log=log)
     table, _ = evaluate_items(model, test, toks)
     prior = fit_prior([Query("", "", s, e, it.duration) for it in train for s, e in it.times],
                       name="synth-sta", source="Synth-STA training split annotations (seed "
@@ -180,3 +181,71 @@ def train_synth(out_dir: str | None, n_train: int = 1200, n_test: int = 300, epo
                 "metrics": metrics, "licence": "Apache-2.0 (weights trained by cvkit on synthetic data)"}
         save_asset(out_dir, model.state_dict(), card)
     return result
+
+
+def train_on_layout(ann: str, features: str, out_dir: str, cfg: VLANetConfig, epochs: int = 30, batch: int = 64,
+                    lr: float = 1e-4, n_neg: int = 63, seed: int = 0, durations: str | None = None,
+                    encoder=None, log=print) -> dict:
+    """The paper-size recipe on a Charades-STA-style layout: annotations (times ignored: weak supervision) and
+    precomputed features per video (.npy folder or .h5). Writes weights.safetensors + card.json to out_dir."""
+    from ..errors import InputError
+    from .data import FeatureStore, read_annotations, read_charades_durations
+    from .text import TextEncoder
+
+    dur = read_charades_durations(durations) if durations else None
+    queries = read_annotations(ann, dur)
+    store = FeatureStore(features)
+    by_vid: dict[str, list[str]] = {}
+    for q in queries:
+        if q.vid in store:
+            by_vid.setdefault(q.vid, []).append(q.sentence)
+    items = []
+    for vid, sents in by_vid.items():
+        f = store[vid]
+        if f.shape[1] != cfg.video_dim:
+            raise InputError(features, f"features of {vid} are {f.shape[1]}-d, --video-dim is {cfg.video_dim}")
+        it = make_item(f, cfg, sents, [(0.0, 0.0)] * len(sents), len(f) / cfg.feature_rate)
+        if it is not None:
+            items.append(it)
+    if len(items) < 2:
+        raise InputError(ann, f"only {len(items)} annotated videos with features found under {features}")
+    enc = encoder or TextEncoder()
+    sents = sorted({s for it in items for s in it.sentences})
+    toks = dict(zip(sents, enc.tokens(sents), strict=True))
+    log(f"{len(items)} videos, {len(sents)} sentences")
+    model, hist = train_vlanet(items, cfg, toks, epochs, batch, lr, n_neg=n_neg, seed=seed, log=log)
+    from ..assets import save_asset
+
+    card = {"name": Path(out_dir).name, "task": "retrieve-moment", "architecture": "vlanet",
+            "config": cfg.to_dict(),
+            "training": {"command": f"cvkit train retrieve-moment --ann {ann} --features {features} "
+                                    f"--epochs {epochs} --seed {seed} -o {out_dir}",
+                         "data": f"{ann} (weak: video-sentence pairs only)", "seconds": round(hist["seconds"], 1),
+                         "seed": seed, "epochs": hist["epochs"]},
+            "metrics": [], "licence": "weights trained by the user; dataset terms apply"}
+    save_asset(out_dir, model.state_dict(), card)
+    return hist
+
+
+def synth_eval(model_name: str = "vlanet-small-synth", n_test: int = 300, seed: int = 0) -> dict:
+    """The acceptance table on the Synth-STA test split: model, the prior shipped beside it (fitted on the
+    training split's annotations), random windows."""
+    from ..errors import ModelError
+    from .predict import load_vlanet
+    from .prior import load_prior
+    from .text import TextEncoder
+
+    model = load_vlanet(model_name)
+    from ..assets import find_asset
+
+    asset = find_asset("retrieve-moment", model_name)
+    folder = asset.weights.parent if asset else Path(model_name).parent
+    if not (folder / "prior-synth-sta.json").is_file():
+        raise ModelError(f"{folder}: no prior-synth-sta.json beside the weights (written by the --synthetic recipe)")
+    prior = load_prior(str(folder / "prior-synth-sta.json"))
+    test = synth_items(n_test, 2_000_000 + seed, model.cfg)
+    enc = TextEncoder()
+    sents = sorted({it.sentences[0] for it in test})
+    toks = dict(zip(sents, enc.tokens(sents), strict=True))
+    table, _ = evaluate_items(model, test, toks)
+    return {"model": table, "prior": prior_table(prior, test), "random": random_table(test, model.cfg, seed)}
