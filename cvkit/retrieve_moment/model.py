@@ -3,7 +3,9 @@ Cascaded Cross-modal Attention (CCA) built from Dense Attention units, the weakl
 (video, sentence) pairs, and inference from the attention the surrogate proposals receive.
 
 Choices where the paper is silent (spec section 2): A(X, Y)_n = N * alpha_n * x_n (row re-weighting kept at a
-constant scale), E averages the tanh terms over words (`energy="sum"` is the literal formula), separate W1/W2 per
+constant scale), E sums the tanh terms over words as written (`energy="mean"` bounds it to [-1, 1], but then the
+softmax over proposals cannot get sharper than e^2 between extremes and weak training does not localise), input
+features standardised with training-set statistics (buffers saved with the weights), separate W1/W2 per
 unit, 2 cross-attention repetitions, v_comp L2-normalised before scoring (the raw sum saturates tanh
 and the loss stalls at 2 x margin), MiniLM token states + 1-layer GRU replace GloVe + GRU.
 """
@@ -26,7 +28,7 @@ class VLANetConfig:
     text_dim: int = 384
     hidden: int = 512
     cascades: int = 2
-    energy: str = "mean"
+    energy: str = "sum"
     windows: tuple[int, ...] = (11, 13, 15)   # 176/208/240 frames on the 16-frame C3D grid
     stride: int = 1                            # 8 frames, rounded up to one 16-frame step
     feature_rate: float = 1.5                  # feature steps per second (24 fps / 16 frames)
@@ -112,6 +114,9 @@ class VLANet(nn.Module):
         self.cross_v = nn.ModuleList(DenseAttention(d, cfg.energy) for _ in range(cfg.cascades))
         self.cross_q = nn.ModuleList(DenseAttention(d, cfg.energy) for _ in range(cfg.cascades))
         self.score_unit = DenseAttention(d, cfg.energy)
+        # per-dimension standardisation of the input features (training-set statistics, saved with the weights)
+        self.register_buffer("feat_mean", torch.zeros(cfg.video_dim))
+        self.register_buffer("feat_std", torch.ones(cfg.video_dim))
 
     def encode_text(self, tokens: torch.Tensor, tmask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, M, text_dim) word states -> Q (B, M, D) L2-normalised, and w_M (B, D) the last valid state."""
@@ -122,7 +127,7 @@ class VLANet(nn.Module):
 
     def encode_video(self, props: torch.Tensor) -> torch.Tensor:
         """(B, K, L, video_dim) pooled proposals -> (B, K, L, D) L2-normalised."""
-        return F.normalize(self.video_fc(props), dim=-1)
+        return F.normalize(self.video_fc((props - self.feat_mean) / self.feat_std), dim=-1)
 
     def pair_forward(self, p: torch.Tensor, pvalid: torch.Tensor, q: torch.Tensor, tmask: torch.Tensor,
                      w_last: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -1,5 +1,5 @@
 """Per-video visual features, extracted once and cached by content hash: frames sampled at `rate` per second
-(default 4) give the cheap descriptors read by the small VLANet; every `effnet_every`-th of them (default: 2 per
+(default 4) give the cheap descriptors read by the small VLANet; every `effnet_every`-th of them (default: 1 per
 second, 160x160) gives EfficientNet-Lite0 (packaged ImageNet weights) pooled 1280-d features and 1000 class
 logits. The defaults keep extraction above 4x real time on a loaded 2-core CPU (benchmarks/bench_retrieve_moment.py).
 A second query on the same video reads the cache and costs only the text side."""
@@ -21,8 +21,8 @@ from .cheap import cheap_features
 
 DEFAULT_RATE = 4.0
 EFFNET_SIZE = 160
-EFFNET_EVERY = 2
-CACHE_VERSION = "2"
+EFFNET_EVERY = 4
+CACHE_VERSION = "3"
 
 
 @dataclass

@@ -8,5 +8,5 @@ from cvkit.retrieve_moment.train import train_synth
 
 torch.set_num_threads(1)
 out = sys.argv[1] if len(sys.argv) > 1 else "assets/retrieve-moment/vlanet-small-synth"
-r = train_synth(out, n_train=800, n_test=300, epochs=10, budget_s=None, seed=0, log=lambda m: print(m, flush=True))
+r = train_synth(out, n_train=800, n_test=300, epochs=40, budget_s=None, seed=0, log=lambda m: print(m, flush=True))
 print(json.dumps({k: r[k] for k in ("model", "prior", "random", "seconds")}, indent=1))
