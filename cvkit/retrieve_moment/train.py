@@ -86,12 +86,13 @@ def localise(model: VLANet, item: Item, tokens: torch.Tensor, top: int = 5, nms:
              extra=None) -> list[tuple[float, float, float]]:
     """Ranked (start, end, score) in seconds for one sentence: the surrogate windows ranked by attention."""
     cfg = model.cfg
-    p = model.encode_video(item.props[None])
-    tm = torch.ones(1, tokens.shape[0])
-    q, w_last = model.encode_text(tokens[None], tm)
-    out = model.pair_forward(p, item.valid[None], q, tm, w_last)
-    sc = model.moment_scores(out)[0].numpy()
-    choice = out["choice"][0].numpy()
+    dev = next(model.parameters()).device
+    p = model.encode_video(item.props[None].to(dev))
+    tm = torch.ones(1, tokens.shape[0], device=dev)
+    q, w_last = model.encode_text(tokens[None].to(dev), tm)
+    out = model.pair_forward(p, item.valid[None].to(dev), q, tm, w_last)
+    sc = model.moment_scores(out)[0].cpu().numpy()
+    choice = out["choice"][0].cpu().numpy()
     spans = item.spans[np.arange(len(choice)), choice] / cfg.feature_rate
     spans[:, 1] = np.minimum(spans[:, 1], item.duration)
     if extra is not None:   # e.g. the log prior of each surrogate window
