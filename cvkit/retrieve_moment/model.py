@@ -32,7 +32,8 @@ class VLANetConfig:
     windows: tuple[int, ...] = (11, 13, 15)   # 176/208/240 frames on the 16-frame C3D grid
     stride: int = 1                            # 8 frames, rounded up to one 16-frame step
     feature_rate: float = 1.5                  # feature steps per second (24 fps / 16 frames)
-    inference: str = "product"                 # product of the alphas of all V-side units, or "last"
+    inference: str = "product"                 # product of the alphas of all V-side units, "cross" (cross units
+                                               # only: the self unit is query-independent) or "last"
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -150,9 +151,15 @@ class VLANet(nn.Module):
         return {"score": score, "alphas": torch.stack(alphas, 1), "choice": choice, "kmask": kmask}
 
     def moment_scores(self, out: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Per surrogate proposal: sum of log alphas over the V-side units ("product") or the last one."""
-        al = out["alphas"].clamp(min=1e-12).log()
-        sc = al[:, -1] if self.cfg.inference == "last" else al.sum(1)
+        """Per surrogate proposal: sum of log alphas over the V-side units ("product"), the cross units ("cross")
+        or the last unit ("last")."""
+        al = out["alphas"].clamp(min=1e-12).log()   # (B, 1 + cascades, K): self unit, then the cross units
+        if self.cfg.inference == "last":
+            sc = al[:, -1]
+        elif self.cfg.inference == "cross":
+            sc = al[:, 1:].sum(1)
+        else:
+            sc = al.sum(1)
         return sc.masked_fill(out["kmask"] == 0, float("-inf"))
 
 
