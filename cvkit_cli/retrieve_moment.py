@@ -166,7 +166,8 @@ def evaluate_command(
     else:
         if root is None:
             raise ArgumentError(f"--dataset {dataset} needs --root DIR")
-        tables = evaluate_dataset(dataset, root, Retriever(model, prior, str(select_device(device))), prior, limit)
+        tables = evaluate_dataset(dataset, root, Retriever(model, prior, str(select_device(device))), prior, limit,
+                                  log=lambda m: err_console.print(m, markup=False))
     if json_out:
         sys.stdout.write(json.dumps(tables) + "\n")
         return

@@ -115,3 +115,28 @@ def test_default_model_overlay_clip_and_cache(tmp_path):
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 100
     r2 = cvkit(*args)
     assert r2.returncode == 0 and "cached features" in r2.stderr
+
+
+def test_evaluate_charades_layout_with_baselines_and_prior_fit(tmp_path):
+    root = tmp_path / "charades"
+    (root / "videos").mkdir(parents=True)
+    write_video(root / "videos" / "AAAAA.avi", 12)
+    write_video(root / "videos" / "BBBBB.avi", 16)
+    (root / "charades_sta_test.txt").write_text("AAAAA 0.0 4.0##a red ball moves.\nBBBBB 2.0 9.0##a red disc.\n"
+                                                "CCCCC 1.0 2.0##missing video.\n")
+    (root / "Charades_v1_test.csv").write_text("id,length\nAAAAA,12.0\nBBBBB,16.0\n")
+    r = cvkit("evaluate", "retrieve-moment", "--dataset", "charades-sta", "--root", str(root), "--model", "prior",
+              "--json")
+    assert r.returncode == 0, r.stderr
+    tables = json.loads(r.stdout)
+    assert set(tables) == {"model", "prior", "random"}
+    assert tables["model"] == pytest.approx(tables["prior"], abs=0.01)   # --model prior: the same ranking
+    assert set(tables["random"]) == {f"R@{n},IoU={m}" for n in (1, 5) for m in (0.3, 0.5, 0.7)} | {"mIoU"}
+    assert "1 of 3 queries skipped" in r.stderr
+    out = tmp_path / "prior.json"
+    r = cvkit("train", "retrieve-moment", "--prior-from", str(root / "charades_sta_test.txt"), "--durations",
+              str(root / "Charades_v1_test.csv"), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    r = cvkit("retrieve-moment", str(root / "videos" / "AAAAA.avi"), "a ball", "--model", "prior", "--prior",
+              str(out), "--json", "--top", "1")
+    assert r.returncode == 0 and json.loads(r.stdout)["moments"][0]["start"] < 3
