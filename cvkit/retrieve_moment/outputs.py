@@ -70,9 +70,11 @@ def write_overlay(video: str | Path, target: str | Path, record: dict) -> None:
                 if m["start"] <= t <= m["end"] and (active is None or m["rank"] < active):
                     active = m["rank"]
             cv2.line(frame, (int(t / dur * w), bar_y), (int(t / dur * w), h - 1), (255, 255, 255), 2)
-            label = record["query"] + (f"  [moment #{active}]" if active else "")
-            cv2.putText(frame, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
-            cv2.putText(frame, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+            for text, y in ((record["query"], 16), (f"moment #{active}" if active else "", 34)):
+                if text:
+                    cv2.putText(frame, text, (6, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
+                    cv2.putText(frame, text, (6, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1,
+                                cv2.LINE_AA)
             writer.write(frame)
             ok, frame = cap.read()
             i += 1
