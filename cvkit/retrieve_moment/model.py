@@ -33,7 +33,8 @@ class VLANetConfig:
     stride: int = 1                            # 8 frames, rounded up to one 16-frame step
     feature_rate: float = 1.5                  # feature steps per second (24 fps / 16 frames)
     inference: str = "product"                 # product of the alphas of all V-side units, "cross" (cross units
-                                               # only: the self unit is query-independent) or "last"
+                                               # only: the self unit is query-independent), "last", or
+                                               # "align": E(s_k, Q) of each surrogate alone (our extension)
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -148,13 +149,19 @@ class VLANet(nn.Module):
             qq, _ = cq(qq, tmask, v, kmask)
         v_comp = F.normalize(v.sum(1, keepdim=True), dim=-1)   # sum as in the paper, unit length (our choice)
         score = self.score_unit.energy(v_comp, qq, tmask).squeeze(1)
-        return {"score": score, "alphas": torch.stack(alphas, 1), "choice": choice, "kmask": kmask}
+        out = {"score": score, "alphas": torch.stack(alphas, 1), "choice": choice, "kmask": kmask}
+        if self.cfg.inference == "align":   # our extension: each surrogate alone through the trained score E
+            out["align"] = self.score_unit.energy(F.normalize(s, dim=-1), qq, tmask)
+        return out
 
     def moment_scores(self, out: dict[str, torch.Tensor]) -> torch.Tensor:
         """Per surrogate proposal: sum of log alphas over the V-side units ("product"), the cross units ("cross")
-        or the last unit ("last")."""
+        or the last unit ("last"); or the trained score E of each surrogate alone ("align")."""
         al = out["alphas"].clamp(min=1e-12).log()   # (B, 1 + cascades, K): self unit, then the cross units
-        if self.cfg.inference == "last":
+        if self.cfg.inference == "align":
+            sc = out["align"]
+
+        elif self.cfg.inference == "last":
             sc = al[:, -1]
         elif self.cfg.inference == "cross":
             sc = al[:, 1:].sum(1)

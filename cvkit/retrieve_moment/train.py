@@ -107,7 +107,7 @@ def evaluate_items(model: VLANet, items: list[Item], text_tokens: dict[str, torc
     return recall_table([[(s, e) for s, e, _ in p] for p in preds], [it.times[0] for it in items]), preds
 
 
-INFERENCE_MODES = ("product", "cross", "last")
+INFERENCE_MODES = ("product", "cross", "last", "align")
 SMALL_CONFIG = dict(video_dim=110, text_dim=384, hidden=128, cascades=2, energy="sum", windows=(24, 32, 40),
                     stride=4, feature_rate=4.0, inference="product", extra={"features": "cheap"})
 
