@@ -13,6 +13,7 @@ TASK_PACKAGES: dict[str, str] = {
     "segment-lidar": "cvkit.segment_lidar",
     "reid-cluster": "cvkit.reid_cluster",
     "parse-table": "cvkit.parse_table",
+    "retrieve-moment": "cvkit.retrieve_moment",
 }
 
 

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from cvkit.retrieve_moment.model import (
@@ -42,6 +43,7 @@ def test_dense_attention_masks_and_normalises():
     assert alpha[0, 3:].abs().sum() == 0 and out.shape == x.shape
 
 
+@pytest.mark.slow
 def test_weak_training_steps_reduce_loss():
     torch.manual_seed(0)
     cfg = VLANetConfig(video_dim=6, text_dim=5, hidden=16, windows=(3, 4), stride=1)
