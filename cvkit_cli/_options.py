@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -10,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from cvkit.errors import CvkitError
+from cvkit.errors import CvkitError, Interrupted
 
 err_console = Console(stderr=True, highlight=False)
 STATE: dict[str, Any] = {"debug": False}
@@ -24,14 +26,41 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars 
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (training, augmentation).")]
 
 
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def install_signal_handlers() -> None:
+    """SIGINT, SIGTERM (timeout, kill, systemd, docker) and SIGHUP unwind the command like Ctrl-C: the output in
+    progress is removed (atomic writes), finished items stay, and the exit code is 128 + the signal number."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_interrupted)
+
+
+def _quiet_stdout() -> None:
+    """After the reader of stdout went away (`| head`): send what is still buffered nowhere, without errors."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def run_guarded(fn: Callable[[], Any]) -> int:
-    """Run the app: CvkitError -> its exit code with a one-line message; Ctrl-C -> 130; bugs -> 1."""
+    """Run the app: CvkitError -> its exit code with a one-line message; signals -> 128 + n with a message;
+    a closed stdout pipe -> 0, quietly; bugs -> 1."""
+    from click.utils import PacifyFlushWrapper
     from typer.exceptions import TyperException
 
     try:
         rv = fn()
         return rv if isinstance(rv, int) else 0
+    except Interrupted as e:
+        err_console.print(f"interrupted ({e}): finished items are kept, the item in progress left no partial file")
+        return e.exit_code
     except typer.Exit as e:
+        if e.exit_code == 130:  # Typer turns a KeyboardInterrupt raised outside our handler into Exit(130)
+            err_console.print("interrupted")
         return e.exit_code
     except typer.Abort:
         err_console.print("interrupted")
@@ -45,9 +74,14 @@ def run_guarded(fn: Callable[[], Any]) -> int:
     except CvkitError as e:
         err_console.print(f"[bold red]error:[/] {e}", markup=True, soft_wrap=True)
         return e.exit_code
-    except BrokenPipeError:  # `cvkit ... | head`
-        sys.stderr.close()
+    except BrokenPipeError:  # `cvkit ... | head`: the reader closed on purpose
+        _quiet_stdout()
         return 0
+    except SystemExit:
+        if isinstance(sys.stdout, PacifyFlushWrapper):  # Typer's own handling of a closed stdout pipe
+            _quiet_stdout()
+            return 0
+        raise
     except Exception as e:  # noqa: BLE001 - last-resort handler of the CLI
         if STATE["debug"]:
             traceback.print_exc()

@@ -13,6 +13,8 @@ from rich.table import Table
 
 from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
 
+TASK = "reid-cluster"
+
 REID_HELP = """Group person crops by identity without labels (ADTC: voxel attention + two-stage clustering).
 
 INPUT is a folder of person crops (searched recursively), a Market-1501/DukeMTMC-reID root (query +
