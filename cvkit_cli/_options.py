@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cvkit.errors import CvkitError, Interrupted
 
@@ -72,7 +73,7 @@ def run_guarded(fn: Callable[[], Any]) -> int:
         err_console.print("interrupted: finished items are kept, the item in progress left no partial file")
         return 130
     except CvkitError as e:
-        err_console.print(f"[bold red]error:[/] {e}", markup=True, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(e))}", markup=True, soft_wrap=True)
         return e.exit_code
     except BrokenPipeError:  # `cvkit ... | head`: the reader closed on purpose
         _quiet_stdout()
@@ -86,7 +87,7 @@ def run_guarded(fn: Callable[[], Any]) -> int:
         if STATE["debug"]:
             traceback.print_exc()
         err_console.print(
-            f"[bold red]internal error:[/] {type(e).__name__}: {e} (rerun with --debug for the traceback)",
+            f"[bold red]internal error:[/] {type(e).__name__}: {escape(str(e))} (rerun with --debug for the traceback)",
             markup=True,
             soft_wrap=True,
         )

@@ -126,6 +126,7 @@ def run_batch(
     `targets(item)` lists the files `work` writes for the item (checked up front, used by `skip_existing`);
     `describe(item, record)` is the line shown on stderr per finished item (quiet: none)."""
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console(stderr=True, highlight=False)
     stream = stream or sys.stdout
@@ -151,7 +152,7 @@ def run_batch(
             if not inputs.batch:
                 raise
             result.failures.append((str(item.path), str(e)))
-            console.print(f"[red]failed[/] ({n}/{len(todo)}) {e}", soft_wrap=True)
+            console.print(f"[red]failed[/] ({n}/{len(todo)}) {escape(str(e))}", soft_wrap=True)
             continue
         record = {"input": str(item.path), **record}
         record.setdefault("seconds", round(time.perf_counter() - start, 3))
@@ -161,7 +162,7 @@ def run_batch(
             stream.flush()
         if not quiet and describe is not None:
             prefix = f"({n}/{len(todo)}) " if inputs.batch else ""
-            console.print(prefix + describe(item, record), soft_wrap=True)
+            console.print(prefix + describe(item, record), soft_wrap=True, markup=False)
     if result.failures:
         raise BatchError(result.failures)
     return result
