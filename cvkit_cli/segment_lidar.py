@@ -28,7 +28,7 @@ Examples:
 
   cvkit segment-lidar scan.pcd -o labelled.ply --sensor os1-64 --range-image range.png
 
-  cvkit segment-lidar dataset/sequences/08 -o preds/ --skip-existing --model ssgv3-21
+  cvkit segment-lidar dataset/sequences/08 -o preds/ --skip-existing --model ssgv3-tiny-sim
 """
 
 
@@ -143,7 +143,7 @@ Examples:
   cvkit train segment-lidar --data synthetic --steps 560 --batch 2 -o assets/segment-lidar/ssgv3-tiny-sim
 
   cvkit train segment-lidar --data semantickitti:/data/SemanticKITTI/dataset --arch ssgv3-21 --width 2048 \\
-      --batch 16 --steps 180000 --device cuda -o runs/ssgv3-21
+      --batch 16 --steps 180000 -o runs/ssgv3-21
 """
 
 

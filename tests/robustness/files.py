@@ -131,10 +131,14 @@ def video(n: int = 4, h: int = 48, w: int = 64, fourcc: str | None = None) -> Wr
     """A tiny video of a square moving right (.avi MJPG, .mp4 mp4v)."""
     def write(path: Path) -> None:
         code = fourcc or ("mp4v" if path.suffix.lower() == ".mp4" else "MJPG")
-        vw = cv2.VideoWriter(str(_parent(path)), cv2.VideoWriter_fourcc(*code), 10, (w, h))
+        known = path.suffix.lower() in (".mp4", ".avi", ".mkv", ".mov")
+        target = path if known else path.with_name(path.name + ".avi")  # OpenCV picks the container by suffix
+        vw = cv2.VideoWriter(str(_parent(target)), cv2.VideoWriter_fourcc(*code), 10, (w, h))
         for f in _square_frames(n, h, w):
             vw.write(f)
         vw.release()
+        if target != path:
+            target.rename(path)
         assert path.stat().st_size > 0
     return write
 
