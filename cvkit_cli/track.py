@@ -147,9 +147,9 @@ def _track_one(job, tracker, init_box, start_frame, end_frame, lost_thr, video_p
     from cvkit.track.run import draw_frame, run_tracker
 
     if init_box is None:
+        if "init_error" in job.extras:  # its init.txt could not be read (the batch goes on with the others)
+            raise job.extras["init_error"]
         init_box = job.init_box
-    if "init_error" in job.extras:
-        raise job.extras["init_error"]
     if init_box is None and job.gt is not None and start_frame < len(job.gt):
         init_box = tuple(float(v) for v in job.gt[start_frame])
         if not all(math.isfinite(v) for v in init_box):

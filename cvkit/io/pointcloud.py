@@ -167,6 +167,12 @@ def read_pcd_fields(path: Path) -> dict[str, np.ndarray]:
         if len(data) - pos < 8:
             raise InputError(path, "truncated binary_compressed PCD body")
         csize, usize = struct.unpack("<II", data[pos:pos + 8])
+        expected = n * sum(np.dtype(d).itemsize * c for d, c in zip(dtypes, counts, strict=True))
+        if usize != expected:  # checked before decompressing: a corrupt header must not allocate gigabytes
+            raise InputError(path, f"binary_compressed PCD body declares {usize} bytes, the header's {n} points "
+                                   f"need {expected}")
+        if csize > len(data) - pos - 8:
+            raise InputError(path, f"truncated binary_compressed PCD body ({len(data) - pos - 8} of {csize} bytes)")
         raw = _lzf_decompress(data[pos + 8:pos + 8 + csize], usize, path)
         off = 0
         for nm, d, cnt in zip(names, dtypes, counts, strict=True):

@@ -5,7 +5,7 @@ each --help), so an edited or new example without a runnable set-up here fails `
 Each example runs in a fresh folder holding tiny generated inputs under the names the example uses, in this
 process (no interpreter start). Where an example names data a user has (a dataset root, ../shared/data), the
 set-up generates a tiny folder in the same layout and the path is substituted; training examples run with their
-step budget cut to a couple of steps (`subs`). A pipe (`| jq ...`) is run with the real `jq` when installed,
+step budget cut to a couple of steps (`subs`), and the lite track recipe scores its card on 2 clips, not 50. A pipe (`| jq ...`) is run with the real `jq` when installed,
 else stdout must be JSON Lines. Examples that cannot run offline are in NOT_RUNNABLE with the reason.
 """
 
@@ -83,6 +83,20 @@ class Ex:
     subs: list[tuple[str, str]] = field(default_factory=list)
     slow: bool = False
     prepare: Callable[[Path], None] | None = None
+    patch: Callable[[pytest.MonkeyPatch], None] | None = None  # test-only shortcuts (e.g. a smaller card eval)
+
+
+def _few_eval_clips(mp: pytest.MonkeyPatch) -> None:
+    """The lite track recipe scores its card on 50 held-out clips (minutes); here 2 show the path works."""
+    import cvkit.track.train as T
+
+    real = T.train_siamfc_lite
+
+    def smaller(*args, **kw):
+        kw["eval_clips"] = min(kw.get("eval_clips", 0), 2)
+        return real(*args, **kw)
+
+    mp.setattr(T, "train_siamfc_lite", smaller)
 
 
 BIG_FRAMES = F.frames(n=3, h=300, w=480)
@@ -120,7 +134,7 @@ EXAMPLES: dict[str, Ex] = {
         Ex({**OTB, "OTB100/Car/img": F.frames(n=3, h=120, w=160),
             "OTB100/Car/groundtruth_rect.txt": F.text("10,20,40,40\n" * 3)}),
     "cvkit train track --model sesiamfc-lite --data synthetic --steps 1600 --out runs/sesiamfc-lite":
-        Ex(subs=_fast_train_track, slow=True),
+        Ex(subs=_fast_train_track, slow=True, patch=_few_eval_clips),
     "cvkit train track --model automatch-lite --data synthetic --threads 1 --out runs/automatch-lite":
         Ex(subs=[("--threads 1", "--threads 1 --steps 2")], slow=True),
     "cvkit evaluate track --dataset got10k --root GOT-10k/val --results results/ --json": Ex(GOT),
@@ -166,7 +180,8 @@ EXAMPLES: dict[str, Ex] = {
         Ex({"dataset/sequences/08/velodyne/000000.bin": SCAN, "dataset/sequences/08/labels/000000.label":
             F.labels(N_SCAN), "preds/sequences/08/predictions/000000.label": F.labels(N_SCAN)}),
     # ------------------------------------------------------------------------------------ reid-cluster
-    "cvkit reid-cluster crops/ -o out/                         # clusters.csv, ranking.jsonl, index.html (contact sheet)":
+    "cvkit reid-cluster crops/ -o out/                         # clusters.csv, ranking.jsonl, index.html "
+    "(contact sheet)":
         Ex({"crops": F.crops(n_ids=3, per_id=4)}, slow=True),
     "cvkit reid-cluster crops VIDEO --boxes boxes.csv -o crops/ # cut person crops from a video first":
         Ex({"VIDEO": PETS_VIDEO, "boxes.csv": BOXES_CSV}),
@@ -218,7 +233,7 @@ def _params():
 
 
 @pytest.mark.parametrize(("example", "ex"), list(_params()))
-def test_example_runs(example: str, ex: Ex, tmp_path: Path) -> None:
+def test_example_runs(example: str, ex: Ex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = example
     for old, new in ex.subs:
         assert old in text, f"substitution {old!r} not in the example"
@@ -228,6 +243,8 @@ def test_example_runs(example: str, ex: Ex, tmp_path: Path) -> None:
         writer(tmp_path / rel)
     if ex.prepare is not None:
         ex.prepare(tmp_path)
+    if ex.patch is not None:
+        ex.patch(monkeypatch)
     r = invoke(argv, cwd=tmp_path)
     assert r.code == 0, f"{example}\nexit {r.code}\n{r.stderr[-3000:]}"
     assert "Traceback" not in r.stderr
