@@ -49,7 +49,6 @@ def _quiet_stdout() -> None:
 def run_guarded(fn: Callable[[], Any]) -> int:
     """Run the app: CvkitError -> its exit code with a one-line message; signals -> 128 + n with a message;
     a closed stdout pipe -> 0, quietly; bugs -> 1."""
-    from click.utils import PacifyFlushWrapper
     from typer.exceptions import TyperException
 
     try:
@@ -78,7 +77,7 @@ def run_guarded(fn: Callable[[], Any]) -> int:
         _quiet_stdout()
         return 0
     except SystemExit:
-        if isinstance(sys.stdout, PacifyFlushWrapper):  # Typer's own handling of a closed stdout pipe
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # Typer's (vendored click's) closed-pipe exit
             _quiet_stdout()
             return 0
         raise
