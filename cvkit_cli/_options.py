@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cvkit.errors import CvkitError, Interrupted
 
@@ -24,6 +25,15 @@ ThreadsOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON Lines on stdout (one object per record).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables on stderr.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (training, augmentation).")]
+ExecutorOpt = Annotated[str | None, typer.Option(
+    "--executor", help="Batch: run items here (local) or on a Ray cluster (ray; pip install 'cvkit[ray]'). "
+    "Default: $CVKIT_EXECUTOR, else local.", show_default=False)]
+RayAddressOpt = Annotated[str | None, typer.Option(
+    "--ray-address", help="With --executor ray: auto (a running cluster), HOST:PORT, or unset for a local "
+    "cluster on this machine.", show_default=False)]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="With --executor ray: number of workers (default: the cluster's CPUs).",
+    show_default=False)]
 
 
 def _raise_interrupted(signum: int, frame: object) -> None:
@@ -71,7 +81,7 @@ def run_guarded(fn: Callable[[], Any]) -> int:
         err_console.print("interrupted: finished items are kept, the item in progress left no partial file")
         return 130
     except CvkitError as e:
-        err_console.print(f"[bold red]error:[/] {e}", markup=True, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(e))}", markup=True, soft_wrap=True)
         return e.exit_code
     except BrokenPipeError:  # `cvkit ... | head`: the reader closed on purpose
         _quiet_stdout()
@@ -85,7 +95,7 @@ def run_guarded(fn: Callable[[], Any]) -> int:
         if STATE["debug"]:
             traceback.print_exc()
         err_console.print(
-            f"[bold red]internal error:[/] {type(e).__name__}: {e} (rerun with --debug for the traceback)",
+            f"[bold red]internal error:[/] {type(e).__name__}: {escape(str(e))} (rerun with --debug for the traceback)",
             markup=True,
             soft_wrap=True,
         )
