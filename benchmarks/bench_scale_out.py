@@ -30,7 +30,8 @@ def street_scans(folder: Path, n: int, points: int = 60000) -> None:
     for i in range(n):
         rng = np.random.default_rng(i)
         g = np.c_[rng.uniform(-40, 40, (points, 2)), np.full(points, -1.73)]
-        box = np.c_[rng.uniform(8, 12, points // 8), rng.uniform(2, 4, points // 8), rng.uniform(-1.4, -0.3, points // 8)]
+        m = points // 8
+        box = np.c_[rng.uniform(8, 12, m), rng.uniform(2, 4, m), rng.uniform(-1.4, -0.3, m)]
         pts = np.concatenate([g, box])
         np.c_[pts, rng.uniform(0, 1, len(pts))].astype(np.float32).tofile(folder / f"{i:03d}.bin")
 
