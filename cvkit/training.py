@@ -123,3 +123,91 @@ def save_model(folder: str | Path, model: torch.nn.Module, card: ModelCard) -> P
     from .assets import save_asset
 
     return save_asset(folder, model.state_dict(), card.as_dict())
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in a data-parallel run: rank and world size (rank 0 of 1 when alone)."""
+
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this process logs and saves."""
+        return self.rank == 0
+
+    def mine(self, index: int) -> bool:
+        """Whether sample `index` of a global batch is this process's share (round robin)."""
+        return index % self.world == self.rank
+
+    def sum_gradients(self, model: torch.nn.Module) -> None:
+        """Sum every gradient over the processes (each process's loss is already scaled by the global batch)."""
+        if self.world == 1:
+            return
+        import torch.distributed as dist
+
+        for p in model.parameters():
+            if p.requires_grad:
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)
+                dist.all_reduce(p.grad)
+
+    def sum(self, value: float) -> float:
+        """A scalar summed over the processes."""
+        if self.world == 1:
+            return value
+        import torch.distributed as dist
+
+        t = torch.tensor([value], dtype=torch.float64)
+        dist.all_reduce(t)
+        return float(t)
+
+    def from_main(self, value: float) -> float:
+        """Rank 0's value in every process (its clock, so that all stop and schedule alike)."""
+        if self.world == 1:
+            return value
+        import torch.distributed as dist
+
+        t = torch.tensor([value], dtype=torch.float64)
+        dist.broadcast(t, 0)
+        return float(t)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _dp_entry(rank: int, world: int, port: int, backend: str, fn: Callable, args: tuple, results) -> None:
+    import os
+
+    import torch.distributed as dist
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group(backend, rank=rank, world_size=world)
+    try:
+        torch.set_num_threads(1)
+        out = fn(Distributed(rank, world), *args)
+        if rank == 0:
+            results.put(out)
+    finally:
+        dist.destroy_process_group()
+
+
+def run_data_parallel(nproc: int, fn: Callable[..., Any], *args: Any, backend: str | None = None) -> Any:
+    """Run `fn(Distributed(rank, world), *args)` in `nproc` processes on this machine (gloo on CPU, nccl on
+    CUDA) and return rank 0's result; `nproc` 1 runs it here. Under `torchrun`, use `Distributed` from its env."""
+    if nproc <= 1:
+        return fn(Distributed(), *args)
+    import torch.multiprocessing as mp
+
+    backend = backend or ("nccl" if torch.cuda.is_available() else "gloo")
+    ctx = mp.get_context("spawn")
+    results = ctx.SimpleQueue()
+    mp.start_processes(_dp_entry, args=(nproc, _free_port(), backend, fn, args, results), nprocs=nproc,
+                       start_method="spawn")
+    return results.get()
