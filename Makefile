@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 	# the CPU wheel of torch first (on disk here); the package's torch range then installs nothing more
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	# every other package at the exact version in constraints.txt (upgrade there, on purpose)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,ray]'
 	# OCR models ship inside this wheel; --no-deps keeps its opencv-python requirement out (one cv2 wheel only)
 	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt rapidocr-onnxruntime==1.4.4
 	touch $(STAMP)

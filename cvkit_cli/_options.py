@@ -25,6 +25,15 @@ ThreadsOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON Lines on stdout (one object per record).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables on stderr.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (training, augmentation).")]
+ExecutorOpt = Annotated[str | None, typer.Option(
+    "--executor", help="Batch: run items here (local) or on a Ray cluster (ray; pip install 'cvkit[ray]'). "
+    "Default: $CVKIT_EXECUTOR, else local.", show_default=False)]
+RayAddressOpt = Annotated[str | None, typer.Option(
+    "--ray-address", help="With --executor ray: auto (a running cluster), HOST:PORT, or unset for a local "
+    "cluster on this machine.", show_default=False)]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="With --executor ray: number of workers (default: the cluster's CPUs).",
+    show_default=False)]
 
 
 def _raise_interrupted(signum: int, frame: object) -> None:
@@ -50,7 +59,6 @@ def _quiet_stdout() -> None:
 def run_guarded(fn: Callable[[], Any]) -> int:
     """Run the app: CvkitError -> its exit code with a one-line message; signals -> 128 + n with a message;
     a closed stdout pipe -> 0, quietly; bugs -> 1."""
-    from click.utils import PacifyFlushWrapper
     from typer.exceptions import TyperException
 
     try:
@@ -79,7 +87,7 @@ def run_guarded(fn: Callable[[], Any]) -> int:
         _quiet_stdout()
         return 0
     except SystemExit:
-        if isinstance(sys.stdout, PacifyFlushWrapper):  # Typer's own handling of a closed stdout pipe
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # Typer's (vendored click's) closed-pipe exit
             _quiet_stdout()
             return 0
         raise

@@ -11,7 +11,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
+from ._options import (
+    DeviceOpt,
+    ExecutorOpt,
+    JsonOpt,
+    QuietOpt,
+    RayAddressOpt,
+    SeedOpt,
+    ThreadsOpt,
+    WorkersOpt,
+    err_console,
+)
 
 TASK = "segment-lidar"
 
@@ -53,6 +63,9 @@ def segment_command(
     range_image: Annotated[Path | None, typer.Option(
         "--range-image", help="Write a PNG of the projection (range above, predicted classes below).")] = None,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Batch: skip scans already done.")] = False,
+    executor: ExecutorOpt = None,
+    ray_address: RayAddressOpt = None,
+    workers: WorkersOpt = None,
     device: DeviceOpt = "auto",
     threads: ThreadsOpt = 0,
     json_out: JsonOpt = False,
@@ -117,7 +130,7 @@ def segment_command(
         return summary
 
     result = run_batch(inputs, work, target, out_dir=output if inputs.batch else None, skip_existing=skip_existing,
-                       json_out=json_out, quiet=quiet,
+                       json_out=json_out, quiet=quiet, executor=executor, ray_address=ray_address, workers=workers,
                        describe=lambda item, s: f"{item.path} -> {s['outputs'][0]}: {s['points']} points, "
                                                 f"{s['seconds']:.2f} s")
     if not quiet and len(result.records) == 1 and not json_out:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import BatchError, CvkitError, InputError
+from ..errors import BatchError, InputError
 from .atomic import check_output, check_output_dir
 
 GLOB_CHARS = set("*?[")
@@ -120,13 +120,19 @@ def run_batch(
     quiet: bool = False,
     describe: Callable[[Item, dict], str] | None = None,
     stream=None,
+    executor: str | None = None,
+    ray_address: str | None = None,
+    workers: int | None = None,
 ) -> BatchResult:
     """Run `work(item) -> record` over the inputs; see the module docstring for the contract.
 
     `targets(item)` lists the files `work` writes for the item (checked up front, used by `skip_existing`);
-    `describe(item, record)` is the line shown on stderr per finished item (quiet: none)."""
+    `describe(item, record)` is the line shown on stderr per finished item (quiet: none). `executor` is local
+    (this process) or ray (`cvkit.io.executors`: one resident copy of `work` per worker; same outputs)."""
     from rich.console import Console
     from rich.markup import escape
+
+    from .executors import executor_name, run_local, run_ray
 
     console = Console(stderr=True, highlight=False)
     stream = stream or sys.stdout
@@ -144,25 +150,30 @@ def run_batch(
             todo.append(item)
     if result.skipped and not quiet:
         console.print(f"skipped {len(result.skipped)} item(s) whose outputs exist (--skip-existing)")
-    for n, item in enumerate(todo, 1):
+    def timed(item: Item) -> dict:
         start = time.perf_counter()
-        try:
-            record = work(item)
-        except CvkitError as e:
-            if not inputs.batch:
-                raise
-            result.failures.append((str(item.path), str(e)))
-            console.print(f"[red]failed[/] ({n}/{len(todo)}) {escape(str(e))}", soft_wrap=True)
+        record = work(item)
+        return {**record, "seconds": record.get("seconds", round(time.perf_counter() - start, 3))}
+
+    if not inputs.batch:  # one input: its own error and exit code, never exit 6
+        outcomes = ((item, timed(item), None) for item in todo)
+    elif executor_name(executor) == "ray":
+        outcomes = run_ray(timed, todo, targets, address=ray_address, workers=workers)
+    else:
+        outcomes = run_local(timed, todo)
+    for n, (item, record, error) in enumerate(outcomes, 1):
+        if error is not None:
+            result.failures.append((str(item.path), error))
+            console.print(f"[red]failed[/] ({n}/{len(todo)}) {escape(error)}", soft_wrap=True)
             continue
         record = {"input": str(item.path), **record}
-        record.setdefault("seconds", round(time.perf_counter() - start, 3))
         result.records.append(record)
         if json_out:
             stream.write(json.dumps(record) + "\n")
             stream.flush()
         if not quiet and describe is not None:
             prefix = f"({n}/{len(todo)}) " if inputs.batch else ""
-            console.print(prefix + describe(item, record), soft_wrap=True, markup=False)
+            console.print(prefix + escape(describe(item, record)), soft_wrap=True)
     if result.failures:
         raise BatchError(result.failures)
     return result

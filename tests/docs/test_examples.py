@@ -5,7 +5,8 @@ each --help), so an edited or new example without a runnable set-up here fails `
 Each example runs in a fresh folder holding tiny generated inputs under the names the example uses, in this
 process (no interpreter start). Where an example names data a user has (a dataset root, ../shared/data), the
 set-up generates a tiny folder in the same layout and the path is substituted; training examples run with their
-step budget cut to a couple of steps (`subs`), and the lite track recipe scores its card on 2 clips, not 50. A pipe (`| jq ...`) is run with the real `jq` when installed,
+step budget cut to a couple of steps (`subs`), and the lite track recipe scores its card on 2 clips, not 50
+(`patch`). A pipe (`| jq ...`) is run with the real `jq` when installed,
 else stdout must be JSON Lines. Examples that cannot run offline are in NOT_RUNNABLE with the reason.
 """
 
