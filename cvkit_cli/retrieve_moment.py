@@ -13,6 +13,8 @@ from rich.table import Table
 
 from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
 
+TASK = "retrieve-moment"
+
 HELP = """Find the moments of a video that a sentence describes; ranked (start, end, score) in seconds.
 
 VIDEO is a video file or a folder (moments of all its videos ranked together). Features are extracted once per

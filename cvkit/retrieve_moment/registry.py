@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..models import ModelInfo
+from ..registry import ModelInfo, register_task
 
 MODELS = {
     "auto": ModelInfo("auto", "default: concept bank + blind prior (concepts+prior)", False),
@@ -16,3 +16,7 @@ MODELS = {
                         "cvkit train retrieve-moment --ann charades_sta_train.txt --features DIR -o DIR; "
                         "--model DIR/weights.safetensors"),
 }
+
+register_task("retrieve-moment", default_model="auto", table=MODELS, headline_metric="R@1,IoU=0.5 (model)",
+              datasets=("charades-sta", "qvhighlights", "anet-captions", "synth-sta"),
+              description="find the moment of a video that a sentence describes (VLANet, concept bank, prior)")
