@@ -101,6 +101,8 @@ def train_command(
                                                     "annotations.")] = None,
     durations: Annotated[Path | None, typer.Option("--durations", help="Charades_v1_train.csv (lengths).")] = None,
     videos: Annotated[int, typer.Option("--videos", min=2, help="Synthetic training videos.")] = 800,
+    test_videos: Annotated[int, typer.Option("--test-videos", min=2, help="Synthetic test videos (validation: "
+                                             "half as many).")] = 300,
     epochs: Annotated[int, typer.Option("--epochs", min=1)] = 10,
     video_dim: Annotated[int, typer.Option("--video-dim", help="Feature size (4096 for C3D).")] = 4096,
     hidden: Annotated[int, typer.Option("--hidden", help="D of the paper.")] = 512,
@@ -112,9 +114,13 @@ def train_command(
     """Train VLANet weakly (video-sentence pairs only): the Synth-STA recipe, or the paper-size model on a
     Charades-STA layout with precomputed features; or fit the blind prior.
 
-    Examples: cvkit train retrieve-moment --synthetic -o assets/retrieve-moment/vlanet-small-synth --threads 1;
-    cvkit train retrieve-moment --ann charades_sta_train.txt --features c3d/ -o my-vlanet;
-    cvkit train retrieve-moment --prior-from charades_sta_train.txt --durations Charades_v1_train.csv -o prior.json
+    Examples:
+
+      cvkit train retrieve-moment --synthetic --epochs 40 --threads 1 -o assets/retrieve-moment/vlanet-small-synth
+
+      cvkit train retrieve-moment --ann charades_sta_train.txt --features c3d/ -o my-vlanet
+
+      cvkit train retrieve-moment --prior-from charades_sta_train.txt --durations Charades_v1_train.csv -o prior.json
     """
     from cvkit.device import set_threads
     from cvkit.errors import ArgumentError
@@ -129,7 +135,7 @@ def train_command(
         qs = read_annotations(prior_from, read_charades_durations(durations) if durations else None)
         fit_prior(qs, name=output.stem, source=str(prior_from)).save(output)
     elif synthetic:
-        r = train_synth(str(output), n_train=videos, epochs=epochs, seed=seed, log=log)
+        r = train_synth(str(output), n_train=videos, n_test=test_videos, epochs=epochs, seed=seed, log=log)
         log(json.dumps({k: r[k] for k in ("model", "prior", "random")}))
     elif ann and features:
         try:
@@ -154,7 +160,9 @@ def evaluate_command(
 ) -> None:
     """R@{1,5} x IoU{0.3,0.5,0.7} and mIoU of the model beside the blind prior and random windows.
 
-    Example: cvkit evaluate retrieve-moment --dataset charades-sta --root data/charades --limit 200
+    Examples:
+
+      cvkit evaluate retrieve-moment --dataset charades-sta --root data/charades --limit 200
     """
     from cvkit.device import select_device, set_threads
     from cvkit.errors import ArgumentError

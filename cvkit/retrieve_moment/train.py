@@ -151,7 +151,7 @@ def synth_splits(n_train: int, n_test: int, seed: int, cfg: VLANetConfig, encode
 
     train = synth_items(n_train, 1000 + seed, cfg)
     test = synth_items(n_test, 2_000_000 + seed, cfg)
-    val = synth_items(150, 3_000_000 + seed, cfg)
+    val = synth_items(max(n_test // 2, 2), 3_000_000 + seed, cfg)
     enc = encoder or TextEncoder()
     sents = sorted({s for it in train + test + val for s in it.sentences})
     return train, test, val, dict(zip(sents, enc.tokens(sents), strict=True))
@@ -208,8 +208,8 @@ def finish_synth(model: VLANet, hist: dict, train: list[Item], test: list[Item],
                 "training": {"command": f"cvkit train retrieve-moment --synthetic --epochs {epochs} "
                                         f"--videos {n_train} --seed {seed} --threads 1 -o {out_dir}",
                              "data": f"Synth-STA: {n_train} procedurally generated videos (seed {1000 + seed}), "
-                                     "video-sentence pairs only (weak supervision); read-out picked on 150 "
-                                     f"validation videos (seed {3_000_000 + seed})",
+                                     "video-sentence pairs only (weak supervision); read-out picked on "
+                                     f"{len(val)} validation videos (seed {3_000_000 + seed})",
                              "seconds": round(hist.get("seconds_total", hist["seconds"]), 1), "seed": seed,
                              "epochs": hist["epochs"]},
                 "metrics": metrics, "licence": "Apache-2.0 (weights trained by cvkit on synthetic data)"}
