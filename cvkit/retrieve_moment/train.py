@@ -205,7 +205,7 @@ def finish_synth(model: VLANet, hist: dict, train: list[Item], test: list[Item],
                                                           ("random", rtable)) for k, v in t.items()]
         card = {"name": "vlanet-small-synth", "task": "retrieve-moment", "architecture": "vlanet",
                 "config": cfg.to_dict(),
-                "training": {"command": f"cvkit train retrieve-moment --synthetic --epochs {epochs} "
+                "training": {"command": f"cvkit train retrieve-moment --synthetic --epochs {hist['epochs']} "
                                         f"--videos {n_train} --seed {seed} --threads 1 -o {out_dir}",
                              "data": f"Synth-STA: {n_train} procedurally generated videos (seed {1000 + seed}), "
                                      "video-sentence pairs only (weak supervision); read-out picked on "
