@@ -276,11 +276,15 @@ Examples:
   cvkit evaluate track --dataset otb --root OTB100 --model siam-lite --out results/
 
   cvkit evaluate track --dataset got10k --root GOT-10k/val --results results/ --json
+
+  cvkit evaluate track --dataset folder --root my_sequences/ --model automatch-lite --model cv-csrt
 """
 
 
 def evaluate_command(
-    dataset: Annotated[str, typer.Option("--dataset", help="otb, got10k, lasot or vot.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="otb, got10k, lasot, vot, or folder (any mix of those "
+                                         "sequence layouts under --root; 1-based OTB/UAV123 GT handled per "
+                                         "sequence).")],
     root: Annotated[Path, typer.Option("--root", help="Dataset root folder.")],
     results: Annotated[Path | None, typer.Option("--results", help="Existing results folder to score.")] = None,
     model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Tracker(s) to run (repeatable).")
@@ -321,3 +325,19 @@ def evaluate_command(
             table.add_row(name, *[f"{m[c]:.3f}" if isinstance(m.get(c), float) else str(m.get(c, ""))
                                   for c in cols])
         err_console.print(table)
+        _print_per_sequence(scores)
+
+
+def _print_per_sequence(scores: dict[str, dict]) -> None:
+    """Per-sequence success AUC / P@20 of every tracker (one-pass datasets), trackers as columns."""
+    names = [n for n, m in scores.items() if any("auc" in r for r in m.get("per_sequence", {}).values())]
+    if not names:
+        return
+    table = Table(title="per sequence: AUC / P@20", title_justify="left")
+    table.add_column("sequence")
+    for n in names:
+        table.add_column(n, justify="right")
+    for seq in dict.fromkeys(s for n in names for s in scores[n]["per_sequence"]):
+        cells = [scores[n]["per_sequence"].get(seq) for n in names]
+        table.add_row(seq, *[f"{c['auc']:.3f} / {c['p20']:.3f}" if c else "" for c in cells])
+    err_console.print(table)
