@@ -3,11 +3,14 @@
 Every sequence under ROOT (default ../shared/data/track; any OTB/VOT/UAV123/GOT-10k/LaSOT-style folder,
 1-based GT handled by the layout's convention) is tracked once per model from its frame-1 GT box (the
 min/max box of a VOT polygon). Per sequence: success AUC, precision@20px (frames 2..N), and tracker speed
-(median per-frame `track()` time -> frames/s; decode excluded). Per model: the mean over sequences and the
+(median per-frame `track()` time -> frames/s; decode excluded; `fps_cpu` is the same from the process's CPU
+time x threads, which a machine shared with other jobs does not distort the way wall time is distorted:
+with --threads 1 it is the uncontended single-core speed). Per model: the mean over sequences and the
 ratio of each AUC to CSRT's in the same run (the acceptance check of issue 23).
 
     python benchmarks/bench_track.py --out benchmarks/results/bench_track.json
     python benchmarks/bench_track.py --models automatch-lite,cv-csrt --seqs uav123_wakeboard10
+    python benchmarks/bench_track.py --models automatch-lite,cv-csrt --update   # re-run two, keep the rest
 """
 
 from __future__ import annotations
@@ -29,20 +32,25 @@ DEFAULT_MODELS = ["siam-lite", "sesiamfc-lite", "automatch-lite", "dmtrack-lite"
 PEER = "cv-csrt"
 
 
-def run_model(tracker, frames: list, init_box: tuple) -> tuple[list, list]:
-    """Track one decoded sequence; (boxes per frame with the init box first, seconds per tracked frame)."""
+def run_model(tracker, frames: list, init_box: tuple) -> tuple[list, list, list]:
+    """Track one decoded sequence: boxes per frame (init box first), wall and CPU seconds per tracked frame."""
     tracker.initialize(frames[0], init_box)
-    pred, times = [init_box], []
+    pred, times, cpu = [init_box], [], []
     for frame in frames[1:]:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         box, _ = tracker.track(frame)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         pred.append(tuple(float(v) for v in box))
-    return pred, times
+    return pred, times, cpu
 
 
-def bench(root: Path, models: list[str], threads: int, seqs: list[str] | None = None) -> dict:
-    """Run every model on every sequence under `root` once; per-sequence scores, means and CSRT ratios."""
+def bench(root: Path, models: list[str], threads: int, seqs: list[str] | None = None,
+          previous: dict | None = None) -> dict:
+    """Run every model on every sequence under `root` once; per-sequence scores, means and CSRT ratios.
+
+    `previous` (an earlier result on the same sequences) contributes the models not run now.
+    """
     import cv2
     import numpy as np
     import torch
@@ -74,19 +82,27 @@ def bench(root: Path, models: list[str], threads: int, seqs: list[str] | None = 
             continue
         per_seq = {}
         for seq in sequences:
-            pred, times = run_model(tracker, decoded[seq.name], tuple(float(v) for v in seq.gt[0]))
+            pred, times, cpu = run_model(tracker, decoded[seq.name], tuple(float(v) for v in seq.gt[0]))
             s = score_sequence(np.asarray(pred), seq.gt, include_first=False)
             per_seq[seq.name] = {"auc": round(s["auc"], 4), "p20": round(s["p20"], 4),
-                                 "fps": round(1.0 / statistics.median(times), 1)}
+                                 "fps": round(1.0 / statistics.median(times), 1),
+                                 "fps_cpu": round(threads / max(statistics.median(cpu), 1e-6), 1)}
             print(f"{name:18s} {seq.name:20s} AUC {s['auc']:.3f}  P@20 {s['p20']:.3f}  "
-                  f"{per_seq[seq.name]['fps']:6.1f} fps", file=sys.stderr, flush=True)
+                  f"{per_seq[seq.name]['fps']:6.1f} fps (CPU-time {per_seq[seq.name]['fps_cpu']:.1f})",
+                  file=sys.stderr, flush=True)
         row = {"per_sequence": per_seq}
-        for k in ("auc", "p20", "fps"):
+        for k in ("auc", "p20", "fps", "fps_cpu"):
             row[f"mean_{k}"] = round(float(np.mean([v[k] for v in per_seq.values()])), 4)
-        big = [v["fps"] for n, v in per_seq.items() if min(out["sequences"][n]["size"]) >= 720]
-        if big:
-            row["fps_720p"] = round(float(np.median(big)), 1)
+        for k in ("fps", "fps_cpu"):
+            big = [v[k] for n, v in per_seq.items() if min(out["sequences"][n]["size"]) >= 720]
+            if big:
+                row[f"{k}_720p"] = round(float(np.median(big)), 1)
+        row["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        row["load_average"] = [round(v, 2) for v in os.getloadavg()]
         out["models"][name] = row
+    if previous:
+        kept = {k: v for k, v in previous.get("models", {}).items() if k not in out["models"]}
+        out["models"] = {**kept, **out["models"]}
     peer = out["models"].get(PEER, {})
     if "per_sequence" in peer:
         for row in out["models"].values():
@@ -104,14 +120,15 @@ def bench(root: Path, models: list[str], threads: int, seqs: list[str] | None = 
 def table(result: dict) -> str:
     """Markdown table: one row per model, AUC per sequence, mean AUC / P@20, fps on 720p."""
     seqs = list(result["sequences"])
-    lines = ["| model | " + " | ".join(seqs) + " | mean AUC | mean P@20 | fps (720p) |",
+    lines = ["| model | " + " | ".join(seqs) + " | mean AUC | mean P@20 | fps 720p (wall / CPU-time) |",
              "|---" * (len(seqs) + 4) + "|"]
     for name, row in result["models"].items():
         if "per_sequence" not in row:
             continue
         cells = [f"{row['per_sequence'][s]['auc']:.3f}" for s in seqs]
+        wall, cpu = row.get("fps_720p", row["mean_fps"]), row.get("fps_cpu_720p", row["mean_fps_cpu"])
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {row['mean_auc']:.3f} | {row['mean_p20']:.3f} | "
-                     f"{row.get('fps_720p', row['mean_fps']):.1f} |")
+                     f"{wall:.1f} / {cpu:.1f} |")
     return "\n".join(lines)
 
 
@@ -123,13 +140,15 @@ def main() -> None:
     ap.add_argument("--seqs", default="", help="comma-separated sequence names (default: all)")
     ap.add_argument("--threads", type=int, default=0, help="0 = all cores of this process")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_track.json")
+    ap.add_argument("--update", action="store_true", help="keep the other models' rows already in --out")
     args = ap.parse_args()
     if not args.root.exists():
         raise SystemExit(f"{args.root}: not found (the shared data folder is absent)")
     from cvkit.device import available_cores
 
     result = bench(args.root, [m for m in args.models.split(",") if m], args.threads or available_cores(),
-                   [s for s in args.seqs.split(",") if s] or None)
+                   [s for s in args.seqs.split(",") if s] or None,
+                   json.loads(args.out.read_text()) if args.update and args.out.is_file() else None)
     print(table(result), file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

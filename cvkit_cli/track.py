@@ -48,7 +48,7 @@ def track_command(
         "Default: the sequence's ground truth, or a VIDEO.init.txt / FOLDER/init.txt beside the input.")] = None,
     one_based: Annotated[bool, typer.Option("--one-based", help="--init-box uses 1-based pixels.")] = False,
     model: Annotated[str, typer.Option("--model", "-m", help="Tracker name (see `cvkit models`) or weights path.")
-                     ] = "siam-lite",
+                     ] = "automatch-lite",  # cvkit.track.registry.DEFAULT_MODEL
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Annotated video (.mp4 mp4v, .avi MJPG); in batch mode an output folder.")] = None,
     boxes: Annotated[Path | None, typer.Option(
@@ -61,7 +61,8 @@ def track_command(
     start_frame: Annotated[int, typer.Option("--start-frame", min=0, help="0-based frame to start from.")] = 0,
     end_frame: Annotated[int | None, typer.Option("--end-frame", min=0, help="Last frame (inclusive).")] = None,
     lost_threshold: Annotated[float | None, typer.Option(
-        "--lost-threshold", help="Frames scoring below this are flagged lost (default: the model's).")] = None,
+        "--lost-threshold", help="Frames scoring below this are flagged lost (default: the model's own "
+        "absence decision, or its calibrated threshold).")] = None,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Batch: skip items already done.")
                              ] = False,
     device: DeviceOpt = "auto",
@@ -88,7 +89,9 @@ def track_command(
         if boxes_format not in ("txt", "csv", "jsonl"):
             raise ArgumentError(f"--boxes-format {boxes_format!r}: use txt, csv or jsonl")
     tracker = build_tracker(model, dev)
-    lost_thr = default_lost_threshold(model) if lost_threshold is None else lost_threshold
+    lost_thr = lost_threshold
+    if lost_thr is None and not tracker.reports_lost:  # else the tracker's own absence decision
+        lost_thr = default_lost_threshold(model)
     failures: list[tuple[str, str]] = []
     summaries = []
     for job in jobs:
