@@ -32,17 +32,19 @@ DEFAULT_MODELS = ["siam-lite", "sesiamfc-lite", "automatch-lite", "dmtrack-lite"
 PEER = "cv-csrt"
 
 
-def run_model(tracker, frames: list, init_box: tuple) -> tuple[list, list, list]:
-    """Track one decoded sequence: boxes per frame (init box first), wall and CPU seconds per tracked frame."""
+def run_model(tracker, frames: list, init_box: tuple) -> tuple[list, list, list, int]:
+    """Track one sequence: boxes per frame (init box first), wall and CPU seconds per tracked frame, and the
+    number of frames the tracker itself flagged lost (trackers with their own absence decision)."""
     tracker.initialize(frames[0], init_box)
-    pred, times, cpu = [init_box], [], []
+    pred, times, cpu, lost = [init_box], [], [], 0
     for frame in frames[1:]:
         t0, c0 = time.perf_counter(), time.process_time()
         box, _ = tracker.track(frame)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
         pred.append(tuple(float(v) for v in box))
-    return pred, times, cpu
+        lost += bool(tracker.lost)
+    return pred, times, cpu, lost
 
 
 def bench(root: Path, models: list[str], threads: int, seqs: list[str] | None = None,
@@ -82,11 +84,13 @@ def bench(root: Path, models: list[str], threads: int, seqs: list[str] | None = 
             continue
         per_seq = {}
         for seq in sequences:
-            pred, times, cpu = run_model(tracker, decoded[seq.name], tuple(float(v) for v in seq.gt[0]))
+            pred, times, cpu, lost = run_model(tracker, decoded[seq.name], tuple(float(v) for v in seq.gt[0]))
             s = score_sequence(np.asarray(pred), seq.gt, include_first=False)
             per_seq[seq.name] = {"auc": round(s["auc"], 4), "p20": round(s["p20"], 4),
                                  "fps": round(1.0 / statistics.median(times), 1),
                                  "fps_cpu": round(threads / max(statistics.median(cpu), 1e-6), 1)}
+            if tracker.reports_lost:
+                per_seq[seq.name]["lost_frames"] = lost
             print(f"{name:18s} {seq.name:20s} AUC {s['auc']:.3f}  P@20 {s['p20']:.3f}  "
                   f"{per_seq[seq.name]['fps']:6.1f} fps (CPU-time {per_seq[seq.name]['fps_cpu']:.1f})",
                   file=sys.stderr, flush=True)
