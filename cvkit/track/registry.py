@@ -172,7 +172,8 @@ def load_weights(net: torch.nn.Module, asset: Asset, strict: bool = True) -> tor
 _load_plugins()
 register_task("track", default_model=DEFAULT_MODEL, table=MODELS, headline_metric="success_auc",
               description="single-object tracking in videos and image folders",
-              datasets=("otb", "got10k", "lasot", "vot"), checks=(("opencv trackers", lambda: _opencv_trackers()),))
+              datasets=("otb", "got10k", "lasot", "vot", "folder"),
+              checks=(("opencv trackers", lambda: _opencv_trackers()),))
 
 
 def _opencv_trackers() -> str:
