@@ -104,21 +104,39 @@ def bench(root: Path, models: list[str], threads: int, seqs: list[str] | None = 
         row["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         row["load_average"] = [round(v, 2) for v in os.getloadavg()]
         out["models"][name] = row
-    if previous:
-        kept = {k: v for k, v in previous.get("models", {}).items() if k not in out["models"]}
-        out["models"] = {**kept, **out["models"]}
-    peer = out["models"].get(PEER, {})
-    if "per_sequence" in peer:
-        for row in out["models"].values():
-            if "per_sequence" not in row:
-                continue
-            ratios = {n: round(v["auc"] / max(peer["per_sequence"][n]["auc"], 1e-9), 3)
-                      for n, v in row["per_sequence"].items()}
-            row["auc_ratio_to_csrt"] = ratios
-            row["mean_auc_ratio_to_csrt"] = round(row["mean_auc"] / max(peer["mean_auc"], 1e-9), 3)
-            row["acceptance"] = bool(row["mean_auc_ratio_to_csrt"] >= 1.15 and min(ratios.values()) >= 0.85)
     out["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
+    if previous:
+        return merge(previous, out)
+    add_peer_ratios(out)
     return out
+
+
+def merge(previous: dict, new: dict) -> dict:
+    """`new`'s rows over `previous`'s (same sequences); each row keeps its own finish time and load."""
+    out = dict(new)
+    kept = {k: v for k, v in previous.get("models", {}).items() if k not in new["models"]}
+    out["models"] = {**kept, **new["models"]}
+    out["runs"] = previous.get("runs", [{k: previous.get(k) for k in ("load_average_before", "load_average_after")}
+                                        | {"models": list(previous.get("models", {}))}])
+    out["runs"] = out["runs"] + [{k: new.get(k) for k in ("load_average_before", "load_average_after")}
+                                 | {"models": list(new["models"])}]
+    add_peer_ratios(out)
+    return out
+
+
+def add_peer_ratios(out: dict) -> None:
+    """Each model's AUC over CSRT's per sequence and on the mean, and the issue-23 acceptance check."""
+    peer = out["models"].get(PEER, {})
+    if "per_sequence" not in peer:
+        return
+    for row in out["models"].values():
+        if "per_sequence" not in row:
+            continue
+        ratios = {n: round(v["auc"] / max(peer["per_sequence"][n]["auc"], 1e-9), 3)
+                  for n, v in row["per_sequence"].items()}
+        row["auc_ratio_to_csrt"] = ratios
+        row["mean_auc_ratio_to_csrt"] = round(row["mean_auc"] / max(peer["mean_auc"], 1e-9), 3)
+        row["acceptance"] = bool(row["mean_auc_ratio_to_csrt"] >= 1.15 and min(ratios.values()) >= 0.85)
 
 
 def table(result: dict) -> str:
