@@ -419,7 +419,8 @@ def _register() -> None:
                        train_hint="Train it with `cvkit train track --model automatch --data got10k:DIR` "
                        "(GPU advised)", lost_threshold=0.2), _full_builder)
     register(ModelInfo("automatch-lite", "AutoMatch's learned matching (LTM, ltrb head, two-stage classifier) on "
-                       "the frozen EfficientNet-Lite0 stride-16 trunk", needs_weights=True,
+                       "the frozen EfficientNet-Lite0 stride-16 trunk; long-term: flags lost frames and "
+                       "re-detects (the default)", needs_weights=True,
                        train_hint="Train it with `cvkit train track --model automatch-lite --data synthetic`",
                        lost_threshold=0.2), _lite_builder)
     KEY_PROBES["automatch"] = _is_sots_automatch
