@@ -264,26 +264,14 @@ def train_command(
     threads: ThreadsOpt = 0,
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
-    scale_label: Annotated[float, typer.Option("--scale-label", min=0.0, help="Experimental, measured worse (see "
-                                               "the sesiamfc-lite card); lite nets: positives get exp(-e^2/2s^2) "
-                                               "for a search crop off by e in log scale (s = this; 0 = off).")] = 0.0,
-    scale_wide: Annotated[float, typer.Option("--scale-wide", min=0.0, max=1.0, help="With --scale-label: this "
-                                              "fraction of pairs has its search crop rescaled by 5-25 %.")] = 0.0,
-    layout: Annotated[str, typer.Option("--layout", help="Lite nets: deep (frozen trunk to stride 16, the shipped "
-                                        "assets), s2, s4 (trunk to stride 2 or 4, four or three trained neck layers: "
-                                        "the S-MNIST comparison of the sesiamfc-lite card) or s8.")] = "deep",
 ) -> None:
     from cvkit.device import select_device, set_threads
-    from cvkit.track.train import lite_option_problem, train_cli
+    from cvkit.track.train import train_cli
 
-    problem = lite_option_problem(model, scale_label, scale_wide, layout)
-    if problem:
-        raise typer.BadParameter(problem[1], param_hint=problem[0])
     set_threads(threads)
     out = out or Path("runs") / model
     train_cli(model=model, data=data, minutes=minutes, out_dir=out, device=select_device(device), seed=seed,
-              log=None if quiet else (lambda msg: err_console.print(msg)), steps=steps, scale_label=scale_label,
-              scale_wide=scale_wide, layout=layout)
+              log=None if quiet else (lambda msg: err_console.print(msg)), steps=steps)
     if not quiet:
         err_console.print(f"wrote {out}/weights.safetensors and card.json")
 
