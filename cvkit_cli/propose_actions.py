@@ -22,7 +22,12 @@ Examples:
 
   cvkit propose-actions ../shared/data/pets2009/vtest.avi -o proposals.json
 
-  cvkit propose-actions csv_mean_100/ -o val.json --durations video_info_new.csv --model runs/prior --json
+  cvkit propose-actions csv_mean_100/ -o val.json --durations video_info_new.csv --model runs/bcgnn --json
+
+  cvkit propose-actions video_info_new.csv --subset validation --model runs/prior -o prior_val.json
+
+A CSV with a `video` column (video,seconds[,subset], e.g. BSN's video_info_new.csv) is a duration list for the
+content-free models (a prior table from `cvkit train propose-actions --model prior`, or sliding-window).
 """
 
 
@@ -41,6 +46,7 @@ def propose_command(
                                       "(sliding windows).")] = "anet",
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="Proposals kept per video.")] = 100,
     nms: Annotated[str, typer.Option("--nms", help="soft, hard or none.")] = "soft",
+    subset: Annotated[str, typer.Option("--subset", help="Duration list: only this subset.")] = "",
     timeline: Annotated[bool, typer.Option("--timeline/--no-timeline", help="Write the timeline PNG.")] = True,
     device: DeviceOpt = "auto",
     threads: ThreadsOpt = 0,
@@ -52,7 +58,15 @@ def propose_command(
     from cvkit.io.atomic import check_not_input
     from cvkit.propose_actions import results as R
     from cvkit.propose_actions.predict import PostConfig
-    from cvkit.propose_actions.run import ItemOptions, collect_inputs, load_proposer, propose_one, read_durations
+    from cvkit.propose_actions.run import (
+        ItemOptions,
+        collect_inputs,
+        is_durations_csv,
+        load_proposer,
+        propose_from_durations,
+        propose_one,
+        read_durations,
+    )
 
     if mode not in ("anet", "thumos"):
         raise ArgumentError(f"--mode {mode!r}: use anet or thumos")
@@ -69,6 +83,9 @@ def propose_command(
     opts = ItemOptions(duration, read_durations(durations) if durations else None, fps, stride, mode,
                        post=PostConfig(nms=nms, top_k=top_k))
     items, failures = [], []
+    if not batch and is_durations_csv(files[0]):
+        items = propose_from_durations(proposer, files[0], subset, top_k)
+        files = []
     for f in files:
         try:
             props, summary = propose_one(proposer, f, opts)

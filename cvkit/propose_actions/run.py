@@ -167,3 +167,32 @@ def propose_one(proposer: Proposer, path: Path, opts: ItemOptions) -> tuple[Prop
                "duration_from": dsrc, "snippets": int(len(feats)), "proposals": int(len(props.scores)),
                "seconds": round(time.time() - t0, 3)}
     return props, summary
+
+
+def is_durations_csv(path: Path) -> bool:
+    """True for a CSV whose header names a `video` column (a duration list, not features)."""
+    path = Path(path)
+    if not path.is_file() or path.suffix.lower() != ".csv":
+        return False
+    with open(path, newline="") as f:
+        head = f.readline().strip().split(",")
+    return "video" in head
+
+
+def propose_from_durations(proposer: Proposer, path: Path, subset: str = "", top_k: int = 100) -> list[Proposals]:
+    """Content-free models (prior, sliding windows) over every video of a duration CSV (optionally one subset)."""
+    if proposer.kind == "bcgnn":
+        raise ArgumentError(f"{path}: a duration list has no features; use --model PRIOR_DIR or sliding-window")
+    durs = read_durations(path)
+    if subset:
+        with open(path, newline="") as f:
+            keep = {strip_v(r["video"]) for r in csv.DictReader(f) if r.get("subset", "") == subset}
+        durs = {v: d for v, d in durs.items() if v in keep}
+    if not durs:
+        raise InputError(path, f"no videos{' in subset ' + subset if subset else ''}")
+    out = []
+    for v, d in durs.items():
+        if d > 0:
+            out.append(propose_prior(proposer.prior, d, v, top_k) if proposer.kind == "prior"
+                       else sliding_windows(d, v, top_k))
+    return out

@@ -50,7 +50,7 @@ def extract_video_features(path: Path, stride: int = 16, device: torch.device | 
 
     src = FrameSource(path)
     device = device or torch.device("cpu")
-    net = fold_batchnorm(load_efficientnet_lite0()).to(device).eval()
+    nets: list = []
     centres: list[np.ndarray] = []
     motion: list[np.ndarray] = []
     appearance: list[np.ndarray] = []
@@ -62,6 +62,9 @@ def extract_video_features(path: Path, stride: int = 16, device: torch.device | 
     def flush() -> None:
         if not centres:
             return
+        if not nets:
+            nets.append(fold_batchnorm(load_efficientnet_lite0()).to(device).eval())
+        net = nets[0]
         x = np.stack([cv2.resize(cv2.cvtColor(f, cv2.COLOR_BGR2RGB), (size, size), interpolation=cv2.INTER_AREA)
                       for f in centres]).astype(np.float32) / 255.0
         t = torch.from_numpy(x).permute(0, 3, 1, 2).to(device)
