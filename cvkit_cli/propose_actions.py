@@ -12,6 +12,8 @@ import typer
 
 from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
 
+TASK = "propose-actions"
+
 PROPOSE_HELP = """Temporal action proposals (start, end, score) for a video or its snippet features (BC-GNN).
 
 INPUT: a video (.mp4/.avi/...; features from the EfficientNet-Lite0 trunk + motion cues, one snippet per 16
