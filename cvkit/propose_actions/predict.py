@@ -110,8 +110,7 @@ def propose_bcgnn(model: BCGNN, feats: np.ndarray, duration: float, input_kind: 
 
 def propose_prior(prior: PriorModel, duration: float, video: str = "", top_k: int = 100) -> Proposals:
     """The prior's proposals for a video of `duration` seconds."""
-    segs, sc = prior.propose(duration)
-    segs, sc = segs[:top_k], sc[:top_k]
+    segs, sc = prior.propose(duration, top_k)
     return Proposals(video, duration, segs, sc, {"xmin": segs[:, 0] / max(duration, 1e-9),
                                                  "xmax": segs[:, 1] / max(duration, 1e-9)})
 

@@ -3,7 +3,8 @@
 Construction (spec 2.8): each training instance (seconds) is normalised by its video's corrected duration, clipped
 to [0, 1] and counted in the 100 x 100 table cell (floor(100 s), floor(100 e)), start <= end. A cell stands for
 the proposal between the bin centres [(i + 0.5) / 100, (j + 0.5) / 100] with score = its relative frequency; all
-non-empty cells go through Soft-NMS (alpha 0.4, low 0.5, high 0.9) and the top 100 are kept. The list is the
+non-empty cells go through Soft-NMS (alpha 0.4, low 0.5, high 0.9) and the top 100 are kept (up to 1,000 are
+computed, for THUMOS's AR@1000). The list is the
 same for every video (times scale with the duration). On the ActivityNet-1.3 validation split this scores
 AR@100 54.09 / AUC 43.74 against the independent figures 54.54 / 43.43 (docs/propose-actions.md lists the
 other constructions tried). The table is built by `cvkit train propose-actions --model prior`; none ships.
@@ -22,7 +23,7 @@ from .postprocess import soft_nms
 class PriorModel:
     """A normalised start/end frequency table and the Soft-NMS'd proposal list it implies."""
 
-    def __init__(self, table: np.ndarray, top_k: int = 100, alpha: float = 0.4, low: float = 0.5,
+    def __init__(self, table: np.ndarray, top_k: int = 1000, alpha: float = 0.4, low: float = 0.5,
                  high: float = 0.9) -> None:
         self.table = np.asarray(table, dtype=np.float64)
         n = self.table.shape[0]
@@ -47,10 +48,11 @@ class PriorModel:
         np.add.at(table, (i[ok], j[ok]), 1.0)
         return cls(table, **kw)
 
-    def propose(self, duration: float) -> tuple[np.ndarray, np.ndarray]:
-        """Proposals in seconds for a video of `duration` seconds, and their scores."""
-        segs = np.clip(self.segments, 0, 1) * float(duration)
-        return segs, self.scores.copy()
+    def propose(self, duration: float, top_k: int = 100) -> tuple[np.ndarray, np.ndarray]:
+        """The top_k proposals in seconds for a video of `duration` seconds, and their scores (up to 1,000 are
+        stored; Soft-NMS is greedy, so the first 100 are those of a 100-long run)."""
+        segs = np.clip(self.segments[:top_k], 0, 1) * float(duration)
+        return segs, self.scores[:top_k].copy()
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """The table as a tensor (for a safetensors asset)."""

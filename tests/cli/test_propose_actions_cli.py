@@ -122,3 +122,25 @@ def test_evaluate_thumos_layout(tmp_path, capsys):
 def test_help_lists_examples(capsys):
     assert cvkit("propose-actions", "--help") == 0
     assert "cvkit propose-actions" in capsys.readouterr().out
+
+
+def test_prior_from_thumos_annotations_scores_thumos_ar(tmp_path, capsys):
+    gt = tmp_path / "test_Annotation.csv"
+    rows = ["video,type,type_idx,start,end,startFrame,endFrame"]
+    for k in range(6):
+        rows += [f"video_test_{k},Diving,1,{10 + k}.0,{14 + k}.0,0,0", f"video_test_{k},Diving,1,50.0,58.0,0,0"]
+    gt.write_text("\n".join(rows) + "\n")
+    durs = tmp_path / "durations.csv"
+    durs.write_text("video,seconds\n" + "".join(f"video_test_{k},60.0\n" for k in range(6)))
+    prior = tmp_path / "prior"
+    assert cvkit("train", "propose-actions", "--model", "prior", "--data", f"thumos:{gt}", "-o", str(prior)) == 0
+    res = tmp_path / "thumos.json"
+    assert cvkit("propose-actions", str(durs), "--model", str(prior), "--top-k", "1000", "-o", str(res),
+                 "--quiet") == 0
+    n = [len(v) for v in json.loads(res.read_text())["results"].values()]
+    assert len(n) == 6 and min(n) == max(n) >= 5  # one proposal per non-empty table cell here
+    capsys.readouterr()
+    assert cvkit("evaluate", "propose-actions", "--dataset", "thumos", "--root", str(gt), "--results", str(res),
+                 "--json") == 0
+    row = json.loads(capsys.readouterr().out)["models"]["thumos"]
+    assert row["AR@50"] <= row["AR@1000"] and row["AR@1000"] > 20
