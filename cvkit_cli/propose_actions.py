@@ -18,13 +18,15 @@ PROPOSE_HELP = """Temporal action proposals (start, end, score) for a video or i
 
 INPUT: a video (.mp4/.avi/...; features from the EfficientNet-Lite0 trunk + motion cues, one snippet per 16
 frames), a feature file (BSN csv_mean_100 .csv with header f0..fN, .npy/.npz [snippets, dims], .h5), or a folder of
-them. Writes the ActivityNet result JSON (-o), a CSV ranking beside it (.csv) and a timeline PNG (.png).
+them. Writes the ActivityNet result JSON (-o), a CSV ranking beside it (.csv) and a timeline PNG (.png). A folder
+(or glob) is a batch: -o DIR gets one result per video (mirroring the tree; --skip-existing resumes) and
+DIR/proposals.json with all of them; a failed video is reported and the batch exits 6.
 
 Examples:
 
   cvkit propose-actions ../shared/data/pets2009/vtest.avi -o proposals.json
 
-  cvkit propose-actions csv_mean_100/ -o val.json --durations video_info_new.csv --model runs/bcgnn --json
+  cvkit propose-actions csv_mean_100/ -o val/ --durations video_info_new.csv --model runs/bcgnn --json
 
   cvkit propose-actions video_info_new.csv --subset validation --model runs/prior -o prior_val.json
 
@@ -34,9 +36,9 @@ content-free models (a prior table from `cvkit train propose-actions --model pri
 
 
 def propose_command(
-    input: Annotated[Path, typer.Argument(help="Video, feature file, or folder.", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="ActivityNet result JSON.")] = Path(
-        "proposals.json"),
+    input: Annotated[str, typer.Argument(help="Video, feature file, folder or glob.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Result JSON (one input) or folder (batch).")
+                      ] = Path("proposals.json"),
     model: Annotated[str, typer.Option("--model", "-m", help="bcgnn-small-synth, sliding-window, or a trained "
                                        "asset folder / weights path (BC-GNN or prior).")] = "bcgnn-small-synth",
     duration: Annotated[float | None, typer.Option("--duration", help="Seconds (feature input).")] = None,
@@ -50,19 +52,22 @@ def propose_command(
     nms: Annotated[str, typer.Option("--nms", help="soft, hard or none.")] = "soft",
     subset: Annotated[str, typer.Option("--subset", help="Duration list: only this subset.")] = "",
     timeline: Annotated[bool, typer.Option("--timeline/--no-timeline", help="Write the timeline PNG.")] = True,
+    skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Batch: skip videos already done.")
+                             ] = False,
     device: DeviceOpt = "auto",
     threads: ThreadsOpt = 0,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     from cvkit.device import select_device, set_threads
-    from cvkit.errors import ArgumentError, BatchError, CvkitError
-    from cvkit.io.atomic import check_not_input
+    from cvkit.errors import ArgumentError
+    from cvkit.io.batch import discover, mirrored, run_batch
+    from cvkit.io.video import VIDEO_SUFFIXES
     from cvkit.propose_actions import results as R
     from cvkit.propose_actions.predict import PostConfig
+    from cvkit.propose_actions.readers import FEATURE_SUFFIXES
     from cvkit.propose_actions.run import (
         ItemOptions,
-        collect_inputs,
         is_durations_csv,
         load_proposer,
         propose_from_durations,
@@ -74,48 +79,51 @@ def propose_command(
         raise ArgumentError(f"--mode {mode!r}: use anet or thumos")
     if nms not in ("soft", "hard", "none"):
         raise ArgumentError(f"--nms {nms!r}: use soft, hard or none")
-    if output.suffix.lower() != ".json":
-        raise ArgumentError(f"{output}: the result file must end in .json (the CSV and PNG go beside it)")
     set_threads(threads)
-    files, batch = collect_inputs(input)
-    paths = R.output_paths(output)
-    check_not_input(output, files)
-    check_not_input(paths["csv"], files)
+    inputs = discover(input, (*VIDEO_SUFFIXES, *FEATURE_SUFFIXES), what="video or feature")
+    if inputs.batch and output.suffix.lower() == ".json":
+        raise ArgumentError(f"{output}: a folder of inputs needs -o DIR (one result per video + proposals.json)")
+    if not inputs.batch and output.suffix.lower() != ".json":
+        raise ArgumentError(f"{output}: the result file must end in .json (the CSV and PNG go beside it)")
     proposer = load_proposer(model, select_device(device))
     opts = ItemOptions(duration, read_durations(durations) if durations else None, fps, stride, mode,
                        post=PostConfig(nms=nms, top_k=top_k))
-    items, failures = [], []
-    if not batch and is_durations_csv(files[0]):
-        items = propose_from_durations(proposer, files[0], subset, top_k)
-        files = []
-    for f in files:
-        try:
-            props, summary = propose_one(proposer, f, opts)
-        except CvkitError as e:
-            if not batch:
-                raise
-            failures.append((str(f), str(e)))
-            err_console.print(f"[red]failed[/] {e}")
-            continue
-        items.append(props)
-        if json_out:
-            sys.stdout.write(json.dumps({**summary, **R.jsonl_record(props, 10)}) + "\n")
-            sys.stdout.flush()
+    single = inputs.items[0].path
+    if not inputs.batch and is_durations_csv(single):  # a duration list for the content-free models
+        items = propose_from_durations(proposer, single, subset, top_k)
+        R.write_anet_json(items, output, proposer.name)
+        R.write_csv(items, output.with_suffix(".csv"))
         if not quiet:
-            top = ", ".join(f"{s:.1f}-{e:.1f}s ({c:.2f})" for (s, e), c in zip(props.segments[:3], props.scores[:3],
-                                                                               strict=True))
-            err_console.print(f"{f}: {summary['snippets']} snippets, {summary['duration']} s -> "
-                              f"{summary['proposals']} proposals; top: {top}")
-    if items:
-        R.write_anet_json(items, paths["json"], proposer.name)
-        R.write_csv(items, paths["csv"])
-        if timeline and len(items) == 1:
-            R.write_timeline(items[0], paths["png"])
-        if not quiet:
-            err_console.print(f"wrote {paths['json']} and {paths['csv']}" + (
-                f" and {paths['png']}" if timeline and len(items) == 1 else ""))
-    if failures:
-        raise BatchError(failures)
+            err_console.print(f"{len(items)} videos -> {output} and {output.with_suffix('.csv')}")
+        return
+
+    def targets(item) -> list[Path]:
+        base = mirrored(item, output, ".json") if inputs.batch else output
+        return [base, base.with_suffix(".csv")] + ([base.with_suffix(".png")] if timeline else [])
+
+    def work(item) -> dict:
+        props, summary = propose_one(proposer, item.path, opts)
+        out = targets(item)
+        R.write_anet_json([props], out[0], proposer.name)
+        R.write_csv([props], out[1])
+        if timeline:
+            R.write_timeline(props, out[2])
+        return {**summary, **R.jsonl_record(props, 10), "output": str(out[0])}
+
+    def describe(item, rec: dict) -> str:
+        top = ", ".join(f"{s:.1f}-{e:.1f}s ({c:.2f})" for s, e, c in rec["proposals"][:3])
+        return f"{item.path}: {rec['snippets']} snippets, {rec['duration']} s -> {rec['output']}; top: {top}"
+
+    try:
+        run_batch(inputs, work, targets, out_dir=output if inputs.batch else None, skip_existing=skip_existing,
+                  json_out=json_out, quiet=quiet, describe=describe)
+    finally:
+        if inputs.batch:  # one ActivityNet file for the whole folder (finished and skipped videos)
+            done = [targets(i)[0] for i in inputs.items if targets(i)[0].is_file()]
+            if done:
+                R.merge_anet_json(done, output / "proposals.json")
+                if not quiet:
+                    err_console.print(f"{len(done)} videos -> {output / 'proposals.json'}")
 
 
 TRAIN_HELP = """Train BC-GNN (or build the prior table): the recipes behind the shipped asset and for real features.

@@ -32,6 +32,19 @@ def write_anet_json(items: list[Proposals], target: Path, model: str = "") -> No
     write_text_atomic(target, text + "\n")
 
 
+def merge_anet_json(parts: list[Path], target: Path) -> None:
+    """One ActivityNet result file from several (later files win on a repeated video id)."""
+    results: dict = {}
+    version, external = "VERSION 1.3", {"used": False}
+    for path in parts:
+        d = json.loads(Path(path).read_text())
+        results.update(d.get("results", {}))
+        version, external = d.get("version", version), d.get("external_data", external)
+    text = json.dumps({"version": version, "results": results, "external_data": external})
+    json.loads(text)
+    write_text_atomic(target, text + "\n")
+
+
 def csv_text(items: list[Proposals]) -> str:
     """`video,rank,t_start,t_end,score,xmin,xmax,p_start,p_end,p_content` (seconds and normalised)."""
     buf = io.StringIO()

@@ -22,7 +22,7 @@ from .data import strip_v
 from .model import BCGNN, BCGNNConfig
 from .predict import PostConfig, Proposals, propose_bcgnn, propose_prior, sliding_windows
 from .prior import PriorModel
-from .readers import FEATURE_SUFFIXES, read_features
+from .readers import read_features
 
 TASK = "propose-actions"
 DEFAULT_MODEL = "bcgnn-small-synth"
@@ -83,20 +83,6 @@ def load_proposer(model: str, device: torch.device | None = None) -> Proposer:
         return _from_asset(asset_from_path(model), device)
     raise ModelError(f"--model {model!r}: not a shipped asset ({DEFAULT_MODEL}), bcgnn, prior, sliding-window, "
                      "or an existing weights path")
-
-
-def collect_inputs(path: Path) -> tuple[list[Path], bool]:
-    """(files, is_batch): one video/feature file, or every such file under a folder (sorted)."""
-    path = Path(path)
-    if path.is_file():
-        return [path], False
-    if not path.is_dir():
-        raise InputError(path, "no such file or folder")
-    ok = set(VIDEO_SUFFIXES) | set(FEATURE_SUFFIXES)
-    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in ok)
-    if not files:
-        raise InputError(path, f"folder holds no video or feature files ({', '.join(sorted(ok))})")
-    return files, True
 
 
 def read_durations(path: Path) -> dict[str, float]:

@@ -144,3 +144,26 @@ def test_prior_from_thumos_annotations_scores_thumos_ar(tmp_path, capsys):
                  "--json") == 0
     row = json.loads(capsys.readouterr().out)["models"]["thumos"]
     assert row["AR@50"] <= row["AR@1000"] and row["AR@1000"] > 20
+
+
+def test_folder_batch_mirrors_outputs_merges_and_exits_6_on_a_bad_file(tmp_path, capsys):
+    src = tmp_path / "feats"
+    (src / "sub").mkdir(parents=True)
+    feature_file(src, "v_one.csv", 12)
+    feature_file(src / "sub", "two.csv", 12)
+    bad = np.ones((100, 12))
+    bad[0, 0] = np.nan
+    write_csv(src / "bad.csv", bad)
+    out = tmp_path / "out"
+    assert cvkit("propose-actions", str(src), "-o", str(out), "--duration", "30", "--no-timeline",
+                 "--threads", "1") == 6
+    assert "bad.csv" in capsys.readouterr().err
+    assert (out / "v_one.json").is_file() and (out / "sub" / "two.json").is_file()
+    merged = json.loads((out / "proposals.json").read_text())["results"]
+    assert set(merged) == {"one", "two"}
+    bad.__setitem__((0, 0), 1.0)
+    write_csv(src / "bad.csv", bad)
+    assert cvkit("propose-actions", str(src), "-o", str(out), "--duration", "30", "--no-timeline",
+                 "--skip-existing", "--threads", "1") == 0
+    assert "skipped 2" in capsys.readouterr().err
+    assert set(json.loads((out / "proposals.json").read_text())["results"]) == {"one", "two", "bad"}
