@@ -18,9 +18,9 @@ PROPOSE_HELP = """Temporal action proposals (start, end, score) for a video or i
 
 INPUT: a video (.mp4/.avi/...; features from the EfficientNet-Lite0 trunk + motion cues, one snippet per 16
 frames), a feature file (BSN csv_mean_100 .csv with header f0..fN; .npy/.npz of shape (snippets, dims); .h5),
-or a folder of them. Writes the ActivityNet result JSON (-o), a CSV ranking beside it (.csv) and a timeline PNG (.png). A folder
-(or glob) is a batch: -o DIR gets one result per video (mirroring the tree; --skip-existing resumes) and
-DIR/proposals.json with all of them; a failed video is reported and the batch exits 6.
+or a folder of them. Writes the ActivityNet result JSON (-o), a CSV ranking beside it (.csv) and a timeline
+PNG (.png). A folder (or glob) is a batch: -o DIR gets one result per video (mirroring the tree;
+--skip-existing resumes) and DIR/proposals.json with all of them; a failed video is reported, exit 6.
 
 Examples:
 
@@ -30,8 +30,9 @@ Examples:
 
   cvkit propose-actions video_info_new.csv --subset validation --model runs/prior -o prior_val.json
 
-A CSV with a `video` column (video,seconds and optionally subset, e.g. BSN's video_info_new.csv) is a duration list for the
-content-free models (a prior table from `cvkit train propose-actions --model prior`, or sliding-window).
+A CSV with a `video` column (video,seconds and optionally subset, e.g. BSN's video_info_new.csv) is a
+duration list for the content-free models (a prior table from `cvkit train propose-actions --model prior`,
+or sliding-window).
 """
 
 
