@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from cvkit_cli import main as m
 from cvkit_cli._options import run_guarded
@@ -167,3 +168,22 @@ def test_folder_batch_mirrors_outputs_merges_and_exits_6_on_a_bad_file(tmp_path,
                  "--skip-existing", "--threads", "1") == 0
     assert "skipped 2" in capsys.readouterr().err
     assert set(json.loads((out / "proposals.json").read_text())["results"]) == {"one", "two", "bad"}
+
+
+@pytest.mark.slow
+def test_train_raw_model_on_anet_layout_then_wrong_width_exits_3(tmp_path, capsys):
+    from tests.unit.propose_actions.test_model import _write_anet_fixture
+
+    feats = _write_anet_fixture(tmp_path / "anet", n=2, dim=16)
+    run = tmp_path / "run"
+    assert cvkit("train", "propose-actions", "--data", f"anet:{tmp_path / 'anet'}", "--features", str(feats),
+                 "--input", "raw", "--size", "small", "--steps", "2", "--batch", "2", "-o", str(run), "--quiet") == 0
+    card = json.loads((run / "card.json").read_text())
+    assert card["config"]["in_dim"] == 16 and card["input"] == "raw"
+    ok = tmp_path / "p.json"
+    assert cvkit("propose-actions", str(feats / "v_fake0.csv"), "--model", str(run), "-o", str(ok),
+                 "--durations", str(tmp_path / "anet" / "video_info_new.csv"), "--quiet") == 0
+    assert len(json.loads(ok.read_text())["results"]["fake0"]) > 0
+    wide = write_csv(tmp_path / "wide.csv", np.zeros((100, 20)))
+    assert cvkit("propose-actions", str(wide), "--model", str(run), "-o", str(tmp_path / "w.json")) == 3
+    assert "20 columns but the model expects 16" in capsys.readouterr().err
