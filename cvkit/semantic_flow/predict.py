@@ -1,0 +1,124 @@
+"""Run one pair: source + target image -> dense flow (source pixels -> target pixels) and confident matches.
+
+The training-free default (`GSFParams`): EfficientNet-Lite0 multi-level features, coarse level (stride 16) full
+correlation -> mutual-NN confident matches -> MLS guidance -> Gaussian modulation -> soft-argmax; then the same
+on the stride-8 level with the full correlation first restricted around the coarse result (coarse-to-fine).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .features import LiteFeatures, prepare
+from .gsf import gsf_level, map_cells, nn_argmax
+
+
+@dataclass
+class GSFParams:
+    """Training-free pipeline settings (cells of each level; c_p/c_m as the paper's {7, 5} at the coarse level)."""
+
+    size: int = 384
+    c_p: float = 7.0
+    c_m: float = 5.0
+    order: int = 1
+    reject: float = 2.0
+    fine: bool = True
+    fine_prior_sigma: float = 3.0
+    fine_c_p: float = 10.0
+    fine_c_m: float = 4.0
+
+    def to_dict(self) -> dict:
+        """Plain dict (for cards / JSON)."""
+        return asdict(self)
+
+
+@dataclass
+class FlowResult:
+    """Dense flow (H_s, W_s, 2) in source pixels, per-pixel confidence-free; confident matches in pixels."""
+
+    flow: np.ndarray
+    matches: np.ndarray  # (K, 5): x_s, y_s, x_t, y_t, kept(1/0)
+    extras: dict = field(default_factory=dict)
+
+
+def cells_to_pixels(pos: torch.Tensor, grid_hw: tuple[int, int], orig_hw: tuple[int, int]) -> torch.Tensor:
+    """Cell coordinates of a grid covering the whole image -> original-image pixel coordinates."""
+    sx = orig_hw[1] / grid_hw[1]
+    sy = orig_hw[0] / grid_hw[0]
+    return torch.stack([(pos[:, 0] + 0.5) * sx - 0.5, (pos[:, 1] + 0.5) * sy - 0.5], 1)
+
+
+def dense_flow(pos_px: torch.Tensor, grid_hw: tuple[int, int], orig_hw: tuple[int, int]) -> np.ndarray:
+    """Target pixel positions at source-grid cells -> flow at every source pixel (bilinear on displacements)."""
+    h, w = grid_hw
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
+    cell_px = cells_to_pixels(torch.stack([xs.reshape(-1), ys.reshape(-1)], 1), grid_hw, orig_hw)
+    disp = (pos_px.cpu() - cell_px).t().reshape(1, 2, h, w)
+    full = F.interpolate(disp, size=orig_hw, mode="bilinear", align_corners=False)
+    return full[0].permute(1, 2, 0).numpy().astype(np.float32)
+
+
+class SemanticFlow:
+    """The training-free GSF default (and the NN-argmax baseline) on EfficientNet-Lite0 features."""
+
+    def __init__(self, params: GSFParams | None = None, device: torch.device | str = "cpu",
+                 features: LiteFeatures | None = None) -> None:
+        self.params = params or GSFParams()
+        self.device = torch.device(device)
+        self.features = (features or LiteFeatures()).to(self.device).eval()
+
+    @torch.inference_mode()
+    def extract(self, bgr: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, tuple[int, int]]:
+        """Image -> (coarse (D,h,w), fine (D,2h,2w), original (H, W))."""
+        p = prepare(bgr, self.params.size, self.device)
+        coarse, fine = self.features(p.tensor)
+        return coarse[0], fine[0], p.orig_hw
+
+    @torch.inference_mode()
+    def __call__(self, src_bgr: np.ndarray, tgt_bgr: np.ndarray, method: str = "gsf") -> FlowResult:
+        """Dense flow source -> target; method 'gsf' (default), 'guidance' (G' only), 'nn' / 'nn-coarse'
+        (argmax baseline on the stride-8 / stride-16 features)."""
+        p = self.params
+        cs, fs, src_hw = self.extract(src_bgr)
+        ct, ft, tgt_hw = self.extract(tgt_bgr)
+        if method in ("nn", "nn-coarse"):
+            a, b = (fs, ft) if method == "nn" else (cs, ct)
+            grid_s, grid_t = tuple(a.shape[-2:]), tuple(b.shape[-2:])
+            pos = nn_argmax(a, b)
+            return FlowResult(dense_flow(cells_to_pixels(pos, grid_t, tgt_hw), grid_s, src_hw), np.zeros((0, 5)))
+        lvl = gsf_level(cs, ct, c_p=p.c_p, c_m=p.c_m, order=p.order, reject=p.reject)
+        grid_s, grid_t = tuple(cs.shape[-2:]), tuple(ct.shape[-2:])
+        pos = lvl.guidance if method == "guidance" else lvl.positions
+        matches = self._matches(lvl, grid_s, grid_t, src_hw, tgt_hw)
+        if p.fine and method != "guidance":
+            prior = _upsample_positions(pos, grid_s, tuple(fs.shape[-2:]), grid_t, tuple(ft.shape[-2:]))
+            fl = gsf_level(fs, ft, prior=prior, prior_sigma=p.fine_prior_sigma, c_p=p.fine_c_p, c_m=p.fine_c_m,
+                           order=p.order, reject=2 * p.reject)
+            pos, grid_s, grid_t = fl.positions, tuple(fs.shape[-2:]), tuple(ft.shape[-2:])
+        flow = dense_flow(cells_to_pixels(pos, grid_t, tgt_hw), grid_s, src_hw)
+        return FlowResult(flow, matches, {"confident": int(lvl.kept.sum()), "cells": int(cs.shape[-1] * cs.shape[-2])})
+
+    @staticmethod
+    def _matches(lvl, grid_s, grid_t, src_hw, tgt_hw) -> np.ndarray:
+        from .gsf import grid_coords
+
+        s = cells_to_pixels(grid_coords(*grid_s)[lvl.anchors_src.cpu()], grid_s, src_hw)
+        t = cells_to_pixels(grid_coords(*grid_t)[lvl.anchors_tgt.cpu()], grid_t, tgt_hw)
+        return torch.cat([s, t, lvl.kept.cpu().float()[:, None]], 1).numpy()
+
+
+def _upsample_positions(pos: torch.Tensor, grid_s: tuple[int, int], fine_s: tuple[int, int],
+                        grid_t: tuple[int, int], fine_t: tuple[int, int]) -> torch.Tensor:
+    """Coarse target positions at coarse source cells -> fine target positions at fine source cells."""
+    from .gsf import grid_coords
+
+    ident = map_cells(grid_coords(*grid_s, device=pos.device), grid_s, grid_t)
+    disp = (pos - ident).t().reshape(1, 2, *grid_s)
+    disp = F.interpolate(disp, size=fine_s, mode="bilinear", align_corners=False)[0].reshape(2, -1).t()
+    scale = torch.tensor([fine_t[1] / grid_t[1], fine_t[0] / grid_t[0]], device=pos.device)
+    fine_ident = map_cells(grid_coords(*fine_s, device=pos.device), fine_s, fine_t)
+    return fine_ident + disp * scale
