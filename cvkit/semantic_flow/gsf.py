@@ -92,10 +92,12 @@ def _loo_predict(pts: torch.Tensor, anchors: torch.Tensor, disp: torch.Tensor, a
 
 @dataclass
 class LevelResult:
-    """One level's outputs (target-grid coordinates): final positions, guidance positions, confident matches."""
+    """One level's outputs (target-grid coordinates): final positions, guidance positions, confidence (peak of the
+    modulated correlation, 0-1), confident matches (source / target cell indices) and which survived rejection."""
 
     positions: torch.Tensor
     guidance: torch.Tensor
+    confidence: torch.Tensor
     anchors_src: torch.Tensor
     anchors_tgt: torch.Tensor
     kept: torch.Tensor
@@ -120,7 +122,7 @@ def gsf_level(fs: torch.Tensor, ft: torch.Tensor, *, prior: torch.Tensor | None 
     guide = ident + guide_disp
     cm = c * torch.exp(-torch.cdist(guide, tgt).pow(2) / (2 * c_m * c_m))
     pos = soft_argmax(cm, tgt, temperature, window)
-    return LevelResult(pos, guide, si, tj, kept)
+    return LevelResult(pos, guide, cm.amax(1).clamp(0, 1), si, tj, kept)
 
 
 def nn_argmax(fs: torch.Tensor, ft: torch.Tensor) -> torch.Tensor:

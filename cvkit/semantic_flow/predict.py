@@ -38,10 +38,12 @@ class GSFParams:
 
 @dataclass
 class FlowResult:
-    """Dense flow (H_s, W_s, 2) in source pixels, per-pixel confidence-free; confident matches in pixels."""
+    """Dense flow (H_s, W_s, 2): source pixel p corresponds to target pixel p + flow[p]; confidence (H_s, W_s) in
+    [0, 1] (peak of the modulated correlation); confident matches (K, 5): x_s, y_s, x_t, y_t, kept (1/0)."""
 
     flow: np.ndarray
-    matches: np.ndarray  # (K, 5): x_s, y_s, x_t, y_t, kept(1/0)
+    matches: np.ndarray
+    confidence: np.ndarray | None = None
     extras: dict = field(default_factory=dict)
 
 
@@ -50,6 +52,12 @@ def cells_to_pixels(pos: torch.Tensor, grid_hw: tuple[int, int], orig_hw: tuple[
     sx = orig_hw[1] / grid_hw[1]
     sy = orig_hw[0] / grid_hw[0]
     return torch.stack([(pos[:, 0] + 0.5) * sx - 0.5, (pos[:, 1] + 0.5) * sy - 0.5], 1)
+
+
+def dense_map(values: torch.Tensor, grid_hw: tuple[int, int], orig_hw: tuple[int, int]) -> np.ndarray:
+    """Per-cell scalars (N,) -> bilinear map at every source pixel (H, W)."""
+    v = values.float().cpu().reshape(1, 1, *grid_hw)
+    return F.interpolate(v, size=orig_hw, mode="bilinear", align_corners=False)[0, 0].numpy()
 
 
 def dense_flow(pos_px: torch.Tensor, grid_hw: tuple[int, int], orig_hw: tuple[int, int]) -> np.ndarray:
@@ -93,14 +101,17 @@ class SemanticFlow:
         lvl = gsf_level(cs, ct, c_p=p.c_p, c_m=p.c_m, order=p.order, reject=p.reject)
         grid_s, grid_t = tuple(cs.shape[-2:]), tuple(ct.shape[-2:])
         pos = lvl.guidance if method == "guidance" else lvl.positions
+        conf = lvl.confidence
         matches = self._matches(lvl, grid_s, grid_t, src_hw, tgt_hw)
         if p.fine and method != "guidance":
             prior = _upsample_positions(pos, grid_s, tuple(fs.shape[-2:]), grid_t, tuple(ft.shape[-2:]))
             fl = gsf_level(fs, ft, prior=prior, prior_sigma=p.fine_prior_sigma, c_p=p.fine_c_p, c_m=p.fine_c_m,
                            order=p.order, reject=2 * p.reject)
             pos, grid_s, grid_t = fl.positions, tuple(fs.shape[-2:]), tuple(ft.shape[-2:])
+            conf = fl.confidence
         flow = dense_flow(cells_to_pixels(pos, grid_t, tgt_hw), grid_s, src_hw)
-        return FlowResult(flow, matches, {"confident": int(lvl.kept.sum()), "cells": int(cs.shape[-1] * cs.shape[-2])})
+        return FlowResult(flow, matches, dense_map(conf, grid_s, src_hw),
+                          {"confident": int(lvl.kept.sum()), "cells": int(cs.shape[-1] * cs.shape[-2])})
 
     @staticmethod
     def _matches(lvl, grid_s, grid_t, src_hw, tgt_hw) -> np.ndarray:
