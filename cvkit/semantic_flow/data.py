@@ -122,8 +122,10 @@ def read_spair(root: Path, split: str = "test") -> list[PairRecord]:
     for name in names:
         a = json.loads((ann_dir / f"{name}.json").read_text())
         cat = a["category"]
-        out.append(PairRecord(base / "JPEGImages" / cat / a["src_imname"], base / "JPEGImages" / cat / a["trg_imname"],
-                              np.asarray(a["src_kps"], float).reshape(-1, 2), np.asarray(a["trg_kps"], float).reshape(-1, 2),
+        img = base / "JPEGImages" / cat
+        out.append(PairRecord(img / a["src_imname"], img / a["trg_imname"],
+                              np.asarray(a["src_kps"], float).reshape(-1, 2),
+                              np.asarray(a["trg_kps"], float).reshape(-1, 2),
                               "bbox", cat, tuple(float(v) for v in a["trg_bndbox"])))
     return out
 
