@@ -77,7 +77,15 @@ class SemanticFlow:
                  features: LiteFeatures | None = None) -> None:
         self.params = params or GSFParams()
         self.device = torch.device(device)
-        self.features = (features or LiteFeatures()).to(self.device).eval()
+        self._features = features
+
+    @property
+    def features(self) -> LiteFeatures:
+        """The trunk, loaded on first use (so input errors surface before the weights are read)."""
+        if self._features is None:
+            self._features = LiteFeatures()
+        self._features = self._features.to(self.device).eval()
+        return self._features
 
     @torch.inference_mode()
     def extract(self, bgr: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, tuple[int, int]]:
