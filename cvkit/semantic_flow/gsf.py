@@ -50,14 +50,28 @@ def mutual_nn(c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return src[keep], j[keep]
 
 
-def soft_argmax(c: torch.Tensor, tgt: torch.Tensor, temperature: float, window: float) -> torch.Tensor:
+def gaussian_to_grid(centres: torch.Tensor, grid_hw: tuple[int, int], sigma: float) -> torch.Tensor:
+    """exp(-|j - centre|^2 / (2 sigma^2)) for every centre (N,2) and cell j of a grid -> (N, h*w); separable, so
+    built as an outer product of the x and y factors (no N x h*w distance matrix)."""
+    h, w = grid_hw
+    xs = torch.arange(w, device=centres.device, dtype=centres.dtype)
+    ys = torch.arange(h, device=centres.device, dtype=centres.dtype)
+    gx = torch.exp(-(xs[None] - centres[:, :1]).pow(2) / (2 * sigma * sigma))
+    gy = torch.exp(-(ys[None] - centres[:, 1:]).pow(2) / (2 * sigma * sigma))
+    return (gy[:, :, None] * gx[:, None, :]).reshape(len(centres), -1)
+
+
+def soft_argmax(c: torch.Tensor, tgt: torch.Tensor, temperature: float, window: float,
+                grid_hw: tuple[int, int] | None = None) -> torch.Tensor:
     """Sub-cell positions: softmax(C / T) around each row's argmax (Gaussian window, cells) -> (N, 2)."""
     j = c.argmax(1)
     centre = tgt[j]
-    d2 = torch.cdist(centre, tgt).pow(2)
-    logits = c / temperature - d2 / (2 * window * window)
-    p = torch.softmax(logits, 1)
-    return p @ tgt
+    if grid_hw is None:
+        logits = c / temperature - torch.cdist(centre, tgt).pow(2) / (2 * window * window)
+        return torch.softmax(logits, 1) @ tgt
+    # same thing with the separable window: softmax(c/T) * g, renormalised (max-subtracted for stability)
+    e = torch.exp((c - c.gather(1, j[:, None])) / temperature) * gaussian_to_grid(centre, grid_hw, window)
+    return (e @ tgt) / e.sum(1, keepdim=True).clamp_min(1e-30)
 
 
 def robust_guidance(src_pts: torch.Tensor, disp: torch.Tensor, query: torch.Tensor, sigma: float, order: int,
@@ -115,13 +129,13 @@ def gsf_level(fs: torch.Tensor, ft: torch.Tensor, *, prior: torch.Tensor | None 
     tgt = grid_coords(ht, wt, fs.device)
     ident = map_cells(src, (hs, ws), (ht, wt))
     if prior is not None:
-        c = c * torch.exp(-torch.cdist(prior, tgt).pow(2) / (2 * prior_sigma * prior_sigma))
+        c = c * gaussian_to_grid(prior, (ht, wt), prior_sigma)
     si, tj = mutual_nn(c)
     disp = tgt[tj] - ident[si]
     guide_disp, kept = robust_guidance(src[si], disp, src, c_p, order, reject)
     guide = ident + guide_disp
-    cm = c * torch.exp(-torch.cdist(guide, tgt).pow(2) / (2 * c_m * c_m))
-    pos = soft_argmax(cm, tgt, temperature, window)
+    cm = c * gaussian_to_grid(guide, (ht, wt), c_m)
+    pos = soft_argmax(cm, tgt, temperature, window, (ht, wt))
     return LevelResult(pos, guide, cm.amax(1).clamp(0, 1), si, tj, kept)
 
 

@@ -49,22 +49,30 @@ def mls_propagate(points: torch.Tensor, anchors: torch.Tensor, disp: torch.Tenso
     shepard = (w @ disp) / wsum.clamp_min(1e-30)
     if order == 0 or anchors.shape[0] < 3:
         return shepard
-    # weighted affine fit per query: disp(s) ~ A (s - i) + b, solved in coordinates centred on the query
-    # (b is then the value at the query). Normal equations M [A^T; b^T] = R with M = sum w [x 1][x 1]^T.
+    # weighted affine fit per query: disp(s) ~ A (s - i) + b, in coordinates centred on the query (b is then
+    # the value at the query). Normal equations M [A^T; b^T] = R, M = sum w [x 1][x 1]^T, x = s - i, built from
+    # weighted moments of the anchors (matrix products, no (Q, S, 3) tensors).
     wn = w / wsum.clamp_min(1e-30)
-    rel = anchors[None] - points[:, None]                       # (Q,S,2)
-    x = torch.cat([rel, torch.ones_like(rel[..., :1])], -1)      # (Q,S,3)
-    m = torch.einsum("qs,qsa,qsb->qab", wn, x, x)                # (Q,3,3)
-    r = torch.einsum("qs,qsa,sc->qac", wn, x, disp)              # (Q,3,2)
-    scale = m[:, 0, 0] + m[:, 1, 1]
+    q = points
+    m1 = wn @ anchors                                                    # (Q,2) sum w s
+    m2 = (wn @ (anchors[:, :, None] * anchors[:, None, :]).reshape(-1, 4)).reshape(-1, 2, 2)   # sum w s s^T
+    d1 = wn @ disp                                                       # (Q,2) sum w d
+    sd = (wn @ (anchors[:, :, None] * disp[:, None, :]).reshape(-1, 4)).reshape(-1, 2, 2)      # sum w s d^T
+    rel = m1 - q
+    srr = m2 - m1[:, :, None] * q[:, None, :] - q[:, :, None] * m1[:, None, :] + q[:, :, None] * q[:, None, :]
+    m = torch.zeros(len(q), 3, 3, dtype=q.dtype, device=q.device)
+    m[:, :2, :2] = srr
+    m[:, :2, 2] = rel
+    m[:, 2, :2] = rel
+    m[:, 2, 2] = 1.0
+    r = torch.cat([sd - q[:, :, None] * d1[:, None, :], d1[:, None, :]], 1)   # (Q,3,2)
+    cov = m2 - m1[:, :, None] * m1[:, None, :]
+    scale = (cov[:, 0, 0] + cov[:, 1, 1]).clamp_min(1e-12)
     reg = torch.zeros_like(m)
-    reg[:, 0, 0] = reg[:, 1, 1] = ridge * scale.clamp_min(1e-12)
-    sol = torch.linalg.solve(m + reg, r)                         # (Q,3,2)
-    affine = sol[:, 2]
-    # conditioning: the smallest eigenvalue of the spatial covariance relative to sigma^2; below a floor the
-    # local fit extrapolates along a line of anchors -> blend towards the weighted mean
-    mean = m[:, :2, 2]
-    cov = m[:, :2, :2] - mean[:, :, None] * mean[:, None, :]
+    reg[:, 0, 0] = reg[:, 1, 1] = ridge * scale
+    affine = torch.linalg.solve(m + reg, r)[:, 2]
+    # conditioning: the smallest eigenvalue of the anchors' weighted spatial covariance relative to sigma^2; below
+    # a floor the local fit would extrapolate along a line of anchors -> blend towards the weighted mean
     lam = torch.linalg.eigvalsh(cov)[:, 0].clamp_min(0) / (sigma * sigma)
     alpha = (lam / 0.05).clamp(max=1.0)[:, None]
     return alpha * affine + (1 - alpha) * shepard

@@ -30,6 +30,8 @@ class GSFParams:
     fine_prior_sigma: float = 3.0
     fine_c_p: float = 10.0
     fine_c_m: float = 4.0
+    rotations: bool = True       # also try the target turned by 90/180/270 deg; keep one only if it wins clearly
+    rotation_margin: float = 1.5  # ... i.e. has this many times more consistent confident matches than upright
 
     def to_dict(self) -> dict:
         """Plain dict (for cards / JSON)."""
@@ -98,26 +100,74 @@ class SemanticFlow:
     def __call__(self, src_bgr: np.ndarray, tgt_bgr: np.ndarray, method: str = "gsf") -> FlowResult:
         """Dense flow source -> target; method 'gsf' (default), 'guidance' (G' only), 'nn' / 'nn-coarse'
         (argmax baseline on the stride-8 / stride-16 features)."""
+        return self.flows(src_bgr, tgt_bgr, (method,))[method]
+
+    @torch.inference_mode()
+    def flows(self, src_bgr: np.ndarray, tgt_bgr: np.ndarray, methods: tuple[str, ...]) -> dict[str, FlowResult]:
+        """Several methods on one feature extraction (same features for the baseline and the default)."""
+        src, tgt = self.extract(src_bgr), self.extract(tgt_bgr)
+        turn = self._pick_rotation(src, tgt, tgt_bgr) if self.params.rotations and any(
+            m in ("gsf", "guidance") for m in methods) else 0
+        out = {}
+        for m in methods:
+            if turn and m in ("gsf", "guidance"):
+                rot = self.extract(np.ascontiguousarray(np.rot90(tgt_bgr, turn)))
+                res = self._run(src, rot, m, _unrotate(turn, tgt_bgr.shape[:2]))
+                res.extras["target_turned_deg"] = 90 * turn
+                out[m] = res
+            else:
+                out[m] = self._run(src, tgt, m)
+        return out
+
+    def _pick_rotation(self, src: tuple, tgt: tuple, tgt_bgr: np.ndarray) -> int:
+        """Quarter turns (0-3, counter-clockwise) of the target that give clearly the most MLS-consistent mutual-NN
+        matches on the coarse level (CNN features are not rotation invariant); 0 unless one wins unambiguously."""
         p = self.params
-        cs, fs, src_hw = self.extract(src_bgr)
-        ct, ft, tgt_hw = self.extract(tgt_bgr)
+        counts, shares = [], []
+        for k in range(4):
+            cand = tgt if k == 0 else self.extract(np.ascontiguousarray(np.rot90(tgt_bgr, k)))
+            lvl = gsf_level(src[0], cand[0], c_p=p.c_p, c_m=p.c_m, order=p.order, reject=p.reject)
+            counts.append(int(lvl.kept.sum()))
+            shares.append(counts[-1] / max(len(lvl.kept), 1))
+        best = int(np.argmax(counts))
+        # a turn must be unambiguous: many matches, most of them mutually consistent, clearly more than upright
+        clear = counts[best] >= 20 and shares[best] >= 0.5 and counts[best] > p.rotation_margin * max(counts[0], 1)
+        return best if best and clear else 0
+
+    def _run(self, src: tuple, tgt: tuple, method: str, to_target: np.ndarray | None = None) -> FlowResult:
+        """One method; `to_target` (2x3) maps pixel positions of a turned target back to the original target."""
+        p = self.params
+        cs, fs, src_hw = src
+        ct, ft, tgt_hw = tgt
+
+        def finish(pos_px: torch.Tensor) -> torch.Tensor:
+            if to_target is None:
+                return pos_px
+            a = torch.as_tensor(to_target, dtype=pos_px.dtype)
+            return pos_px @ a[:, :2].t() + a[:, 2]
+
         if method in ("nn", "nn-coarse"):
             a, b = (fs, ft) if method == "nn" else (cs, ct)
             grid_s, grid_t = tuple(a.shape[-2:]), tuple(b.shape[-2:])
             pos = nn_argmax(a, b)
-            return FlowResult(dense_flow(cells_to_pixels(pos, grid_t, tgt_hw), grid_s, src_hw), np.zeros((0, 5)))
+            return FlowResult(dense_flow(finish(cells_to_pixels(pos, grid_t, tgt_hw)), grid_s, src_hw),
+                              np.zeros((0, 5)))
+        if method not in ("gsf", "guidance"):
+            raise ValueError(f"unknown method {method!r}")
         lvl = gsf_level(cs, ct, c_p=p.c_p, c_m=p.c_m, order=p.order, reject=p.reject)
         grid_s, grid_t = tuple(cs.shape[-2:]), tuple(ct.shape[-2:])
         pos = lvl.guidance if method == "guidance" else lvl.positions
         conf = lvl.confidence
         matches = self._matches(lvl, grid_s, grid_t, src_hw, tgt_hw)
+        if to_target is not None:
+            matches[:, 2:4] = matches[:, 2:4] @ to_target[:, :2].T + to_target[:, 2]
         if p.fine and method != "guidance":
             prior = _upsample_positions(pos, grid_s, tuple(fs.shape[-2:]), grid_t, tuple(ft.shape[-2:]))
             fl = gsf_level(fs, ft, prior=prior, prior_sigma=p.fine_prior_sigma, c_p=p.fine_c_p, c_m=p.fine_c_m,
                            order=p.order, reject=2 * p.reject)
             pos, grid_s, grid_t = fl.positions, tuple(fs.shape[-2:]), tuple(ft.shape[-2:])
             conf = fl.confidence
-        flow = dense_flow(cells_to_pixels(pos, grid_t, tgt_hw), grid_s, src_hw)
+        flow = dense_flow(finish(cells_to_pixels(pos, grid_t, tgt_hw)), grid_s, src_hw)
         return FlowResult(flow, matches, dense_map(conf, grid_s, src_hw),
                           {"confident": int(lvl.kept.sum()), "cells": int(cs.shape[-1] * cs.shape[-2])})
 
@@ -128,6 +178,14 @@ class SemanticFlow:
         s = cells_to_pixels(grid_coords(*grid_s)[lvl.anchors_src.cpu()], grid_s, src_hw)
         t = cells_to_pixels(grid_coords(*grid_t)[lvl.anchors_tgt.cpu()], grid_t, tgt_hw)
         return torch.cat([s, t, lvl.kept.cpu().float()[:, None]], 1).numpy()
+
+
+def _unrotate(k: int, hw: tuple[int, int]) -> np.ndarray:
+    """2x3 affine: pixel (x', y') of np.rot90(image, k) -> pixel (x, y) of the image (size hw)."""
+    h, w = hw
+    return {1: np.array([[0.0, -1.0, w - 1], [1.0, 0.0, 0.0]]),
+            2: np.array([[-1.0, 0.0, w - 1], [0.0, -1.0, h - 1]]),
+            3: np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, h - 1]])}[k]
 
 
 def _upsample_positions(pos: torch.Tensor, grid_s: tuple[int, int], fine_s: tuple[int, int],
