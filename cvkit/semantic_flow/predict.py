@@ -124,11 +124,14 @@ class SemanticFlow:
         matches on the coarse level (CNN features are not rotation invariant); 0 unless one wins unambiguously."""
         p = self.params
         counts, shares = [], []
+        cells = src[0].shape[-1] * src[0].shape[-2]
         for k in range(4):
             cand = tgt if k == 0 else self.extract(np.ascontiguousarray(np.rot90(tgt_bgr, k)))
             lvl = gsf_level(src[0], cand[0], c_p=p.c_p, c_m=p.c_m, order=p.order, reject=p.reject)
             counts.append(int(lvl.kept.sum()))
             shares.append(counts[-1] / max(len(lvl.kept), 1))
+            if k == 0 and shares[0] >= 0.5 and counts[0] >= 0.15 * cells:
+                return 0  # upright is already well supported: no need to test turns
         best = int(np.argmax(counts))
         # a turn must be unambiguous: many matches, most of them mutually consistent, clearly more than upright
         clear = counts[best] >= 20 and shares[best] >= 0.5 and counts[best] > p.rotation_margin * max(counts[0], 1)
