@@ -1,15 +1,17 @@
-"""Stress: known homographies (zoom in/out, rotation, perspective) applied to package images; PCK@0.05/0.1."""
+"""Usage: PYTHONPATH=. python experiments/semantic_flow/stress_probe.py "" zoom0.5,zoom2,rot20,rot45,rot90,persp
+
+Stress: known homographies (zoom in/out, rotation, perspective) applied to package images; PCK@0.05/0.1."""
 import sys
 
 import cv2
 import numpy as np
 import torch
+from skimage import data
 
 from cvkit.semantic_flow.metrics import homography_grid, pck, sample_flow
 from cvkit.semantic_flow.predict import GSFParams, SemanticFlow
 
 torch.set_num_threads(1)
-from skimage import data
 
 imgs = {"astronaut": data.astronaut(), "coffee": data.coffee(), "chelsea": data.chelsea()}
 kw = eval("dict(" + (sys.argv[1] if len(sys.argv) > 1 else "") + ")")
@@ -31,7 +33,7 @@ def hom(kind, w, h):
 
 res = {}
 for kind in sys.argv[2].split(","):
-    for name, rgb in imgs.items():
+    for rgb in imgs.values():
         a = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
         h, w = a.shape[:2]
         H = hom(kind, w, h)
