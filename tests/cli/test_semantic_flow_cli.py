@@ -146,3 +146,25 @@ def test_evaluate_homography_layout(pair, tmp_path):
 def test_help_lists_examples(capsys):
     code, text = cvkit_inprocess(capsys, "semantic-flow", "--help")
     assert code == 0 and "cvkit semantic-flow graf1.png" in text
+
+
+@pytest.mark.slow
+def test_train_then_use_learned_model(pair, tmp_path, capsys):
+    src, tgt = pair
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    (imgs / "a.png").write_bytes(src.read_bytes())
+    code, text = cvkit_inprocess(capsys, "train", "semantic-flow", "--image-size", "64", "--width", "4",
+                                 "--stage1-steps", "1", "--stage2-steps", "1", "--batch", "2", "--root", str(imgs),
+                                 "-o", str(tmp_path / "m"), "--threads", "1")
+    assert code == 0, text
+    card = json.loads((tmp_path / "m" / "card.json").read_text())
+    assert card["config"]["image_size"] == 64 and card["task"] == "semantic-flow"
+    code, text = cvkit_inprocess(capsys, "semantic-flow", str(src), str(tgt), "-o", str(tmp_path / "f.flo"),
+                                 "--model", str(tmp_path / "m"), "--threads", "1")
+    assert code == 0, text
+    assert read_flow(tmp_path / "f.flo").shape == (240, 300, 2)
+    (tmp_path / "m" / "weights.safetensors").write_bytes(b"garbage")
+    code, text = cvkit_inprocess(capsys, "semantic-flow", str(src), str(tgt), "-o", str(tmp_path / "g.flo"),
+                                 "--model", str(tmp_path / "m"))
+    assert code == 5 and not (tmp_path / "g.flo").exists()
