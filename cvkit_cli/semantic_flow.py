@@ -202,30 +202,15 @@ def evaluate_command(
 ) -> None:
     from cvkit.device import select_device, set_threads
     from cvkit.errors import ArgumentError
-    from cvkit.semantic_flow import GSFParams, SemanticFlow
     from cvkit.semantic_flow.data import READERS
-    from cvkit.semantic_flow.evaluate import dis_flow, evaluate_records, farneback_flow, identity_flow
-    from cvkit.semantic_flow.learned import LearnedFlow
+    from cvkit.semantic_flow.evaluate import evaluate_records, method_functions
 
     set_threads(threads)
     if dataset not in READERS:
         raise ArgumentError(f"--dataset {dataset!r}: use {', '.join(READERS)}")
     records = READERS[dataset](root, split) if dataset in ("pf-pascal", "spair") else READERS[dataset](root)
     records = records[:limit] if limit else records
-    dev = select_device(device)
-    sf = None
-    fns = {}
-    for m in [m.strip() for m in methods.split(",") if m.strip()]:
-        if m in ("gsf", "nn", "guidance"):
-            sf = sf or SemanticFlow(GSFParams(size=size), dev)
-            fns[m] = (lambda s, t, _m=m, _sf=sf: _sf(s, t, _m).flow)
-        elif m in ("identity", "dis", "farneback"):
-            fns[m] = {"identity": identity_flow, "dis": dis_flow, "farneback": farneback_flow}[m]
-        elif Path(m).exists():
-            lf = LearnedFlow.from_path(m, dev)
-            fns[Path(m).stem if Path(m).is_file() else Path(m).name] = lambda s, t, _f=lf: _f(s, t).flow
-        else:
-            raise ArgumentError(f"--methods: unknown method {m!r}")
+    fns = method_functions([m.strip() for m in methods.split(",") if m.strip()], size, select_device(device))
     alphas = tuple(alpha) if alpha else (0.05, 0.1)
     res = evaluate_records(records, fns, alphas)
     res["dataset"] = dataset

@@ -78,3 +78,29 @@ def evaluate_records(records: list[PairRecord], methods: dict[str, FlowFn], alph
     return {"pairs": len(records), "convention": "; ".join(CONVENTIONS[k] for k in kinds),
             "pck": {m: {str(a): mean_pck(v) for a, v in d.items()} for m, d in per.items()},
             "per_category": {m: {c: mean_pck(v) for c, v in d.items()} for m, d in per_cat.items()}}
+
+
+def method_functions(names: list[str], size: int = 384, device: object = "cpu") -> dict[str, FlowFn]:
+    """Flow functions by name: gsf, guidance, nn (one shared SemanticFlow), identity, dis, farneback, or a path to
+    trained GSFNet weights (named by its folder / file stem). ArgumentError for an unknown name."""
+    from pathlib import Path
+
+    from ..errors import ArgumentError
+    from .learned import LearnedFlow
+    from .predict import GSFParams, SemanticFlow
+
+    fns: dict[str, FlowFn] = {}
+    sf = None
+    for m in names:
+        if m in ("gsf", "nn", "guidance"):
+            sf = sf or SemanticFlow(GSFParams(size=size), device)
+            fns[m] = lambda s, t, _m=m, _sf=sf: _sf(s, t, _m).flow
+        elif m in ("identity", "dis", "farneback"):
+            fns[m] = {"identity": identity_flow, "dis": dis_flow, "farneback": farneback_flow}[m]
+        elif Path(m).exists():
+            lf = LearnedFlow.from_path(m, device)
+            fns[Path(m).stem if Path(m).is_file() else Path(m).name] = lambda s, t, _f=lf: _f(s, t).flow
+        else:
+            raise ArgumentError(f"--methods: unknown method {m!r} (gsf, nn, guidance, identity, dis, farneback, "
+                                "or a trained weights path)")
+    return fns
