@@ -12,6 +12,7 @@ import typer
 
 from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
 
+SIZE_HELP = "Working size (longer side, px); memory grows with its 4th power (640: about 1 GB)."
 FLOW_HELP = """Dense correspondence SOURCE -> TARGET (guided semantic flow): flow[y, x] = (u, v) moves source pixel
 (x, y) to target pixel (x + u, y + v). Images may differ in size. Default model: training-free GSF on ImageNet
 EfficientNet-Lite0 features (mutual-NN confident matches -> MLS propagation -> Gaussian modulation -> soft-argmax,
@@ -45,7 +46,7 @@ def flow_command(
         "--keypoints-out", help="Where the transferred points go (default: CSV on stdout).")] = None,
     model: Annotated[str, typer.Option("--model", "-m", help="default, nn, or a trained weights path.")
                      ] = "default",
-    size: Annotated[int, typer.Option("--size", min=64, max=1024, help="Working size (longer side, px).")] = 384,
+    size: Annotated[int, typer.Option("--size", min=64, max=640, help=SIZE_HELP)] = 384,
     fmt: Annotated[str, typer.Option("--format", help="Batch flow format: flo or npy.")] = "flo",
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Batch: skip pairs already done.")] = False,
     device: DeviceOpt = "auto",
@@ -193,7 +194,7 @@ def evaluate_command(
     alpha: Annotated[list[float] | None, typer.Option("--alpha", help="PCK alpha (repeatable).")] = None,
     methods: Annotated[str, typer.Option("--methods", help="Comma list: gsf, nn, identity, dis, farneback, "
                                          "or a trained weights path.")] = "gsf,nn",
-    size: Annotated[int, typer.Option("--size", min=64, max=1024, help="Working size (longer side, px).")] = 384,
+    size: Annotated[int, typer.Option("--size", min=64, max=640, help=SIZE_HELP)] = 384,
     split: Annotated[str, typer.Option("--split", help="Split (pf-pascal, spair).")] = "test",
     limit: Annotated[int, typer.Option("--limit", min=0, help="Evaluate only the first N pairs (0 = all).")] = 0,
     device: DeviceOpt = "auto",
