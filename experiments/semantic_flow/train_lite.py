@@ -15,7 +15,8 @@ opts = TrainOptions(config=GSFConfig(backbone="lite0", image_size=256, width=16)
                     batch=4, lr=1e-4, seed=0, m_temperature=0.1, log_every=10)
 model, summary = train(opts, log=lambda m: print(m, flush=True))
 card = {"name": "gsf-lite", "task": "semantic-flow", "architecture": "GSFNet (lite0)",
-        "training": {"command": f"cvkit train semantic-flow --stage1-steps {s1} --stage2-steps {s2}",
+        "training": {"command": "cvkit train semantic-flow --backbone lite0 --image-size 256 --width 16 "
+                                f"--stage1-steps {s1} --stage2-steps {s2} --m-temperature 0.1 --batch 4",
                      "data": "synthetic warps of scikit-image/scikit-learn images (train split)",
                      "seconds": summary["seconds"], "seed": 0}}
 save_model(model, out, card)
