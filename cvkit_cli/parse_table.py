@@ -12,6 +12,8 @@ import typer
 
 from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
 
+TASK = "parse-table"
+
 PARSE_HELP = """Recognise table structure (cells, start/end row and column, text) in images and PDFs.
 
 INPUT is a table image, a page image, a PDF, or a folder of them (batch: outputs mirror the tree under

@@ -12,6 +12,8 @@ import typer
 
 from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
 
+TASK = "semantic-flow"
+
 SIZE_HELP = "Working size (longer side, px); memory grows with its 4th power (640: about 1 GB)."
 FLOW_HELP = """Dense correspondence SOURCE -> TARGET (guided semantic flow): flow[y, x] = (u, v) moves source pixel
 (x, y) to target pixel (x + u, y + v). Images may differ in size. Default model: training-free GSF on ImageNet
@@ -55,7 +57,8 @@ def flow_command(
     quiet: QuietOpt = False,
 ) -> None:
     from cvkit.device import select_device, set_threads
-    from cvkit.errors import ArgumentError, BatchError, CvkitError
+    from cvkit.errors import ArgumentError
+    from cvkit.io.batch import Inputs, Item, run_batch
     from cvkit.semantic_flow.run import Outputs, check_outputs, read_pairs, run_pair
 
     set_threads(threads)
@@ -68,39 +71,36 @@ def flow_command(
             raise ArgumentError("--pairs needs -o DIR (an output folder)")
         if any(v is not None for v in (warp, viz, matches, keypoints, keypoints_out)):
             raise ArgumentError("--warp/--viz/--matches/--keypoints work on a single pair")
-        jobs = [(a, b, output / f"{a.stem}__{b.stem}.{fmt}") for a, b in read_pairs(pairs)]
+        rows = read_pairs(pairs)
+        items = [Item(a, Path(f"{a.stem}__{b.stem}.{fmt}")) for a, b in rows]
+        partner = {it: b for it, (_, b) in zip(items, rows, strict=True)}
+        outs = {it: Outputs(flow=output / it.rel) for it in items}
     else:
         if source is None or target is None:
             raise ArgumentError("give SOURCE and TARGET images (or --pairs pairs.csv -o DIR)")
-        jobs = [(source, target, output)]
-    outs = [Outputs(flow=o, warp=warp, viz=viz, matches=matches, keypoints_out=keypoints_out) for *_, o in jobs]
-    for (a, b, _), o in zip(jobs, outs, strict=True):
-        check_outputs(o, [a, b] + ([keypoints] if keypoints else []))
+        items = [Item(source, Path(source.name))]
+        partner = {items[0]: target}
+        outs = {items[0]: Outputs(flow=output, warp=warp, viz=viz, matches=matches, keypoints_out=keypoints_out)}
+    for it in items:
+        check_outputs(outs[it], [it.path, partner[it]] + ([keypoints] if keypoints else []))
     sf = _build(model, size, select_device(device))
     method = "nn" if model == "nn" else "gsf"
-    failures = []
-    for (a, b, o), out in zip(jobs, outs, strict=True):
-        if pairs is not None and skip_existing and o.exists():
-            continue
-        try:
-            summary = run_pair(sf, a, b, out, keypoints, method)
-        except CvkitError as e:
-            if pairs is None:
-                raise
-            failures.append((f"{a},{b}", str(e)))
-            err_console.print(f"[red]failed[/] {e}")
-            continue
-        kps_csv = summary.pop("keypoints_csv", None)
-        if json_out:
-            sys.stdout.write(json.dumps(summary) + "\n")
-        elif kps_csv is not None:
-            sys.stdout.write(kps_csv)
-        sys.stdout.flush()
-        if not quiet:
-            err_console.print(f"{a} -> {b}: {summary.get('confident', 0)} confident matches, "
-                              f"{summary['seconds']:.2f} s" + (f" -> {o}" if o else ""))
-    if failures:
-        raise BatchError(failures)
+    kps_text: list[str] = []
+
+    def work(item: Item) -> dict:
+        summary = run_pair(sf, item.path, partner[item], outs[item], keypoints, method)
+        if summary.get("keypoints_csv"):
+            kps_text.append(summary.pop("keypoints_csv"))
+        return summary
+
+    def describe(item: Item, rec: dict) -> str:
+        return f"{item.path} -> {partner[item]}: {rec.get('confident', 0)} confident matches, {rec['seconds']:.2f} s"
+
+    run_batch(Inputs(items, pairs is not None, pairs.parent if pairs else source.parent), work,
+              lambda it: outs[it].paths(), out_dir=output if pairs is not None else None,
+              skip_existing=skip_existing, json_out=json_out, quiet=quiet, describe=describe)
+    if kps_text and not json_out:
+        sys.stdout.write("".join(kps_text))
 
 
 def _build(model: str, size: int, device):

@@ -13,6 +13,8 @@ from rich.table import Table
 
 from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
 
+TASK = "track"
+
 TRACK_HELP = """Track one object through a video, an image folder or a benchmark sequence.
 
 Boxes are x,y,w,h in pixels, 0-based (use --one-based for 1-based input). A benchmark sequence folder

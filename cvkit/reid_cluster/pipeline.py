@@ -46,6 +46,7 @@ class RunOptions:
     junk_frames: int | None = None
     seed: int = 0
     html: bool = True
+    device: str = "cpu"
 
 
 @dataclass
@@ -112,6 +113,8 @@ def run(input: Path, out_dir: Path, opts: RunOptions, log: Callable[[str], None]
     images = load_crops([c.path for c in crops], embedder.input_size)
     seconds = {"load": time.time() - t0}
     labelled = has_labels(crops)
+    if embedder.net is not None:
+        embedder.net.to(opts.device)
     if opts.rounds > 0 and embedder.net is not None:
         t = time.time()
         cfg = AdaptConfig.on_user_crops(rounds=opts.rounds, epochs=opts.epochs, clusters=opts.clusters, p=opts.p,
@@ -119,7 +122,7 @@ def run(input: Path, out_dir: Path, opts: RunOptions, log: Callable[[str], None]
         adapt(embedder.net, images, cfg, log=log)
         seconds["adapt"] = time.time() - t
     t = time.time()
-    feats = embedder.embed(images)
+    feats = embedder.embed(images, device=opts.device)
     seconds["embed"] = time.time() - t
     t = time.time()
     cl = two_stage_cluster(feats, opts.clusters, opts.p, opts.k, opts.seed)

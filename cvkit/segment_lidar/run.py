@@ -7,12 +7,11 @@ looks for predictions. Outputs are written atomically (no partial file on failur
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..io.batch import Inputs, Item, discover
 from ..io.pointcloud import POINT_SUFFIXES, read_points, write_label, write_pcd, write_ply
 from .labels import CLASS_NAMES, COLORS, train_to_raw
 from .segment import Segmentation, Segmenter
@@ -20,36 +19,19 @@ from .segment import Segmentation, Segmenter
 OUTPUT_SUFFIXES = (".label", ".ply", ".pcd")
 
 
-@dataclass
-class Job:
-    """One input scan and where its output goes (relative to the batch output folder)."""
-
-    path: Path
-    rel: Path
-
-
-def collect_jobs(input_path: Path) -> tuple[list[Job], bool]:
-    """(jobs, is_batch): a single file, or every point-cloud file under a folder."""
-    input_path = Path(input_path)
-    if input_path.is_file():
-        return [Job(input_path, Path(input_path.name))], False
-    if not input_path.is_dir():
-        raise InputError(input_path, "no such file or folder")
-    files = sorted(p for p in input_path.rglob("*") if p.is_file() and p.suffix.lower() in POINT_SUFFIXES)
-    if not files:
-        raise InputError(input_path, f"folder holds no point-cloud files ({', '.join(POINT_SUFFIXES)})")
-    jobs = []
-    for f in files:
-        rel = f.relative_to(input_path)
-        parts = rel.parts
-        if f.parent.name == "velodyne" and f.suffix == ".bin":
-            # SemanticKITTI: .../XX/velodyne/NNNNNN.bin -> sequences/XX/predictions/NNNNNN
-            seq = f.parent.parent.name
-            rel = Path("sequences") / seq / "predictions" / f.name
-        elif len(parts) > 1 and parts[0] == "sequences":
-            rel = Path(*parts)
-        jobs.append(Job(f, rel))
-    return jobs, True
+def collect_scans(source: Path | str) -> Inputs:
+    """A single scan, or every point-cloud file under a folder (or glob); SemanticKITTI velodyne scans map to
+    `sequences/XX/predictions/NNNNNN` so the outputs land where semantic-kitti-api looks for them."""
+    inputs = discover(source, POINT_SUFFIXES, what="point-cloud")
+    if not inputs.batch:
+        return inputs
+    items = []
+    for item in inputs.items:
+        rel = item.rel
+        if item.path.parent.name == "velodyne" and item.path.suffix == ".bin":
+            rel = Path("sequences") / item.path.parent.parent.name / "predictions" / item.path.name
+        items.append(Item(item.path, rel))
+    return Inputs(items, True, inputs.root)
 
 
 def write_outputs(points: np.ndarray, seg: Segmentation, out: Path) -> None:

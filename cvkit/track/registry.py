@@ -13,7 +13,7 @@ import torch
 
 from ..assets import Asset, asset_from_path, find_asset, load_into
 from ..errors import ModelError
-from ..models import ModelInfo
+from ..registry import ModelInfo, register_task
 from .base import Tracker
 from .opencv_trackers import OPENCV_TRACKERS, OpenCVTracker
 
@@ -170,3 +170,16 @@ def load_weights(net: torch.nn.Module, asset: Asset, strict: bool = True) -> tor
 
 
 _load_plugins()
+register_task("track", default_model=DEFAULT_MODEL, table=MODELS, headline_metric="success_auc",
+              description="single-object tracking in videos and image folders",
+              datasets=("otb", "got10k", "lasot", "vot"), checks=(("opencv trackers", lambda: _opencv_trackers()),))
+
+
+def _opencv_trackers() -> str:
+    """The OpenCV contrib trackers used as peers are present."""
+    import cv2
+
+    missing = [f for f in ("TrackerCSRT_create", "TrackerKCF_create", "TrackerMIL_create") if not hasattr(cv2, f)]
+    if missing:
+        raise RuntimeError(f"OpenCV {cv2.__version__} lacks {', '.join(missing)} (needs the contrib build)")
+    return "CSRT, KCF and MIL available"
