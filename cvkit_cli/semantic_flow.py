@@ -46,8 +46,8 @@ def flow_command(
                          ] = None,
     keypoints_out: Annotated[Path | None, typer.Option(
         "--keypoints-out", help="Where the transferred points go (default: CSV on stdout).")] = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="default, nn, or a trained weights path.")
-                     ] = "default",
+    model: Annotated[str, typer.Option(
+        "--model", "-m", help="default (gsf), nn, gsfnet, gsfnet-lite, or a trained weights path.")] = "default",
     size: Annotated[int, typer.Option("--size", min=64, max=640, help=SIZE_HELP)] = 384,
     fmt: Annotated[str, typer.Option("--format", help="Batch flow format: flo or npy.")] = "flo",
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Batch: skip pairs already done.")] = False,
@@ -84,11 +84,10 @@ def flow_command(
     for it in items:
         check_outputs(outs[it], [it.path, partner[it]] + ([keypoints] if keypoints else []))
     sf = _build(model, size, select_device(device))
-    method = "nn" if model == "nn" else "gsf"
     kps_text: list[str] = []
 
     def work(item: Item) -> dict:
-        summary = run_pair(sf, item.path, partner[item], outs[item], keypoints, method)
+        summary = run_pair(sf, item.path, partner[item], outs[item], keypoints)
         if summary.get("keypoints_csv"):
             kps_text.append(summary.pop("keypoints_csv"))
         return summary
@@ -104,12 +103,9 @@ def flow_command(
 
 
 def _build(model: str, size: int, device):
-    from cvkit.semantic_flow import GSFParams, SemanticFlow
-    from cvkit.semantic_flow.learned import LearnedFlow
+    from cvkit.registry import build_model
 
-    if model in ("default", "nn"):
-        return SemanticFlow(GSFParams(size=size), device)
-    return LearnedFlow.from_path(model, device)
+    return build_model("semantic-flow", model, device, size=size)
 
 
 TRAIN_HELP = """Train the paper's GSF model (stage 1: pruning net with L_P; stage 2: end to end with L_final) on

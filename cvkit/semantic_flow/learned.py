@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..assets import asset_from_path, load_into
+from ..assets import Asset, asset_from_path, load_into
 from ..errors import ModelError
 from .features import prepare
 from .model import GSFConfig, GSFNet, cell_coords
@@ -19,7 +19,8 @@ from .predict import FlowResult, cells_to_pixels, dense_flow, dense_map
 class LearnedFlow:
     """A trained GSFNet behind the same call as SemanticFlow: (source, target) -> FlowResult."""
 
-    def __init__(self, model: GSFNet, device: torch.device | str = "cpu") -> None:
+    def __init__(self, model: GSFNet, device: torch.device | str = "cpu", name: str = "gsfnet") -> None:
+        self.name = name
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
 
@@ -28,6 +29,12 @@ class LearnedFlow:
         """Load weights + card (config in the card); ModelError when missing or mismatched."""
         asset = asset_from_path(path)
         asset.verify()
+        return cls.from_asset(asset, device)
+
+    @classmethod
+    def from_asset(cls, asset: Asset, device: torch.device | str = "cpu") -> LearnedFlow:
+        """Build from a verified Asset (weights + card with 'config')."""
+        path = asset.weights
         cfg = asset.card.get("config")
         if not cfg:
             raise ModelError(f"{path}: the card has no 'config' (train with `cvkit train semantic-flow`)")
@@ -41,8 +48,8 @@ class LearnedFlow:
         return cls(model, device)
 
     @torch.inference_mode()
-    def __call__(self, src_bgr: np.ndarray, tgt_bgr: np.ndarray, method: str = "gsf") -> FlowResult:
-        """Dense flow source -> target; method 'gsf' (tau) or 'guidance' (G')."""
+    def __call__(self, src_bgr: np.ndarray, tgt_bgr: np.ndarray, method: str | None = "gsf") -> FlowResult:
+        """Dense flow source -> target; method 'gsf' (tau, also for None) or 'guidance' (G')."""
         size = self.model.config.image_size
         a = prepare(cv2.resize(src_bgr, (size, size), interpolation=cv2.INTER_AREA), size, self.device).tensor
         b = prepare(cv2.resize(tgt_bgr, (size, size), interpolation=cv2.INTER_AREA), size, self.device).tensor

@@ -76,7 +76,8 @@ class SemanticFlow:
     """The training-free GSF default (and the NN-argmax baseline) on EfficientNet-Lite0 features."""
 
     def __init__(self, params: GSFParams | None = None, device: torch.device | str = "cpu",
-                 features: LiteFeatures | None = None) -> None:
+                 features: LiteFeatures | None = None, method: str = "gsf", name: str = "gsf") -> None:
+        self.method, self.name = method, name
         self.params = params or GSFParams()
         self.device = torch.device(device)
         self._features = features
@@ -97,9 +98,10 @@ class SemanticFlow:
         return coarse[0], fine[0], p.orig_hw
 
     @torch.inference_mode()
-    def __call__(self, src_bgr: np.ndarray, tgt_bgr: np.ndarray, method: str = "gsf") -> FlowResult:
+    def __call__(self, src_bgr: np.ndarray, tgt_bgr: np.ndarray, method: str | None = None) -> FlowResult:
         """Dense flow source -> target; method 'gsf' (default), 'guidance' (G' only), 'nn' / 'nn-coarse'
-        (argmax baseline on the stride-8 / stride-16 features)."""
+        (argmax baseline on the stride-8 / stride-16 features); None = this predictor's own."""
+        method = method or self.method
         return self.flows(src_bgr, tgt_bgr, (method,))[method]
 
     @torch.inference_mode()

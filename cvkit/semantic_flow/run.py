@@ -165,7 +165,7 @@ def _csv_text(header: list[str], rows: np.ndarray) -> str:
 
 
 def run_pair(sf: SemanticFlow, source: Path, target: Path, out: Outputs, keypoints: Path | None = None,
-             method: str = "gsf") -> dict:
+             method: str | None = None) -> dict:
     """Compute the flow source -> target and write the requested outputs. Returns a JSON-able summary (with the
     transferred keypoints CSV text under 'keypoints_csv' when keypoints were given)."""
     t0 = time.time()
@@ -178,7 +178,7 @@ def run_pair(sf: SemanticFlow, source: Path, target: Path, out: Outputs, keypoin
     if out.viz is not None:
         products["viz"] = match_picture(src, tgt, res.flow, res.confidence)
     summary = {"source": str(source), "target": str(target), "source_size": [src.shape[1], src.shape[0]],
-               "target_size": [tgt.shape[1], tgt.shape[0]], "method": method, **res.extras}
+               "target_size": [tgt.shape[1], tgt.shape[0]], "model": getattr(sf, "name", ""), **res.extras}
     if kps is not None:
         moved = sample_flow(res.flow, kps)
         conf = (np.ones(len(kps)) if res.confidence is None
