@@ -44,7 +44,7 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -ra -m "not slow"
 
 lint: setup
-	$(BIN)/ruff check cvkit cvkit_cli tests benchmarks
+	$(BIN)/ruff check cvkit cvkit_cli tests benchmarks experiments
 
 bench: setup
 	$(BIN)/python benchmarks/bench_track.py --out benchmarks/results/bench_track.json

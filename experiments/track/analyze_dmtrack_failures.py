@@ -7,7 +7,7 @@ alone but runs ONR in the shadow (μ = 0: identical boxes, ONR still stored/upda
 (IoU = 0) are classified: `switch` (the box overlaps a distractor, IoU > 0.1), `occlusion` (target < 50 % visible),
 else `drift`. Never run it on eval seeds 0-2 (test/confirmation sets).
 
-    python benchmarks/analyze_dmtrack_failures.py --seed 7 --clips 20 --mode ofc --out /tmp/ofc7.json
+    python experiments/track/analyze_dmtrack_failures.py --seed 7 --clips 20 --mode ofc --out /tmp/ofc7.json
 """
 
 from __future__ import annotations

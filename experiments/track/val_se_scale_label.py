@@ -3,8 +3,9 @@
 seed), writing JSON. Settings are chosen from these numbers only; the test clips are scored once, afterwards,
 by bench_se_twin.py.
 
-    python benchmarks/val_se_scale_label.py --model sesiamfc-lite --steps 600 --scale-label 0.1 --scale-wide 0.5 \\
-        --out benchmarks/results/val_se_scale_label_A.json
+    python experiments/track/val_se_scale_label.py --model sesiamfc-lite --steps 600 --scale-label 0.1 \\
+        --scale-wide 0.5 \\
+        --out experiments/track/results/val_se_scale_label_A.json
 """
 
 from __future__ import annotations

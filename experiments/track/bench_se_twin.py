@@ -8,14 +8,17 @@ JSON. `--update-card` also records the twin's numbers in the SE asset's card (th
 there).
 
     cvkit train track --model siamfc-lite-plain --data synthetic --steps 1600 --seed 0 --out runs/siamfc-lite-plain
-    python benchmarks/bench_se_twin.py --plain runs/siamfc-lite-plain --out benchmarks/results/bench_se_twin.json
+    python experiments/track/bench_se_twin.py --plain runs/siamfc-lite-plain \\
+        --out experiments/track/results/bench_se_twin.json
 
 The S-MNIST-style comparison with the shallow `s4` layout (frozen trunk to stride 4, three trained neck layers):
 
-    cvkit train track --model sesiamfc-lite --layout s4 --data synthetic --steps 1600 --seed 0 --out runs/se-s4
-    cvkit train track --model siamfc-lite-plain --layout s4 --data synthetic --steps 1600 --seed 0 --out runs/plain-s4
-    python benchmarks/bench_se_twin.py --se runs/se-s4 --plain runs/plain-s4 \
-        --out benchmarks/results/bench_se_twin_s4.json
+    python experiments/track/train_lite_variant.py --model sesiamfc-lite --layout s4 --data synthetic \\
+        --steps 1600 --seed 0 --out runs/se-s4
+    python experiments/track/train_lite_variant.py --model siamfc-lite-plain --layout s4 --data synthetic \\
+        --steps 1600 --seed 0 --out runs/plain-s4
+    python experiments/track/bench_se_twin.py --se runs/se-s4 --plain runs/plain-s4 \
+        --out experiments/track/results/bench_se_twin_s4.json
 
 The JSON holds each net's mean AUC and the paired per-clip difference (SE minus twin, same clips).
 """
@@ -32,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI does
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BAG = ROOT.parent / "shared" / "data" / "track" / "vot15_bag"
 BUDGET_KEYS = ("steps", "pairs", "batch", "data", "seed")
 
@@ -107,7 +110,7 @@ def update_card(se_dir: Path, result: dict) -> None:
     card = json.loads(path.read_text())
     card["comparison"] = {
         "what": "sesiamfc-lite vs its non-equivariant twin siamfc-lite-plain trained with the same budget "
-                "(benchmarks/bench_se_twin.py)",
+                "(experiments/track/bench_se_twin.py)",
         "budget": result["budgets"]["siamfc-lite-plain"],
         "results": result["models"],
     }
@@ -123,7 +126,7 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=50)
     ap.add_argument("--bag", default=str(DEFAULT_BAG), help="VOT bag folder; empty string: skip")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_se_twin.json")
+    ap.add_argument("--out", type=Path, default=ROOT / "experiments" / "track" / "results" / "bench_se_twin.json")
     ap.add_argument("--update-card", action="store_true", help="also write the comparison into the SE card")
     ap.add_argument("--scale-axis", action="store_true",
                     help="score sesiamfc-lite on digits-s with the scale-axis size read-out (ScaleAxisTracker, "

@@ -5,7 +5,8 @@ crossing it and 1-2 occluders), clip seeds `EVAL_SEED_BASE + 1000*seed + i` (nev
 the same `dmtrack-lite` weights; only the online branch differs. Reports success AUC (mean over clips, frames 2..N),
 frames lost (IoU = 0 with the exact box, summed), and tracker FPS; optionally the same on a VOT-style sequence.
 
-    python benchmarks/bench_dmtrack_distractors.py --clips 20 --out benchmarks/results/bench_dmtrack_distractors.json
+    python experiments/track/bench_dmtrack_distractors.py --clips 20 \\
+        --out experiments/track/results/bench_dmtrack_distractors.json
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SEQ = ROOT.parent / "shared" / "data" / "track" / "vot15_bag"
 
 
@@ -75,7 +76,8 @@ def main() -> None:
     ap.add_argument("--seq", type=str, default=str(DEFAULT_SEQ), help="real VOT-style sequence ('' to skip)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--modes", default="ofc,onr+ofc", help="comma-separated subset of ofc,onr+ofc")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_dmtrack_distractors.json")
+    ap.add_argument("--out", type=Path,
+                    default=ROOT / "experiments" / "track" / "results" / "bench_dmtrack_distractors.json")
     a = ap.parse_args()
     seq = Path(a.seq) if a.seq else None  # Path("") would be ".", a folder
     res = bench(a.weights, a.clips, a.seed, seq, a.threads, tuple(a.modes.split(",")))
