@@ -12,7 +12,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import typer  # noqa: E402
 
-from . import checks, models, parse_table, reid_cluster, segment_lidar, track  # noqa: E402
+from . import checks, models, parse_table, reid_cluster, search_expand, segment_lidar, track  # noqa: E402
 from ._options import STATE, run_guarded  # noqa: E402
 
 app = typer.Typer(
@@ -36,7 +36,7 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of 
     STATE["debug"] = debug
 
 
-for task in (track, segment_lidar, reid_cluster, parse_table):
+for task in (track, segment_lidar, reid_cluster, parse_table, search_expand):
     task.register(app, train_app, evaluate_app)
 models.register(app)
 checks.register(app)
