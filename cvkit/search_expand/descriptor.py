@@ -10,7 +10,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -56,19 +55,23 @@ class GemDescriptor:
         h = net.features(net.normalize(x), len(net._blocks) - 1)
         return F.relu6(net._bn1(net._conv_head(h)))
 
-    @torch.inference_mode()
     def __call__(self, bgr: np.ndarray) -> np.ndarray:
         """One L2-normalised float32 descriptor (DIM,) of a BGR uint8 image."""
-        h, w = bgr.shape[:2]
-        rgb = torch.from_numpy(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)).to(self.device)
-        rgb = rgb.permute(2, 0, 1)[None].float() / 255.0
-        acc = torch.zeros(DIM, device=self.device)
+        return self.batch(bgr[None])[0]
+
+    @torch.inference_mode()
+    def batch(self, bgr: np.ndarray) -> np.ndarray:
+        """Descriptors (B, DIM) of B same-sized BGR uint8 images (B, H, W, 3): one forward per scale."""
+        h, w = bgr.shape[1:3]
+        rgb = torch.from_numpy(np.ascontiguousarray(bgr[..., ::-1])).to(self.device)
+        rgb = rgb.permute(0, 3, 1, 2).float() / 255.0
+        acc = torch.zeros(bgr.shape[0], DIM, device=self.device)
         base = min(self.size, max(max(h, w), self.min_size))
         for s in self.scales:
             f = base * s / max(h, w)
             size = (max(32, round(h * f)), max(32, round(w * f)))
             x = F.interpolate(rgb, size=size, mode="bilinear", align_corners=False, antialias=f < 1)
-            acc += F.normalize(gem(self._head(x), self.p), dim=1)[0]
+            acc += F.normalize(gem(self._head(x), self.p), dim=1)
         return l2n(acc.cpu().numpy())
 
 

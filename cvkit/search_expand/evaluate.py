@@ -55,7 +55,15 @@ def describe_all(items: list, describe: Callable[[np.ndarray], np.ndarray], cach
         f = cache / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.npy"
         if f.is_file():
             return np.load(f)
-    out = []
+    out: list[np.ndarray] = []
+    pending: list[np.ndarray] = []
+    batch = getattr(describe, "batch", None)
+
+    def flush() -> None:
+        if pending:
+            out.extend(batch(np.stack(pending)) if batch and len(pending) > 1 else [describe(p) for p in pending])
+            pending.clear()
+
     for i, it in enumerate(items):
         if isinstance(it, tuple):
             img = read_image(it[0])
@@ -65,9 +73,12 @@ def describe_all(items: list, describe: Callable[[np.ndarray], np.ndarray], cach
             img = it
         else:
             img = read_image(it)
-        out.append(describe(img))
+        if pending and (img.shape != pending[0].shape or len(pending) == 32):
+            flush()
+        pending.append(img)
         if progress:
             progress(i + 1, len(items))
+    flush()
     x = np.stack(out).astype(np.float32)
     if cache is not None:
         np.save(f, x)

@@ -38,6 +38,13 @@ def brute_force_search(db: np.ndarray, queries: np.ndarray, k: int, chunk: int =
     return scores, ids
 
 
+def faiss_threads() -> int:
+    """faiss follows torch's thread setting (`--threads`): its default of all cores spins on a busy machine."""
+    import torch
+
+    return max(1, torch.get_num_threads())
+
+
 class SearchIndex:
     """Inner-product index over a float32 database matrix (kept, since QE sums the original vectors)."""
 
@@ -54,6 +61,7 @@ class SearchIndex:
             return
         import faiss
 
+        faiss.omp_set_num_threads(faiss_threads())
         if kind == "flat":
             index = faiss.IndexFlatIP(d)
         else:

@@ -9,7 +9,9 @@ torch.set_num_threads(1)
 d = GemDescriptor()
 key = d.key
 cache = Path(".cache/search_expand")
-for name, root in [("pets2009", "../shared/data/pets2009"), ("digits", None), ("bundled", ".cache/bundled")]:
+order = sys.argv[1:] or ["pets2009", "digits", "bundled"]
+roots = {"pets2009": "../shared/data/pets2009", "digits": None, "bundled": ".cache/bundled"}
+for name, root in [(n, roots[n]) for n in order]:
     rs = load_dataset(name, root)
     k = f"{rs.name}|{len(rs.db_images)}|{len(rs.query_images)}|{key}"
     describe_all(rs.db_images, d, cache, k + "|db", lambda i, n: print(name, i, n, flush=True) if i % 100 == 0 else None)

@@ -8,7 +8,7 @@ from cvkit.search_expand.index import SearchIndex, l2n
 from cvkit.search_expand.qe import Expander, search_expanded
 from cvkit.search_expand.metrics import label_gnd, compute_map
 torch.set_num_threads(1)
-epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 30
 def world(e):
     r = np.random.default_rng(1000 + e)
     x, y = synthetic_world(int(r.integers(2000, 6000)), int(r.choice([64, 128, 256, 512])), r)
