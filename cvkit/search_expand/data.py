@@ -177,7 +177,8 @@ def _bundled_images() -> list[tuple[str, np.ndarray]]:
         except Exception:  # noqa: BLE001 - a missing optional image (pooch download) is skipped
             continue
         if im.dtype != np.uint8:
-            im = (255 * (im.astype(np.float64) - im.min()) / max(np.ptp(im), 1e-9)).astype(np.uint8)
+            f = im.astype(np.float64)
+            im = (255 * (f - f.min()) / max(f.max() - f.min(), 1e-9)).astype(np.uint8)
         if im.ndim == 2:
             im = cv2.cvtColor(im, cv2.COLOR_GRAY2BGR)
         elif im.shape[2] == 4:
@@ -188,7 +189,7 @@ def _bundled_images() -> list[tuple[str, np.ndarray]]:
     return out
 
 
-def variant(img: np.ndarray, rng: np.random.Generator, out_size: int = 192) -> np.ndarray:
+def variant(img: np.ndarray, rng: np.random.Generator, out_size: int = 160) -> np.ndarray:
     """One photometric/geometric variant: random crop (40-90 % side), rotation +-25 deg, perspective jitter,
     flip, brightness/contrast/gamma/colour shift, blur or noise, JPEG re-compression."""
     h, w = img.shape[:2]
@@ -218,7 +219,7 @@ def variant(img: np.ndarray, rng: np.random.Generator, out_size: int = 192) -> n
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)
 
 
-def make_bundled_folders(out_dir: str | Path, per_class: int = 20, seed: int = 0) -> Path:
+def make_bundled_folders(out_dir: str | Path, per_class: int = 15, seed: int = 0) -> Path:
     """Write the folder-per-class set: one class per scikit-image bundled image, `per_class` variants each."""
     out_dir = Path(out_dir)
     rng = np.random.default_rng(seed)

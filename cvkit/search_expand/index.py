@@ -48,7 +48,7 @@ def faiss_threads() -> int:
 class SearchIndex:
     """Inner-product index over a float32 database matrix (kept, since QE sums the original vectors)."""
 
-    def __init__(self, vectors: np.ndarray, kind: str = "auto", nprobe: int = 32, seed: int = 0) -> None:
+    def __init__(self, vectors: np.ndarray, kind: str = "auto", nprobe: int = 16, seed: int = 0) -> None:
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         n, d = self.vectors.shape
         if kind == "auto":
@@ -65,10 +65,10 @@ class SearchIndex:
         if kind == "flat":
             index = faiss.IndexFlatIP(d)
         else:
-            nlist = int(max(16, min(4 * np.sqrt(n), n // 40)))
+            nlist = int(max(16, min(np.sqrt(n), n // 40)))
             index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
             rng = np.random.default_rng(seed)
-            sample = self.vectors[rng.choice(n, min(n, 64 * nlist), replace=False)]
+            sample = self.vectors[rng.choice(n, min(n, 40 * nlist), replace=False)]
             index.train(sample)
             index.nprobe = min(nprobe, nlist)
         if n:

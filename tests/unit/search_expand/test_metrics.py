@@ -52,3 +52,25 @@ def test_label_gnd_and_recall():
     rec = M.recall_at_k(rk, gnd, ks=(1, 2, 3))
     # q0: junk 0 removed -> [2,1,..] first positive at rank 1; q1: junk 2 removed -> [0,1,3] positive at rank 2
     assert rec == {1: 0.0, 2: 0.5, 3: 1.0}
+
+
+def test_revisited_layout_reader_and_evaluation(tmp_path):
+    import pickle
+
+    from cvkit.search_expand.data import read_revisited
+    from cvkit.search_expand.evaluate import Method, evaluate_methods
+
+    base = tmp_path / "roxford5k"
+    (base / "jpg").mkdir(parents=True)
+    cfg = {"imlist": ["a", "b", "c", "d"], "qimlist": ["q"],
+           "gnd": [{"bbx": [0, 0, 5, 5], "easy": [0], "hard": [2], "junk": [1]}]}
+    with open(base / "gnd_roxford5k.pkl", "wb") as f:
+        pickle.dump(cfg, f)
+    rs = read_revisited(tmp_path, "roxford5k")
+    assert rs.revisited and rs.query_images[0][1] == (0.0, 0.0, 5.0, 5.0)
+    db = np.eye(4, dtype=np.float32)[:, :4] + 0.01
+    q = np.array([[1.0, 0.9, 0.5, 0.0]], dtype=np.float32)
+    rows = evaluate_methods(rs, db, q, (Method("none", "none"),), whiten=False)
+    # ranking a, b(junk), c, d: easy -> ok {a}, junk {b, c} -> 1.0; hard: ok {c}, junk {b, a} -> rank 0 -> 1.0
+    assert rows[0]["mAP_E"] == pytest.approx(1.0) and rows[0]["mAP_H"] == pytest.approx(1.0)
+    assert rows[0]["mAP_M"] == pytest.approx(1.0)
