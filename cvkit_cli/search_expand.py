@@ -26,10 +26,18 @@ Examples:
 QE_HELP = "none, aqe, aqewd, alphaqe (default), dqe, or lattqe (learned; --model)."
 
 
-def _describer(device: str, size: int):
+def _describer(device: str, size: int | dict):
+    """The default descriptor at `size`, or with the parameters a database was built with."""
     from cvkit.device import select_device
-    from cvkit.search_expand.descriptor import GemDescriptor
+    from cvkit.errors import ModelError
+    from cvkit.search_expand.descriptor import NAME, GemDescriptor
 
+    if isinstance(size, dict):
+        if size.get("name") != NAME:
+            raise ModelError(f"the database holds {size.get('name')} descriptors; query it with a descriptor file "
+                             "of the same kind, not with images")
+        return GemDescriptor(size=size["size"], scales=size["scales"], p=size["p"], min_size=size["min_size"],
+                             device=select_device(device))
     return GemDescriptor(size=size, device=select_device(device))
 
 
@@ -45,6 +53,8 @@ def index_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Database file to write (.db).")],
     add: Annotated[bool, typer.Option("--add", help="Append to an existing database (new files only).")] = False,
     size: Annotated[int, typer.Option("--size", min=32, help="Longest image side at scale 1 (pixels).")] = 224,
+    whiten: Annotated[bool, typer.Option("--whiten", help="PCA-whitening learnt on the database instead of "
+                                         "centring only (measured worse on small databases).")] = False,
     whiten_dim: Annotated[int | None, typer.Option("--whiten-dim", min=1, help="PCA-whitening dimensions "
                                                    "(default: all the database supports).")] = None,
     device: DeviceOpt = "auto", threads: ThreadsOpt = 0, json_out: JsonOpt = False, quiet: QuietOpt = False,
@@ -58,10 +68,10 @@ def index_command(
 
     set_threads(threads)
     if photos.is_file() and is_descriptor_file(photos):
-        rep = index_descriptor_file(photos, output, add=add, whiten_dim=whiten_dim)
+        rep = index_descriptor_file(photos, output, add=add, whiten=whiten, whiten_dim=whiten_dim)
     else:
         d = _describer(device, size)
-        rep = index_images(photos, output, d, d.params, add=add, whiten_dim=whiten_dim,
+        rep = index_images(photos, output, d, {**d.params, "whiten": whiten}, add=add, whiten_dim=whiten_dim,
                            progress=_progress(quiet, "indexing"))
     if json_out:
         sys.stdout.write(json.dumps({"db": str(output), "added": rep.added, "skipped": rep.skipped,
@@ -90,7 +100,6 @@ def query_command(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="JSON Lines file (default: stdout).")
                       ] = None,
     html: Annotated[Path | None, typer.Option("--html", help="Also write a contact sheet (HTML).")] = None,
-    size: Annotated[int, typer.Option("--size", min=32, help="Must match the database's --size.")] = 224,
     device: DeviceOpt = "auto", threads: ThreadsOpt = 0, quiet: QuietOpt = False,
 ) -> None:
     """Search the database for each query, expand the query, search again; print JSON Lines rankings."""
@@ -121,7 +130,7 @@ def query_command(
     describe = None
     if base.descriptor.get("name") != "file" and not (query.is_file() and query.suffix.lower() in
                                                       (".npy", ".npz", ".fvecs", ".h5", ".hdf5", ".mat")):
-        describe = _describer(device, size)
+        describe = _describer(device, base.descriptor)
         check_same_descriptor(base, describe.params, db)
     failures: list[tuple[str, str]] = []
     queries = list(iter_queries(query, base, describe, failures))

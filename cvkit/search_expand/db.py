@@ -41,10 +41,11 @@ class SearchDB:
         """Dimension of the raw descriptors."""
         return int(self.raw.shape[1])
 
-    def refit(self, whiten: bool = True) -> None:
-        """Re-learn the PCA-whitening on all database descriptors (no labels) and drop the cached index."""
-        use = whiten and self.descriptor.get("whiten", True) and len(self.raw) >= 8
-        self.whitening = Whitening.learn(self.raw, self.whiten_dim) if use else None
+    def refit(self) -> None:
+        """Re-learn the centring (or, with descriptor["whiten"], the PCA-whitening) on all database descriptors
+        (no labels) and drop the cached index."""
+        whiten = bool(self.descriptor.get("whiten", False)) and len(self.raw) >= 8
+        self.whitening = Whitening.learn(self.raw, self.whiten_dim, whiten=whiten) if len(self.raw) >= 2 else None
         self._index = None
 
     def transform(self, x: np.ndarray) -> np.ndarray:

@@ -77,18 +77,22 @@ class GemDescriptor:
 
 @dataclass
 class Whitening:
-    """PCA-whitening learnt on the database without labels: x -> l2n(((x - mean) @ P) / sqrt(eig + shrink))."""
+    """Transform learnt on the database without labels: centring x -> l2n(x - mean) (the default), or
+    PCA-whitening x -> l2n(((x - mean) @ P) / sqrt(eig + shrink)) (`whiten=True`; it measured worse on small
+    databases, see docs/search-expand.md)."""
 
     mean: np.ndarray
-    proj: np.ndarray
-    scale: np.ndarray
+    proj: np.ndarray | None = None
+    scale: np.ndarray | None = None
 
     @classmethod
-    def learn(cls, x: np.ndarray, dim: int | None = None, shrink: float = 0.1) -> Whitening:
+    def learn(cls, x: np.ndarray, dim: int | None = None, shrink: float = 0.1, whiten: bool = True) -> Whitening:
         """Fit on descriptors x (N, D); `dim` components (default min(D, N - 1)); eigenvalues are shrunk by
         `shrink` x their mean so that tiny-variance directions of a small database are not blown up."""
         x = np.asarray(x, dtype=np.float64)
         mean = x.mean(0)
+        if not whiten:
+            return cls(mean.astype(np.float32))
         xc = x - mean
         n, d = x.shape
         dim = min(dim or d, d, max(1, n - 1))
@@ -101,10 +105,14 @@ class Whitening:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Apply to (N, D) descriptors -> (N, dim) L2-normalised."""
+        if self.proj is None:
+            return l2n(np.asarray(x, dtype=np.float32) - self.mean)
         return l2n(((np.asarray(x, dtype=np.float32) - self.mean) @ self.proj) * self.scale)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """Arrays for the database file."""
+        if self.proj is None:
+            return {"white_mean": self.mean}
         return {"white_mean": self.mean, "white_proj": self.proj, "white_scale": self.scale}
 
     @classmethod
@@ -112,4 +120,6 @@ class Whitening:
         """Inverse of to_arrays (None when the file has no whitening)."""
         if "white_mean" not in a:
             return None
+        if "white_proj" not in a:
+            return cls(np.asarray(a["white_mean"]))
         return cls(np.asarray(a["white_mean"]), np.asarray(a["white_proj"]), np.asarray(a["white_scale"]))

@@ -97,11 +97,12 @@ def rank_all(index: SearchIndex, q: np.ndarray, m: Method, exclude: np.ndarray |
 
 
 def evaluate_methods(rs: RetrievalSet, db_raw: np.ndarray, q_raw: np.ndarray, methods=PAPER_METHODS,
-                     lattqe: Callable | None = None, lattdba: Callable | None = None, whiten: bool = True,
+                     lattqe: Callable | None = None, lattdba: Callable | None = None, whiten: bool = False,
                      log: Callable[[str], None] | None = None) -> list[dict]:
     """One row per method: mAP (and E/M/H for revisited sets), mP@k and recall@k on the same descriptors.
-    PCA-whitening is learnt on the database descriptors without labels, as `index` does."""
-    w = Whitening.learn(db_raw) if whiten and len(db_raw) >= 8 else None
+    The centring (or PCA-whitening with `whiten`) is learnt on the database descriptors without labels, as
+    `index` does."""
+    w = Whitening.learn(db_raw, whiten=whiten and len(db_raw) >= 8) if len(db_raw) >= 2 else None
     db = w(db_raw) if w else l2n(db_raw)
     q = w(q_raw) if w else l2n(q_raw)
     index = SearchIndex(db, "flat")
@@ -133,7 +134,7 @@ def evaluate_methods(rs: RetrievalSet, db_raw: np.ndarray, q_raw: np.ndarray, me
 def run_evaluation(rs: RetrievalSet, describe: Callable[[np.ndarray], np.ndarray], descriptor_key: str,
                    cache: Path | None = None, methods=PAPER_METHODS, lattqe: Callable | None = None,
                    lattdba: Callable | None = None, log: Callable[[str], None] | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> list[dict]:
+                   progress: Callable[[int, int], None] | None = None, whiten: bool = False) -> list[dict]:
     """Describe a retrieval set's database and queries (optionally cached) and evaluate every method."""
     key = f"{rs.name}|{len(rs.db_images)}|{len(rs.query_images)}|{descriptor_key}"
     db_raw = describe_all(rs.db_images, describe, cache, key + "|db", progress)
@@ -141,4 +142,4 @@ def run_evaluation(rs: RetrievalSet, describe: Callable[[np.ndarray], np.ndarray
         q_raw = db_raw[rs.query_db_index]
     else:
         q_raw = describe_all(rs.query_images, describe, cache, key + "|q", progress)
-    return evaluate_methods(rs, db_raw, q_raw, methods, lattqe, lattdba, log=log)
+    return evaluate_methods(rs, db_raw, q_raw, methods, lattqe, lattdba, whiten=whiten, log=log)

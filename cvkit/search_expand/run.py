@@ -133,7 +133,7 @@ def index_descriptor_file(path: Path, out: Path, add: bool = False, whiten: bool
     keep = [i for i, s in enumerate(ids) if s not in have]
     db.add(x[keep], [ids[i] for i in keep])
     db.complete = True
-    db.refit(whiten)
+    db.refit()
     db.save(out)
     return IndexReport(len(keep), len(ids) - len(keep), [], len(db.ids))
 
