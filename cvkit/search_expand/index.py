@@ -20,9 +20,12 @@ def l2n(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), eps)
 
 
-def brute_force_search(db: np.ndarray, queries: np.ndarray, k: int, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-k by inner product with numpy (scores, ids), best first; ties broken by lower id."""
+def brute_force_search(db: np.ndarray, queries: np.ndarray, k: int, chunk: int | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k by inner product with numpy (scores, ids), best first; ties broken by lower id. Queries go in
+    chunks whose similarity block stays near 64 MB."""
     k = min(k, db.shape[0])
+    chunk = chunk or max(1, (1 << 24) // max(1, db.shape[0]))
     scores = np.empty((queries.shape[0], k), dtype=np.float32)
     ids = np.empty((queries.shape[0], k), dtype=np.int64)
     for s in range(0, queries.shape[0], chunk):
