@@ -1,18 +1,29 @@
-"""Fill the descriptor cache for the three real evaluation sets (slow part of the README table)."""
+"""Fill the descriptor cache (.cache/search_expand) for the real evaluation sets: the slow part of the README table.
+
+    python experiments/search_expand/describe_cache.py [pets2009] [digits] [bundled]
+"""
+
 import sys
 from pathlib import Path
+
 import torch
+
 from cvkit.search_expand.data import load_dataset
 from cvkit.search_expand.descriptor import GemDescriptor
 from cvkit.search_expand.evaluate import describe_all
+
 torch.set_num_threads(1)
 d = GemDescriptor()
-key = d.key
 cache = Path(".cache/search_expand")
 order = sys.argv[1:] or ["pets2009", "digits", "bundled"]
 roots = {"pets2009": "../shared/data/pets2009", "digits": None, "bundled": ".cache/bundled"}
-for name, root in [(n, roots[n]) for n in order]:
-    rs = load_dataset(name, root)
-    k = f"{rs.name}|{len(rs.db_images)}|{len(rs.query_images)}|{key}"
-    describe_all(rs.db_images, d, cache, k + "|db", lambda i, n: print(name, i, n, flush=True) if i % 100 == 0 else None)
+for name in order:
+    rs = load_dataset(name, roots[name])
+    k = f"{rs.name}|{len(rs.db_images)}|{len(rs.query_images)}|{d.key}"
+
+    def show(i: int, n: int, name: str = name) -> None:
+        if i % 100 == 0:
+            print(name, i, n, flush=True)
+
+    describe_all(rs.db_images, d, cache, k + "|db", show)
     print("done", name, flush=True)
