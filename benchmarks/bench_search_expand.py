@@ -38,7 +38,8 @@ def qps(n: int, wall: float) -> dict:
     return {"wall": round(n / wall, 1), "per_cpu_s": round(n / max(CPU["last"], 1e-9), 1)}
 
 
-def bench_case(n: int, d: int, n_queries: int, top: int, brute_max: int, seed: int, brute_queries: int) -> dict:
+def bench_case(n: int, d: int, n_queries: int, top: int, brute_max: int, seed: int, brute_queries: int,
+               nprobe: int = 16) -> dict:
     """q/s of no-QE and alpha-QE with faiss flat / IVF / numpy, and faiss-vs-brute-force agreement."""
     import numpy as np
 
@@ -71,7 +72,7 @@ def bench_case(n: int, d: int, n_queries: int, top: int, brute_max: int, seed: i
             "max_score_diff": float(np.abs(sf - s0).max()),
             "all_equal_up_to_ties": bool(((i_f == i0) | tie).all())}
     if n >= 100_000:
-        ivf, t_build = timed(SearchIndex, x, "ivf")
+        ivf, t_build = timed(SearchIndex, x, "ivf", nprobe)
         out["ivf_build_s"] = round(t_build, 2)
         out["ivf_nlist"] = int(ivf._faiss.nlist)
         out["ivf_nprobe"] = int(ivf._faiss.nprobe)
@@ -106,6 +107,7 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=100)
     ap.add_argument("--brute-max", type=int, default=1_000_000, help="Largest database for the numpy baseline.")
     ap.add_argument("--brute-queries", type=int, default=1000, help="Queries for the numpy baseline and the check.")
+    ap.add_argument("--nprobe", type=int, default=16, help="IVF lists probed per query.")
     ap.add_argument("--big", action="store_true", help="Include 1M x 1280-d (~10 GB of memory).")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--describe", type=int, default=20, help="Images for the descriptor speed (0: skip).")
@@ -121,7 +123,7 @@ def main() -> None:
             if n >= 1_000_000 and d >= 1280 and not a.big:
                 res["skipped"].append({"n": n, "dim": d, "why": "needs ~10 GB; rerun with --big"})
                 continue
-            case = bench_case(n, d, a.queries, a.top, a.brute_max, 0, a.brute_queries)
+            case = bench_case(n, d, a.queries, a.top, a.brute_max, 0, a.brute_queries, a.nprobe)
             print(json.dumps(case), flush=True)
             res["cases"].append(case)
             a.out.parent.mkdir(parents=True, exist_ok=True)

@@ -28,5 +28,5 @@ def test_pets_default_qe_beats_no_qe():
     x = describe_all(crops, GemDescriptor())
     rows = evaluate_methods(rs, x, x[qi], (Method("none", "none"), Method("alphaqe", "alphaqe", 10)))
     none, alpha = rows[0]["mAP"], rows[1]["mAP"]
-    assert none > 0.3  # far above chance (~0.1 with 19 identities)
+    assert none > 0.15  # far above chance (about 0.05: ~44 relevant of 929)
     assert alpha >= none - 0.005
