@@ -64,3 +64,19 @@ def test_dqe_returns_unit_vectors_and_exclude_drops_own_entry():
     assert ids.shape == (3, 10)
     s0, ids0 = search_expanded(idx, x[:3], Expander("none", 0), 5)
     assert (ids0[:, 0] == np.arange(3)).all()
+
+
+def test_shipped_lattqe_gram_loads_and_expands_any_dimension():
+    from cvkit.search_expand.model import load_lattqe
+    from cvkit.search_expand.train import lattqe_weight_fn
+
+    net = load_lattqe("lattqe-gram")  # sha256 checked against its card
+    for d in (16, 40):
+        x, _ = _data(300, d, 5)
+        idx = SearchIndex(x, "flat")
+        s, ids = search_expanded(idx, x[:4], Expander("lattqe", 64, weight_fn=lattqe_weight_fn(net)), 10,
+                                 exclude=np.arange(4))
+        assert ids.shape == (4, 10) and (ids >= 0).all()
+    # DBA with the tempered softmax keeps unit vectors
+    aug = augment_database(SearchIndex(x, "flat"), Expander("lattqe", 48, weight_fn=lattqe_weight_fn(net, True)))
+    assert np.allclose(np.linalg.norm(aug, axis=1), 1, atol=1e-4)
