@@ -5,11 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.cvkit-installed
 DEMO_OUT := demo_out
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-fast lint bench clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@# open3d (point clouds, imported lazily) needs Debian's libusb-1.0-0
 	@if ! ldconfig -p 2>/dev/null | grep -q libusb-1.0; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -20,9 +20,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# the CPU wheel of torch first (on disk here); the package's torch range then installs nothing more
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# every other package at the exact version in constraints.txt (upgrade there, on purpose)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,ray]'
 	# OCR models ship inside this wheel; --no-deps keeps its opencv-python requirement out (one cv2 wheel only)
-	$(BIN)/python -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt rapidocr-onnxruntime==1.4.4
 	touch $(STAMP)
 
 demo: setup
@@ -31,8 +32,14 @@ demo: setup
 		-o $(DEMO_OUT)/tracked.mp4 --boxes $(DEMO_OUT)/boxes.csv
 	@echo "demo: annotated video $(DEMO_OUT)/tracked.mp4, boxes $(DEMO_OUT)/boxes.csv"
 
+# the whole suite at 2 torch threads, then the quality tests again at 1 thread (results must hold at both)
 test: setup
 	$(BIN)/python -m pytest -q -ra
+	CVKIT_TEST_THREADS=1 $(BIN)/python -m pytest -q -ra -m quality
+
+# the inner loop: no slow tests, 2 threads
+test-fast: setup
+	$(BIN)/python -m pytest -q -ra -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check cvkit cvkit_cli tests benchmarks

@@ -49,12 +49,6 @@ def _installed(dist: str) -> bool:
         return False
 
 
-def _open3d() -> str:
-    import open3d
-
-    return f"open3d {open3d.__version__} (point-cloud simulation for segment-lidar training)"
-
-
 def _backbone() -> str:
     from .nn.efficientnet_lite import load_efficientnet_lite0, weights_path
 
@@ -71,13 +65,24 @@ def _assets() -> str:
     return f"{len(assets)} shipped asset(s), sha256 verified"
 
 
+def _version() -> str:
+    from . import __version__
+
+    return f"cvkit {__version__}"
+
+
 def run_checks() -> list[dict]:
-    """Run every check; none raises."""
-    return [
+    """Run the core checks, then each registered task's own (from the task table); none raises."""
+    from .registry import tasks
+
+    rows = [
+        _check("cvkit", _version),
         _check("torch", _torch),
         _check("device", _device),
         _check("opencv", _opencv),
-        _check("open3d", _open3d),
         _check("backbone weights", _backbone),
         _check("assets", _assets),
     ]
+    for task in tasks():
+        rows += [_check(f"{task.name}: {name}", fn) for name, fn in task.checks]
+    return rows

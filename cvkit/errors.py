@@ -41,3 +41,18 @@ class BatchError(CvkitError):
         lines = "; ".join(f"{item}: {why}" for item, why in failures)
         super().__init__(f"{len(failures)} item(s) failed: {lines}")
         self.failures = failures
+
+
+class Interrupted(BaseException):  # noqa: N818 - a signal, not an error: `except Exception` must not catch it
+    """SIGINT, SIGTERM or SIGHUP arrived: unwinds like Ctrl-C (temp files removed), exit 128 + signal number."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        self.signum = signum
+        self.exit_code = 128 + signum
+        super().__init__(signal.Signals(signum).name)
+
+
+class OutputError(ArgumentError):
+    """An output path that cannot be written (a folder, an unwritable folder, an input): exit 4, path named."""

@@ -1,55 +1,40 @@
-"""Model catalogue shared by all tasks: each task's `cvkit.<task>.registry.MODELS` maps names to ModelInfo."""
+"""`cvkit models`: every registered model of every task, with weights status and its card's metrics."""
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass
-
 from .assets import find_asset
+from .registry import ModelInfo, tasks
 
-# task name (CLI spelling) -> package holding `registry.MODELS`
-TASK_PACKAGES: dict[str, str] = {
-    "track": "cvkit.track",
-    "segment-lidar": "cvkit.segment_lidar",
-    "reid-cluster": "cvkit.reid_cluster",
-    "parse-table": "cvkit.parse_table",
-}
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """A registered model: how it is described and whether it needs trained weights to run."""
-
-    name: str
-    description: str
-    needs_weights: bool
-    train_hint: str = ""
-    lost_threshold: float | None = None
-    asset: str = ""  # the shipped asset folder when it is another model's (an ablation sharing its weights)
-    metric_suffix: str = ""  # with `asset`: this model's metrics in that card end with this suffix
-
-    @property
-    def asset_name(self) -> str:
-        """Name of the asset folder holding this model's weights."""
-        return self.asset or self.name
+__all__ = ["ModelInfo", "list_models", "headline"]
 
 
 def list_models() -> list[dict]:
-    """One dict per model of every task: task, name, description, weights status, card metrics."""
+    """One dict per model of every task: task, name, description, weights status, card metrics, headline."""
     rows = []
-    for task, package in TASK_PACKAGES.items():
-        registry = importlib.import_module(f"{package}.registry")
-        for info in registry.MODELS.values():
-            asset = find_asset(task, info.asset_name)
+    for task in tasks():
+        for spec in task.models.values():
+            info = spec.info
+            asset = find_asset(task.name, info.asset_name)
             if asset is not None:
                 weights = "shipped"
             elif info.needs_weights:
                 weights = "missing: " + (info.train_hint or "train it or pass --model PATH")
             else:
                 weights = "none needed"
-            rows.append({"task": task, "name": info.name, "description": info.description, "weights": weights,
-                         "metrics": _own_metrics(info, asset.card.get("metrics", [])) if asset else []})
+            metrics = _own_metrics(info, asset.card.get("metrics", [])) if asset else []
+            rows.append({"task": task.name, "name": info.name, "default": info.name == task.default_model,
+                         "description": info.description, "weights": weights, "metrics": metrics,
+                         "headline": headline(metrics, task.headline_metric)})
     return rows
+
+
+def headline(metrics: list[dict], metric: str) -> dict | None:
+    """The card's first metric named like the task's headline metric, measured on real data when one is."""
+    if not metric:
+        return None
+    named = [m for m in metrics if str(m.get("metric", "")).lower().startswith(metric.lower())]
+    real = [m for m in named if "synthetic" not in str(m.get("data", "")).lower()]
+    return (real or named or [None])[0]
 
 
 def _own_metrics(info: ModelInfo, metrics: list[dict]) -> list[dict]:

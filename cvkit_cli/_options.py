@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -9,8 +11,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from cvkit.errors import CvkitError
+from cvkit.errors import CvkitError, Interrupted
 
 err_console = Console(stderr=True, highlight=False)
 STATE: dict[str, Any] = {"debug": False}
@@ -22,16 +25,51 @@ ThreadsOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON Lines on stdout (one object per record).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables on stderr.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (training, augmentation).")]
+ExecutorOpt = Annotated[str | None, typer.Option(
+    "--executor", help="Batch: run items here (local) or on a Ray cluster (ray; pip install 'cvkit[ray]'). "
+    "Default: $CVKIT_EXECUTOR, else local.", show_default=False)]
+RayAddressOpt = Annotated[str | None, typer.Option(
+    "--ray-address", help="With --executor ray: auto (a running cluster), HOST:PORT, or unset for a local "
+    "cluster on this machine.", show_default=False)]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="With --executor ray: number of workers (default: the cluster's CPUs).",
+    show_default=False)]
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def install_signal_handlers() -> None:
+    """SIGINT, SIGTERM (timeout, kill, systemd, docker) and SIGHUP unwind the command like Ctrl-C: the output in
+    progress is removed (atomic writes), finished items stay, and the exit code is 128 + the signal number."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_interrupted)
+
+
+def _quiet_stdout() -> None:
+    """After the reader of stdout went away (`| head`): send what is still buffered nowhere, without errors."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def run_guarded(fn: Callable[[], Any]) -> int:
-    """Run the app: CvkitError -> its exit code with a one-line message; Ctrl-C -> 130; bugs -> 1."""
+    """Run the app: CvkitError -> its exit code with a one-line message; signals -> 128 + n with a message;
+    a closed stdout pipe -> 0, quietly; bugs -> 1."""
     from typer.exceptions import TyperException
 
     try:
         rv = fn()
         return rv if isinstance(rv, int) else 0
+    except Interrupted as e:
+        err_console.print(f"interrupted ({e}): finished items are kept, the item in progress left no partial file")
+        return e.exit_code
     except typer.Exit as e:
+        if e.exit_code == 130:  # Typer turns a KeyboardInterrupt raised outside our handler into Exit(130)
+            err_console.print("interrupted")
         return e.exit_code
     except typer.Abort:
         err_console.print("interrupted")
@@ -43,16 +81,21 @@ def run_guarded(fn: Callable[[], Any]) -> int:
         err_console.print("interrupted: finished items are kept, the item in progress left no partial file")
         return 130
     except CvkitError as e:
-        err_console.print(f"[bold red]error:[/] {e}", markup=True, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(e))}", markup=True, soft_wrap=True)
         return e.exit_code
-    except BrokenPipeError:  # `cvkit ... | head`
-        sys.stderr.close()
+    except BrokenPipeError:  # `cvkit ... | head`: the reader closed on purpose
+        _quiet_stdout()
         return 0
+    except SystemExit:
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # Typer's (vendored click's) closed-pipe exit
+            _quiet_stdout()
+            return 0
+        raise
     except Exception as e:  # noqa: BLE001 - last-resort handler of the CLI
         if STATE["debug"]:
             traceback.print_exc()
         err_console.print(
-            f"[bold red]internal error:[/] {type(e).__name__}: {e} (rerun with --debug for the traceback)",
+            f"[bold red]internal error:[/] {type(e).__name__}: {escape(str(e))} (rerun with --debug for the traceback)",
             markup=True,
             soft_wrap=True,
         )

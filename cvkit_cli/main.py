@@ -10,10 +10,13 @@ import sys
 # a value already in the environment wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import importlib  # noqa: E402
+import pkgutil  # noqa: E402
+
 import typer  # noqa: E402
 
-from . import checks, models, parse_table, reid_cluster, search_expand, segment_lidar, track  # noqa: E402
-from ._options import STATE, run_guarded  # noqa: E402
+from . import checks, models  # noqa: E402
+from ._options import STATE, install_signal_handlers, run_guarded  # noqa: E402
 
 app = typer.Typer(
     name="cvkit",
@@ -30,13 +33,37 @@ app.add_typer(train_app, name="train")
 app.add_typer(evaluate_app, name="evaluate")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from cvkit import __version__
+
+        print(f"cvkit {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors.")) -> None:
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors."),
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
     """cvkit: research-grade computer-vision models on your own files."""
     STATE["debug"] = debug
 
 
-for task in (track, segment_lidar, reid_cluster, parse_table, search_expand):
+def task_modules() -> list:
+    """The CLI modules of the tasks: every module of this package that declares `TASK` (no list to edit)."""
+    found = []
+    for info in pkgutil.iter_modules([os.path.dirname(__file__)]):
+        if info.name.startswith("_") or info.name in ("main", "models", "checks"):
+            continue
+        module = importlib.import_module(f"{__package__}.{info.name}")
+        if hasattr(module, "TASK"):
+            found.append(module)
+    return sorted(found, key=lambda m: m.TASK)
+
+
+for task in task_modules():
     task.register(app, train_app, evaluate_app)
 models.register(app)
 checks.register(app)
@@ -44,6 +71,7 @@ checks.register(app)
 
 def main() -> None:
     """Console-script entry point with DESIGN.md's exit codes."""
+    install_signal_handlers()
     sys.exit(run_guarded(lambda: app(standalone_mode=False)))
 
 

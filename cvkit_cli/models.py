@@ -26,15 +26,17 @@ def models_command(
             sys.stdout.write(json.dumps(r) + "\n")
         return
     table = Table(title="cvkit models", title_justify="left")
-    cols = ("task", "model", "weights", "metrics (card)") + (("description",) if long else ())
+    cols = ("task", "model", "weights", "metrics (card)" if long else "headline (card)") + \
+        (("description",) if long else ())
     for col in cols:
         table.add_column(col, overflow="fold")
     for r in rows:
-        shown = r["metrics"] if long else r["metrics"][:2]
+        shown = r["metrics"] if long else [r["headline"]] if r["headline"] else []
         metrics = "; ".join(f"{m['metric']} {_fmt(m['value'])} ({m['data'] if long else _short(m['data'])})"
                             for m in shown)
         weights = r["weights"] if long else r["weights"].split(":")[0]
-        table.add_row(r["task"], r["name"], weights, metrics, *((r["description"],) if long else ()))
+        name = r["name"] + (" (default)" if r["default"] else "")
+        table.add_row(r["task"], name, weights, metrics, *((r["description"],) if long else ()))
     err_console.print(table)
 
 

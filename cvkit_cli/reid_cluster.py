@@ -13,6 +13,8 @@ from rich.table import Table
 
 from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
 
+TASK = "reid-cluster"
+
 REID_HELP = """Group person crops by identity without labels (ADTC: voxel attention + two-stage clustering).
 
 INPUT is a folder of person crops (searched recursively), a Market-1501/DukeMTMC-reID root (query +
@@ -76,12 +78,13 @@ def reid_cluster_command(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    from cvkit.device import set_threads
+    from cvkit.device import select_device, set_threads
     from cvkit.errors import ArgumentError
     from cvkit.reid_cluster.pipeline import RunOptions, run
 
     set_threads(threads)
-    log = None if quiet else (lambda msg: err_console.print(msg))
+    dev = select_device(device)
+    log = None if quiet else (lambda msg: err_console.print(msg, markup=False, soft_wrap=True))
     if inputs[0] == Path("crops") and not inputs[0].exists():
         if len(inputs) != 2 or boxes is None:
             raise ArgumentError("usage: cvkit reid-cluster crops VIDEO --boxes FILE -o DIR")
@@ -90,7 +93,8 @@ def reid_cluster_command(
     if len(inputs) != 1:
         raise ArgumentError(f"give one INPUT (got {len(inputs)}); `crops VIDEO` is the only two-word form")
     opts = RunOptions(model=model, rounds=rounds, epochs=epochs, lr=lr, clusters=_parse_clusters(clusters), p=p, k=k,
-                      top=top, rerank=rerank, boxes=boxes, every=every, junk_frames=junk_frames, seed=seed, html=html)
+                      top=top, rerank=rerank, boxes=boxes, every=every, junk_frames=junk_frames, seed=seed, html=html,
+                      device=str(dev))
     result = run(inputs[0], output, opts, log=log)
     if json_out:
         for crop, lab, st in zip(result.crops, result.clustering.labels, result.clustering.status, strict=True):
@@ -104,6 +108,10 @@ def reid_cluster_command(
         if result.metrics:
             _print_scores({**result.metrics["retrieval"],
                            **{f"cluster_{k_}": v for k_, v in result.metrics["clustering"].items()}})
+    if result.failures:  # the readable crops are clustered and written; the unreadable ones are listed
+        from cvkit.errors import BatchError
+
+        raise BatchError(result.failures)
 
 
 def _crops_only(video: Path, boxes: Path, output: Path, every: int, json_out: bool, quiet: bool) -> None:

@@ -13,6 +13,8 @@ from rich.table import Table
 
 from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
 
+TASK = "search-expand"
+
 APP_HELP = """Image search with query expansion (alpha-QE default; LAttQE, AQE, AQEwD, DQE and DBA variants).
 
 Examples:

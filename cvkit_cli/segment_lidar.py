@@ -11,7 +11,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
+from ._options import (
+    DeviceOpt,
+    ExecutorOpt,
+    JsonOpt,
+    QuietOpt,
+    RayAddressOpt,
+    SeedOpt,
+    ThreadsOpt,
+    WorkersOpt,
+    err_console,
+)
+
+TASK = "segment-lidar"
 
 SEGMENT_HELP = """Label every point of a LiDAR scan with a SemanticKITTI class (SqueezeSegV3 or the classical pipeline).
 
@@ -26,7 +38,7 @@ Examples:
 
   cvkit segment-lidar scan.pcd -o labelled.ply --sensor os1-64 --range-image range.png
 
-  cvkit segment-lidar dataset/sequences/08 -o preds/ --skip-existing --model ssgv3-21
+  cvkit segment-lidar dataset/sequences/08 -o preds/ --skip-existing --model ssgv3-tiny-sim
 """
 
 
@@ -51,21 +63,32 @@ def segment_command(
     range_image: Annotated[Path | None, typer.Option(
         "--range-image", help="Write a PNG of the projection (range above, predicted classes below).")] = None,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Batch: skip scans already done.")] = False,
+    executor: ExecutorOpt = None,
+    ray_address: RayAddressOpt = None,
+    workers: WorkersOpt = None,
     device: DeviceOpt = "auto",
     threads: ThreadsOpt = 0,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     from cvkit.device import select_device, set_threads
-    from cvkit.errors import ArgumentError, BatchError, CvkitError
-    from cvkit.io.atomic import atomic_path, check_not_input
+    from cvkit.errors import ArgumentError
+    from cvkit.io.atomic import atomic_path, check_output
+    from cvkit.io.batch import mirrored, run_batch
     from cvkit.segment_lidar.projection import make_sensor
     from cvkit.segment_lidar.registry import build_segmenter
-    from cvkit.segment_lidar.run import OUTPUT_SUFFIXES, collect_jobs, segment_one
+    from cvkit.segment_lidar.run import OUTPUT_SUFFIXES, collect_scans, segment_one, with_range_image
     from cvkit.segment_lidar.segment import range_image_png
 
     set_threads(threads)
     dev = select_device(device)
+    import math
+
+    if width is not None and width % 8:
+        raise ArgumentError(f"--width {width} must be divisible by 8 (SqueezeSegV3 downsamples columns 8x)")
+    for flag, v in (("--fov-up", fov_up), ("--fov-down", fov_down)):
+        if v is not None and not (math.isfinite(v) and -90.0 <= v <= 90.0):
+            raise ArgumentError(f"{flag} {v}: expected degrees between -90 and 90")
     explicit = any(v is not None for v in (fov_up, fov_down, height, width)) or sensor != "hdl64"
     try:
         sens = make_sensor(sensor, fov_up, fov_down, height, width) if explicit else None
@@ -73,10 +96,10 @@ def segment_command(
         raise ArgumentError(str(e)) from None
     if fmt not in ("label", "ply", "pcd"):
         raise ArgumentError(f"--format {fmt!r}: use label, ply or pcd")
-    jobs, batch = collect_jobs(input)
-    if batch:
+    inputs = collect_scans(input)
+    if inputs.batch:
         if output is None:
-            raise ArgumentError(f"{input}: is a folder of {len(jobs)} scans; give -o DIR for the outputs")
+            raise ArgumentError(f"{input}: is a folder of {len(inputs.items)} scans; give -o DIR for the outputs")
         if output.suffix.lower() in OUTPUT_SUFFIXES:
             raise ArgumentError(f"{output}: batch mode needs an output folder, not a file")
         if range_image is not None:
@@ -85,45 +108,33 @@ def segment_command(
         out = output if output is not None else input.with_suffix(".label")
         if out.suffix.lower() not in OUTPUT_SUFFIXES:
             raise ArgumentError(f"{out}: output must end in {', '.join(OUTPUT_SUFFIXES)}")
-        check_not_input(out, [input])
+    if range_image is not None:
+        check_output(range_image, [input])
     try:
         segmenter = build_segmenter(model, dev, sens, knn)
     except ValueError as e:
         raise ArgumentError(str(e)) from None
-    if range_image is not None and segmenter.is_classical:
-        raise ArgumentError("--range-image needs a range-image model (the classical pipeline does not project)")
-    failures: list[tuple[str, str]] = []
-    summaries = []
-    for job in jobs:
-        target = (output / job.rel).with_suffix("." + fmt) if batch else out
-        if batch and skip_existing and target.exists():
-            if not quiet:
-                err_console.print(f"skip {job.path}: {target} exists")
-            continue
-        try:
-            _, seg, summary = segment_one(segmenter, job.path, [target])
-        except CvkitError as e:
-            if not batch:
-                raise
-            failures.append((str(job.path), str(e)))
-            err_console.print(f"[red]failed[/] {e}")
-            continue
-        if range_image is not None:
+
+    def target(item) -> list[Path]:
+        return [mirrored(item, output, "." + fmt) if inputs.batch else out]
+
+    def work(item) -> dict:
+        points, seg, summary = segment_one(segmenter, item.path, target(item))
+        if range_image is not None:  # the classical pipeline's labels are drawn on the sensor's projection
             import cv2
 
+            picture = range_image_png(with_range_image(seg, points, segmenter.sensor))
             with atomic_path(range_image) as tmp:
-                if not cv2.imwrite(str(tmp), range_image_png(seg)):
+                if not cv2.imwrite(str(tmp), picture):
                     raise ArgumentError(f"{range_image}: cannot write PNG")
-        summaries.append(summary)
-        if json_out:
-            sys.stdout.write(json.dumps(summary) + "\n")
-            sys.stdout.flush()
-        if not quiet:
-            err_console.print(f"{job.path} -> {target}: {summary['points']} points, {summary['seconds']:.2f} s")
-    if not quiet and len(summaries) == 1 and not json_out:
-        _histogram_table(summaries[0])
-    if failures:
-        raise BatchError(failures)
+        return summary
+
+    result = run_batch(inputs, work, target, out_dir=output if inputs.batch else None, skip_existing=skip_existing,
+                       json_out=json_out, quiet=quiet, executor=executor, ray_address=ray_address, workers=workers,
+                       describe=lambda item, s: f"{item.path} -> {s['outputs'][0]}: {s['points']} points, "
+                                                f"{s['seconds']:.2f} s")
+    if not quiet and len(result.records) == 1 and not json_out:
+        _histogram_table(result.records[0])
 
 
 def _histogram_table(summary: dict) -> None:
@@ -145,7 +156,7 @@ Examples:
   cvkit train segment-lidar --data synthetic --steps 560 --batch 2 -o assets/segment-lidar/ssgv3-tiny-sim
 
   cvkit train segment-lidar --data semantickitti:/data/SemanticKITTI/dataset --arch ssgv3-21 --width 2048 \\
-      --batch 16 --steps 180000 --device cuda -o runs/ssgv3-21
+      --batch 16 --steps 180000 -o runs/ssgv3-21
 """
 
 

@@ -15,7 +15,18 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
-torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+# Quality tests must hold at any thread count (float sums, and so tracking and training results, change with it):
+# `make test` runs the suite at 2 threads, then the `quality` tests again at CVKIT_TEST_THREADS=1.
+TEST_THREADS = int(os.environ.get("CVKIT_TEST_THREADS", "2"))
+torch.set_num_threads(max(1, min(TEST_THREADS, torch.get_num_threads())))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests under tests/real/ read ../shared/data: marked `real`, and `quality` (they assert model quality)."""
+    for item in items:
+        if "real" in Path(str(item.fspath)).parts[-2:-1]:
+            item.add_marker(pytest.mark.real)
+            item.add_marker(pytest.mark.quality)
 
 
 def shared_path(*parts: str) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..assets import Asset, asset_from_path, find_asset, load_into
 from ..errors import ModelError
-from ..models import ModelInfo
+from ..registry import ModelInfo, register_task
 
 DEFAULT_MODEL = "graph-lite"
 TASK = "parse-table"
@@ -30,6 +30,21 @@ MODELS: dict[str, ModelInfo] = {
         "line-grid", "Classical fallback: ruling-line grid and whitespace projections on content boxes "
         "(no learning)", needs_weights=False),
 }
+
+
+def _pdf_and_ocr() -> str:
+    """The PDF text-layer reader and the OCR engine import (rapidocr is installed with --no-deps)."""
+    import importlib.metadata as md
+
+    import pypdfium2  # noqa: F401
+    from rapidocr_onnxruntime import RapidOCR  # noqa: F401
+
+    return f"pypdfium2 {md.version('pypdfium2')}, rapidocr-onnxruntime {md.version('rapidocr-onnxruntime')}"
+
+
+register_task(TASK, default_model=DEFAULT_MODEL, table=MODELS, headline_metric="adjacency-f1",
+              description="table structure recognition on PDFs and page images",
+              datasets=("icdar2013", "pubtabnet", "ctdar"), checks=(("pdf + ocr", _pdf_and_ocr),))
 
 
 def _asset_for(model: str) -> Asset:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..training import Distributed
 from .features import pair_features, vertex_features
 from .graphnet import RELATIONS, GraphStructureNet
 from .synthetic import chunk_targets, synth_table
@@ -59,8 +60,13 @@ def graph_loss(net: GraphStructureNet, g: dict) -> tuple[torch.Tensor, dict[str,
 
 def train_graph_lite(out_dir: str | Path, minutes: float = 25.0, seed: int = 0, batch: int = 4, lr: float = 2e-3,
                      max_steps: int | None = None, log: Callable[[str], None] = print,
-                     command: str = "cvkit train parse-table --data synthetic", save_every: int = 400) -> Path:
-    """Train graph-lite on synthetic tables within a time budget and save it as an asset in `out_dir`."""
+                     command: str = "cvkit train parse-table --data synthetic", save_every: int = 400,
+                     dist: Distributed = Distributed(), history: list[float] | None = None) -> Path | None:
+    """Train graph-lite on synthetic tables within a time budget and save it as an asset in `out_dir`.
+
+    Data-parallel with `dist` (see `cvkit.training.run_data_parallel`): every process draws the same global
+    batch and back-propagates its round-robin share; summed gradients equal the one-process step, and only rank 0
+    validates and saves (other ranks return None). `history` receives each step's global-batch loss."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     val_rng = np.random.default_rng(seed + 10_000)
@@ -72,7 +78,7 @@ def train_graph_lite(out_dir: str | Path, minutes: float = 25.0, seed: int = 0, 
     step = 0
     est_steps = max_steps or 10**9
     while True:
-        elapsed = time.time() - t0
+        elapsed = dist.from_main(time.time() - t0)  # one clock for every process: same stop, same schedule
         if (max_steps is not None and step >= max_steps) or elapsed > budget:
             break
         frac = min(1.0, elapsed / budget) if max_steps is None else step / max(est_steps, 1)
@@ -81,38 +87,48 @@ def train_graph_lite(out_dir: str | Path, minutes: float = 25.0, seed: int = 0, 
         net.train()
         opt.zero_grad()
         total = 0.0
-        for _ in range(batch):
+        for i in range(batch):
             g = sample_graph(rng)
-            if g is None:
+            if g is None or not dist.mine(i):
                 continue
             loss, _ = graph_loss(net, g)
             (loss / batch).backward()
             total += float(loss.detach()) / batch
+        dist.sum_gradients(net)
+        total = dist.sum(total)
+        if history is not None:
+            history.append(total)
         torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
         opt.step()
         step += 1
+        if not dist.is_main:
+            continue
         if step % 50 == 0:
             log(f"step {step} {elapsed:.0f}s loss {total:.4f} lr {opt.param_groups[0]['lr']:.2e}")
         if step % save_every == 0:
             metrics = validate(net, val)
             log(f"val {metrics}")
             _save_graph_lite(out_dir, net, metrics, time.time() - t0, step, seed, batch, lr, command,
-                             time.process_time() - c0)
+                             time.process_time() - c0, dist.world)
+    if not dist.is_main:
+        return None
     seconds = time.time() - t0
     metrics = validate(net, val)
     log(f"final val {metrics} after {step} steps, {seconds:.0f}s wall, {time.process_time() - c0:.0f}s CPU")
     return _save_graph_lite(out_dir, net, metrics, seconds, step, seed, batch, lr, command,
-                            time.process_time() - c0)
+                            time.process_time() - c0, dist.world)
 
 
-def _save_graph_lite(out_dir, net, metrics, seconds, step, seed, batch, lr, command, cpu_seconds) -> Path:
+def _save_graph_lite(out_dir, net, metrics, seconds, step, seed, batch, lr, command, cpu_seconds,
+                     world_size: int = 1) -> Path:
     """Write the asset (also used for the periodic checkpoints of a long run)."""
     from ..assets import save_asset
 
     card = {
         "name": "graph-lite", "task": "parse-table", "architecture": "graph-lite", "config": net.config,
         "training": {"command": command, "data": "synthetic (cvkit.parse_table.synthetic)", "seconds": round(seconds),
-                     "cpu_seconds": round(cpu_seconds), "seed": seed, "steps": step, "batch": batch, "lr": lr},
+                     "cpu_seconds": round(cpu_seconds), "seed": seed, "steps": step, "batch": batch, "lr": lr,
+                     "world_size": world_size},
         "metrics": [{"data": "synthetic-val-40", "metric": f"pair-accuracy-{k}", "value": round(v, 4)}
                     for k, v in metrics.items()],
         "licence": "Apache-2.0",

@@ -12,7 +12,7 @@ import torch
 
 from ..assets import Asset, asset_from_path, find_asset, load_into
 from ..errors import ModelError
-from ..models import ModelInfo
+from ..registry import ModelInfo, register_task
 from .model import PAPER_CONFIG, ReidConfig, ReidNet, center_branches
 
 TASK = "reid-cluster"
@@ -43,6 +43,9 @@ MODELS: dict[str, ModelInfo] = {
         needs_weights=False,
     ),
 }
+register_task(TASK, default_model=DEFAULT_MODEL, table=MODELS, headline_metric="mAP",
+              description="unsupervised person re-identification and identity clustering",
+              datasets=("market1501", "folder"))
 
 
 @dataclass

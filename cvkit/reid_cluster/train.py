@@ -115,7 +115,7 @@ class CropBank:
 
     def __init__(self, net: ReidNet, images: np.ndarray, freeze_prefix: bool, batch: int = 128) -> None:
         self.freeze_prefix = freeze_prefix
-        x = to_tensor(images)
+        x = to_tensor(images).to(next(net.parameters()).device)  # the bank lives where the net does
         if freeze_prefix:
             with torch.inference_mode():
                 self.data = torch.cat([net.backbone.run_prefix(x[s:s + batch]) for s in range(0, len(x), batch)])
@@ -129,10 +129,10 @@ class CropBank:
 
     def batch(self, idx: np.ndarray, flip: np.ndarray | None = None) -> torch.Tensor:
         """Inputs of the samples `idx`, mirrored where `flip` is True."""
-        t = torch.as_tensor(idx)
+        t = torch.as_tensor(idx, device=self.data.device)
         x = self.data[t].clone()
         if flip is not None and flip.any():
-            f = torch.as_tensor(np.flatnonzero(flip))
+            f = torch.as_tensor(np.flatnonzero(flip), device=self.data.device)
             x[f] = self.flip[t[f]] if self.freeze_prefix else x[f].flip(-1)
         return x
 
@@ -147,7 +147,7 @@ class CropBank:
         with torch.inference_mode():
             out = torch.cat([self.forward(net, self.data[s:s + batch]) for s in range(0, len(self), batch)])
         net.train(was)
-        return out.numpy()
+        return out.cpu().numpy()
 
 
 def set_train_mode(net: ReidNet, freeze_prefix: bool) -> None:
@@ -183,8 +183,9 @@ def train_epoch(net: ReidNet, bank: CropBank, labels: np.ndarray, opt: torch.opt
         samples = idx_all[b]
         x = bank.batch(samples, rng.random(len(samples)) < 0.5)
         g = bank.forward(net, x)
-        neutral = None if neutral_classes is None else torch.from_numpy(neutral_classes[np.ix_(lab[b], lab[b])])
-        loss = batch_hard_triplet(g, torch.as_tensor(lab[b]), cfg.margin, cfg.squared, neutral)
+        neutral = None if neutral_classes is None else \
+            torch.from_numpy(neutral_classes[np.ix_(lab[b], lab[b])]).to(g.device)
+        loss = batch_hard_triplet(g, torch.as_tensor(lab[b], device=g.device), cfg.margin, cfg.squared, neutral)
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -2,7 +2,7 @@
 
 Public API:
 - `build_segmenter(model, device, sensor, knn)` -> Segmenter; `Segmenter.segment(points)` -> Segmentation
-- `run.collect_jobs`, `run.segment_one`: files or folders -> `.label` / `.ply` / `.pcd` outputs
+- `run.collect_scans`, `run.segment_one`: files or folders -> `.label` / `.ply` / `.pcd` outputs
 - `make_sensor(preset, fov_up, fov_down, height, width)`, `project`, `back_project`
 - `SqueezeSegV3`, `CONFIGS`, `SACConv` (variants s, is, sk, isk), `multi_layer_loss`, `knn_vote`
 - `IoUEvaluator`, `evaluate_model`, `evaluate_predictions`; `train`, `TrainConfig`

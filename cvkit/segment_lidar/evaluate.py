@@ -13,6 +13,7 @@ from ..io.pointcloud import read_label
 from .data import ScanItem, find_semantickitti, load_scan
 from .labels import raw_to_train
 from .metrics import IoUEvaluator, report
+from .run import usable_points
 from .segment import Segmenter
 
 
@@ -26,7 +27,7 @@ def evaluate_model(root: str | Path, segmenter: Segmenter, sequences: tuple[str,
     seconds = []
     for it in items:
         pts, gt = load_scan(it)
-        seg = segmenter.segment(pts)
+        seg = segmenter.segment(usable_points(pts, it.scan))  # too few usable points: InputError naming it
         ev.add(seg.labels, gt)
         seconds.append(seg.seconds)
         if on_scan is not None:

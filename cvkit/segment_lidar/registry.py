@@ -13,7 +13,7 @@ import torch
 
 from ..assets import Asset, asset_from_path, find_asset, load_into
 from ..errors import ModelError
-from ..models import ModelInfo
+from ..registry import ModelInfo, register_task
 from .projection import SENSORS, Sensor
 from .segment import Segmenter
 from .ssgv3 import CONFIGS, SqueezeSegV3, SSGV3Config
@@ -87,3 +87,15 @@ def build_segmenter(model: str = "default", device: torch.device | str = "cpu", 
     net = _net_from_asset(asset, name)
     return Segmenter(name, net, _sensor_from_card(asset.card, sensor),
                      asset.card.get("config", {}).get("use_remission", True), knn, device)
+
+
+def _open3d() -> str:
+    """open3d imports (point-cloud files and the scan simulator; needs Debian's libusb-1.0-0)."""
+    import open3d
+
+    return f"open3d {open3d.__version__}"
+
+
+register_task("segment-lidar", default_model=DEFAULT_MODEL, table=MODELS, headline_metric="mIoU",
+              description="semantic segmentation of LiDAR scans", datasets=("semantickitti",),
+              checks=(("open3d", _open3d),))

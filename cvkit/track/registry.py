@@ -13,11 +13,11 @@ import torch
 
 from ..assets import Asset, asset_from_path, find_asset, load_into
 from ..errors import ModelError
-from ..models import ModelInfo
+from ..registry import ModelInfo, register_task
 from .base import Tracker
 from .opencv_trackers import OPENCV_TRACKERS, OpenCVTracker
 
-DEFAULT_MODEL = "siam-lite"
+DEFAULT_MODEL = "automatch-lite"  # best mean success AUC over the real sequences (README, bench_track)
 
 
 def _siam_lite(device: torch.device, asset: Asset | None) -> Tracker:
@@ -170,3 +170,17 @@ def load_weights(net: torch.nn.Module, asset: Asset, strict: bool = True) -> tor
 
 
 _load_plugins()
+register_task("track", default_model=DEFAULT_MODEL, table=MODELS, headline_metric="success_auc",
+              description="single-object tracking in videos and image folders",
+              datasets=("otb", "got10k", "lasot", "vot", "folder"),
+              checks=(("opencv trackers", lambda: _opencv_trackers()),))
+
+
+def _opencv_trackers() -> str:
+    """The OpenCV contrib trackers used as peers are present."""
+    import cv2
+
+    missing = [f for f in ("TrackerCSRT_create", "TrackerKCF_create", "TrackerMIL_create") if not hasattr(cv2, f)]
+    if missing:
+        raise RuntimeError(f"OpenCV {cv2.__version__} lacks {', '.join(missing)} (needs the contrib build)")
+    return "CSRT, KCF and MIL available"

@@ -1,0 +1,86 @@
+"""Items/s of batch commands run locally vs on a local Ray cluster with 1 and 2 workers, same inputs, one run.
+
+    python benchmarks/bench_scale_out.py --out benchmarks/results/bench_scale_out.json
+
+Each configuration runs the real command (`python -m cvkit_cli.main ...`) as a whole process over the same
+generated inputs; the wall time includes start-up (Ray's cluster start is part of what a user waits for), and the
+per-item Ray overhead is (t_ray1 - t_local) / items. Outputs of every configuration are compared byte for byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def street_scans(folder: Path, n: int, points: int = 60000) -> None:
+    """Ground plane + a box per scan (x, y, z, remission), like a small real scan."""
+    folder.mkdir(parents=True)
+    for i in range(n):
+        rng = np.random.default_rng(i)
+        g = np.c_[rng.uniform(-40, 40, (points, 2)), np.full(points, -1.73)]
+        m = points // 8
+        box = np.c_[rng.uniform(8, 12, m), rng.uniform(2, 4, m), rng.uniform(-1.4, -0.3, m)]
+        pts = np.concatenate([g, box])
+        np.c_[pts, rng.uniform(0, 1, len(pts))].astype(np.float32).tofile(folder / f"{i:03d}.bin")
+
+
+TASKS = {
+    "segment-lidar": (street_scans, ["segment-lidar", "{src}", "-o", "{out}", "--model", "classical", "--threads", "1",
+                                     "--quiet"], "*.label"),
+}
+
+
+def run(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "cvkit_cli.main", *cmd], cwd=ROOT, capture_output=True, text=True,
+                       env={**os.environ, "RAY_DEDUP_LOGS": "0"})
+    if r.returncode != 0:
+        raise SystemExit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--items", type=int, default=24)
+    ap.add_argument("--tasks", default=",".join(TASKS))
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_scale_out.json")
+    args = ap.parse_args()
+    results = {"items": args.items, "cpus": os.cpu_count(), "load_avg_start": os.getloadavg()[0], "tasks": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for task in args.tasks.split(","):
+            make, template, pattern = TASKS[task]
+            src = Path(tmp) / task / "in"
+            make(src, args.items)
+            row: dict = {}
+            outputs = {}
+            for name, extra in (("local", []), ("ray-1", ["--executor", "ray", "--workers", "1"]),
+                                ("ray-2", ["--executor", "ray", "--workers", "2"])):
+                out = Path(tmp) / task / name
+                cmd = [a.format(src=src, out=out) for a in template] + extra
+                seconds = run(cmd)
+                row[name] = {"seconds": round(seconds, 2), "items_per_s": round(args.items / seconds, 3)}
+                outputs[name] = {p.name: p.read_bytes() for p in sorted(out.rglob(pattern))}
+                print(f"{task} {name}: {seconds:.1f} s, {args.items / seconds:.2f} items/s", file=sys.stderr)
+                shutil.rmtree(out)
+            row["outputs_identical"] = outputs["local"] == outputs["ray-1"] == outputs["ray-2"]
+            row["ray_overhead_s_per_item"] = round((row["ray-1"]["seconds"] - row["local"]["seconds"]) / args.items, 3)
+            results["tasks"][task] = row
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Batch commands on Ray (`--executor ray`): the same outputs as a local run, failures collected, resumable."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cvkit_cli._options import run_guarded
+
+
+def cli(*args: str) -> tuple[int, str]:
+    """Run the real app in-process; returns (exit code, stdout)."""
+    from cvkit_cli.main import app
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = run_guarded(lambda: app([str(a) for a in args], standalone_mode=False))
+    return code, out.getvalue()
+
+
+def write_scans(folder: Path, n: int) -> None:
+    folder.mkdir(parents=True)
+    for i in range(n):
+        rng = np.random.default_rng(i)
+        g = np.c_[rng.uniform(-30, 30, (4000, 2)), np.full(4000, -1.73), rng.uniform(0, 1, 4000)]
+        g.astype(np.float32).tofile(folder / f"{i:02d}.bin")
+
+
+def test_ray_missing_is_exit_5_with_the_install_line(tmp_path, monkeypatch, capsys) -> None:
+    write_scans(tmp_path / "s", 2)
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    code, _ = cli("segment-lidar", tmp_path / "s", "-o", tmp_path / "o", "--model", "classical", "--executor", "ray")
+    assert code == 5 and "pip install 'cvkit[ray]'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
+
+
+def test_unreachable_ray_address_is_exit_5_quickly(tmp_path, capsys) -> None:
+    pytest.importorskip("ray", reason="Ray is the optional extra cvkit[ray]")
+    write_scans(tmp_path / "s", 2)
+    start = time.time()
+    code, _ = cli("segment-lidar", tmp_path / "s", "-o", tmp_path / "o", "--model", "classical", "--executor", "ray",
+                  "--ray-address", "127.0.0.1:9")
+    assert code == 5 and time.time() - start < 30
+    assert "cannot reach the Ray cluster at 127.0.0.1:9" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ray_batch_equals_local_collects_failures_and_resumes(tmp_path) -> None:
+    pytest.importorskip("ray", reason="Ray is the optional extra cvkit[ray]")
+    import ray
+
+    src = tmp_path / "scans"
+    write_scans(src, 6)
+    (src / "03.bin").write_bytes(b"\x00" * 10)  # not a multiple of 16 bytes: a bad scan
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    args = ("--model", "classical", "--threads", "1", "--quiet")
+    code_local, _ = cli("segment-lidar", src, "-o", local, *args)
+    try:
+        code_ray, _ = cli("segment-lidar", src, "-o", remote, *args, "--executor", "ray", "--workers", "2")
+        assert code_local == code_ray == 6
+        done = sorted(p.name for p in local.glob("*.label"))
+        assert done == sorted(p.name for p in remote.glob("*.label")) and len(done) == 5 and "03.label" not in done
+        for name in done:
+            assert (local / name).read_bytes() == (remote / name).read_bytes()
+        assert not [p for p in remote.iterdir() if p.name.startswith(".")]
+        (src / "03.bin").unlink()
+        before = {p.name: p.stat().st_mtime_ns for p in remote.glob("*.label")}
+        code, out = cli("segment-lidar", src, "-o", remote, *args, "--executor", "ray", "--skip-existing", "--json")
+        assert code == 0 and out == ""  # nothing left to do
+        assert before == {p.name: p.stat().st_mtime_ns for p in remote.glob("*.label")}
+    finally:
+        ray.shutdown()
