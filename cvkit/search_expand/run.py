@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import ArgumentError, InputError, ModelError
+from ..errors import ArgumentError, InputError, Interrupted, ModelError
 from ..io.atomic import write_text_atomic
 from ..io.images import IMAGE_SUFFIXES, natural_key, read_image
 from .db import SearchDB, check_same_descriptor, empty_db
@@ -67,8 +67,8 @@ def index_images(photos: Path, out: Path, describe: Callable[[np.ndarray], np.nd
                  add: bool = False, whiten_dim: int | None = None, checkpoint_s: float = 30.0,
                  progress: Progress | None = None) -> IndexReport:
     """Describe every image under `photos` not yet in the database and save it; unreadable images are
-    skipped and reported. A checkpoint is written every `checkpoint_s`; Ctrl-C saves what is done (atomically)
-    and re-raises, so the file on disk is always a usable database or absent."""
+    skipped and reported. A checkpoint is written every `checkpoint_s`; Ctrl-C (or SIGTERM/SIGHUP) saves what is
+    done (atomically) and re-raises, so the file on disk is always a usable database or absent."""
     files = find_images(photos)
     if not files:
         raise InputError(photos, "no images found")
@@ -103,7 +103,7 @@ def index_images(photos: Path, out: Path, describe: Callable[[np.ndarray], np.nd
             if time.time() - last > checkpoint_s:
                 flush(False)
                 last = time.time()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):  # Ctrl-C, SIGTERM, SIGHUP: save what is done, atomically
         flush(False)
         raise
     flush(True)

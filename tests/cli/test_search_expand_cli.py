@@ -84,3 +84,25 @@ def test_descriptor_file_db_and_mismatches(tmp_path: Path) -> None:
     cv2.imwrite(str(img), np.zeros((40, 40, 3), np.uint8))
     r = cvkit("search-expand", "query", str(img), "--db", str(db))
     assert r.returncode == 5 and "descriptor" in r.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_index_leaves_usable_db_or_none(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from cvkit.search_expand.db import SearchDB
+
+    photos(tmp_path / "photos", n=40)
+    db = tmp_path / "p.db"
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, "search-expand", "index", str(tmp_path / "photos"), "-o",
+                             str(db), "--device", "cpu", "--threads", "1"], cwd=ROOT, stderr=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    time.sleep(6)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=120)
+    assert proc.returncode in (0, 6, 130)
+    assert not list(tmp_path.glob(".p.*part*"))
+    if db.exists():
+        loaded = SearchDB.load(db)
+        assert len(loaded.ids) <= 40

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cvkit.errors import InputError, ModelError
+from cvkit.errors import InputError, Interrupted, ModelError
 from cvkit.search_expand.db import SearchDB, check_same_descriptor
 from cvkit.search_expand.features import read_descriptors
 from cvkit.search_expand.run import index_descriptor_file, index_images
@@ -45,6 +45,15 @@ def test_ctrl_c_leaves_usable_partial_db_and_rerun_resumes(tmp_path: Path) -> No
     db = SearchDB.load(out)
     assert not db.complete and len(db.ids) == 9
     assert not list(tmp_path.glob(".p.*part*"))  # no temp file left behind
+    # a SIGTERM (cvkit's Interrupted) during the resumed run saves its progress the same way
+    calls["n"] = -100
+
+    def terminating(img: np.ndarray) -> np.ndarray:
+        raise Interrupted(15)
+
+    with pytest.raises(Interrupted):
+        index_images(photos, out, terminating, DESC, checkpoint_s=0.0)
+    assert len(SearchDB.load(out).ids) == 9
     rep = index_images(photos, out, toy_describe, DESC)
     assert rep.skipped == 9 and rep.added == 3
     db = SearchDB.load(out)
