@@ -198,7 +198,7 @@ folders: --root/<class>/*.jpg; pets2009: --root holds vtest.avi + PETS2009-S2L1.
 
 Examples:
 
-  cvkit evaluate search-expand --dataset digits
+  cvkit evaluate search-expand --dataset roxford5k --root DATA/
 
   cvkit evaluate search-expand --dataset folders --root my_classes/ --json
 """

@@ -91,7 +91,9 @@ class Expander:
 
 
 def lowest_ranked(db: np.ndarray, q: np.ndarray, n: int, chunk: int = 1024) -> np.ndarray:
-    """The `n` least similar database items per query (DQE's negatives), least similar last."""
+    """The `n` least similar database items per query (DQE's negatives), least similar last (fewer when the
+    database is smaller)."""
+    n = max(1, min(n, db.shape[0]))
     out = np.empty((q.shape[0], n), dtype=np.int64)
     for s in range(0, q.shape[0], chunk):
         sim = q[s:s + chunk] @ db.T
