@@ -45,11 +45,19 @@ class TrainConfig:
     use_remission: bool | None = None  # default: True (the simulator models remission)
     seed: int = 0
     threads: int = 1
+    sequences: tuple[str, ...] | None = None  # semantickitti: which sequences (default TRAIN_SEQUENCES)
+    weights: str | None = None  # class-weight formula: "code" (SGD paper schedule) or "paper" (AdamW CPU recipe)
+    heavy_augment: bool = True  # semantickitti: augment_heavy (x-flip, drop-out, per-laser jitter) on top of augment
 
 
-def train(cfg: TrainConfig, on_step: Callable[[int, float, float], None] | None = None
+def train(cfg: TrainConfig, on_step: Callable[[int, float, float], None] | None = None,
+          checkpoints: tuple[int, ...] = (), on_checkpoint: Callable[[int, SqueezeSegV3], None] | None = None
           ) -> tuple[SqueezeSegV3, dict]:
-    """Train a SqueezeSegV3 network; returns the model and a card `training`/`config` summary."""
+    """Train a SqueezeSegV3 network; returns the model and a card `training`/`config` summary.
+
+    `on_checkpoint(step, model)` is called (model in eval mode, then back to train) after each step count in
+    `checkpoints`: leave-one-drive-out validation scores several training lengths from one run.
+    """
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.set_num_threads(max(1, cfg.threads))
@@ -62,9 +70,12 @@ def train(cfg: TrainConfig, on_step: Callable[[int, float, float], None] | None 
         opt_name = cfg.optimizer or "adamw"
     elif cfg.data.startswith("semantickitti:"):
         root = cfg.data.split(":", 1)[1]
-        batches = semantickitti_batches(root, cfg.seed, sensor, cfg.batch, TRAIN_SEQUENCES, remission)
-        weights = class_weights(CONTENT, "code")
+        batches = semantickitti_batches(root, cfg.seed, sensor, cfg.batch, cfg.sequences or TRAIN_SEQUENCES,
+                                        remission, cfg.heavy_augment)
         opt_name = cfg.optimizer or "sgd"
+        # the code's 1/(f + 0.001) for the paper's SGD schedule; the gentler paper formula for short AdamW runs,
+        # where 1/(f + 0.001) lets classes absent from a few scans dominate
+        weights = class_weights(CONTENT, cfg.weights or ("code" if opt_name == "sgd" else "paper"))
     else:
         raise ValueError(f"--data {cfg.data!r}: use 'synthetic' or 'semantickitti:DIR'")
     model = SqueezeSegV3(CONFIGS[cfg.arch])
@@ -97,6 +108,10 @@ def train(cfg: TrainConfig, on_step: Callable[[int, float, float], None] | None 
         opt.step()
         if on_step is not None:
             on_step(step, loss.item(), time.time() - t0)
+        if on_checkpoint is not None and step + 1 in checkpoints:
+            model.eval()
+            on_checkpoint(step + 1, model)
+            model.train()
     model.eval()
     summary = {
         "config": {**model.cfg.to_dict(), "sensor": "hdl64", "height": cfg.height, "width": cfg.width,
@@ -105,6 +120,7 @@ def train(cfg: TrainConfig, on_step: Callable[[int, float, float], None] | None 
         "seconds": round(time.time() - t0, 1),
         "cpu_seconds": round(time.process_time() - c0, 1),
         "optimizer": opt_name, "lr": lr, "steps": cfg.steps, "batch": cfg.batch,
+        "class_weights": "synthetic" if synthetic else (cfg.weights or ("code" if opt_name == "sgd" else "paper")),
     }
     return model, summary
 
