@@ -1,8 +1,8 @@
 """segment-lidar benchmark: seconds per ~124k-point HDL-64E scan and quality for each model, side by side, JSON out.
 
-Models: the classical pipeline, the SAC network trained on the real training split (ssgv3-tiny-a3-kitti, 64x512,
-with and without kNN: append `/noknn` to a name), the simulation-trained one (ssgv3-tiny-sim) and the paper-size
-SSGV3-21 (64x2048, kNN; random weights when none are trained: speed only, its quality is not reported). Scans: the 3
+Models: the classical pipeline, the SAC network fine-tuned on the real training split (ssgv3-tiny-kitti, 64x512,
+with and without kNN: append `/noknn` to a name), the simulation-trained one it starts from (ssgv3-tiny-sim) and
+the paper-size SSGV3-21 (64x2048, kNN; random weights when none are trained: speed only, its quality is not reported). Scans: the 3
 real SemanticKITTI scans in ../shared/data/segment-lidar/sequences/00 (quality = coarse IoU and 19-class mIoU, per
 scan and pooled; never trained on); without them a simulated scan (speed only). The 1-minute load average is
 recorded before and after each model: the machine is shared, so seconds are comparable only within one run.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "segment-lidar" / "sequences" / "00"
-DEFAULT_MODELS = ["classical", "ssgv3-tiny-a3-kitti", "ssgv3-tiny-a3-kitti/noknn", "ssgv3-tiny-sim", "ssgv3-21"]
+DEFAULT_MODELS = ["classical", "ssgv3-tiny-kitti", "ssgv3-tiny-kitti/noknn", "ssgv3-tiny-sim", "ssgv3-21"]
 
 
 def _segmenter(spec: str):

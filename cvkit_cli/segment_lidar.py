@@ -144,6 +144,9 @@ Examples:
 
   cvkit train segment-lidar --data synthetic --steps 560 --batch 2 -o assets/segment-lidar/ssgv3-tiny-sim
 
+  cvkit train segment-lidar --data semantickitti:../shared/data/segment-lidar/train --init ssgv3-tiny-sim \
+      --optimizer adamw --lr 0.001 --steps 60 --name ssgv3-tiny-kitti -o runs/ssgv3-tiny-kitti
+
   cvkit train segment-lidar --data semantickitti:/data/SemanticKITTI/dataset --arch ssgv3-21 --width 2048 \\
       --batch 16 --steps 180000 --device cuda -o runs/ssgv3-21
 """
@@ -160,6 +163,8 @@ def train_command(
     out: Annotated[Path, typer.Option("--output", "-o", help="Output folder (weights.safetensors + card.json).")
                    ] = Path("runs/segment-lidar"),
     name: Annotated[str, typer.Option("--name", help="Model name in the card.")] = "ssgv3-tiny-sim",
+    init: Annotated[str | None, typer.Option(
+        "--init", help="Start from these weights (asset name or path; fixes --arch), e.g. ssgv3-tiny-sim.")] = None,
     report_on: Annotated[Path | None, typer.Option(
         "--report-on", help="SemanticKITTI root to score the trained model on (metrics go in the card; "
         "never trained on).")] = None,
@@ -178,7 +183,7 @@ def train_command(
     if not (data == "synthetic" or data.startswith("semantickitti:")):
         raise ArgumentError(f"--data {data!r}: use synthetic or semantickitti:DIR")
     cfg = TrainConfig(data=data, arch=arch, steps=steps, batch=batch, lr=lr, optimizer=optimizer, width=width,
-                      seed=seed, threads=threads)
+                      seed=seed, threads=threads, init=init)
 
     def on_step(step: int, loss: float, elapsed: float) -> None:
         if not quiet and (step % 20 == 0 or step == steps - 1):

@@ -42,7 +42,7 @@ def _conf(seg: Segmenter, pts: np.ndarray, gt: np.ndarray) -> tuple[list, float]
     return ev.conf.tolist(), res.seconds
 
 
-def run_fold(root: Path, drive: str, drives: list[str], args: argparse.Namespace, log) -> dict:
+def run_fold(root: Path, drive: str, drives: list[str], args: argparse.Namespace, log, save=None) -> dict:
     """Train on the other drives, score the held-out drive at every checkpoint (kNN on and off) and classically."""
     held = [it for it in find_semantickitti(root, (drive,)) if it.label is not None]
     scans = [load_scan(it) for it in held]
@@ -55,12 +55,13 @@ def run_fold(root: Path, drive: str, drives: list[str], args: argparse.Namespace
     log(f"{drive} classical: " + _fmt(ev))
     cfg = TrainConfig(data=f"semantickitti:{root}", arch=args.arch, steps=args.steps, batch=args.batch,
                       optimizer="adamw", lr=args.lr, width=args.width, seed=args.seed, threads=1,
-                      sequences=tuple(d for d in drives if d != drive), weights=args.weights)
+                      sequences=tuple(d for d in drives if d != drive), weights=args.weights, init=args.init,
+                      bn_recal=args.bn_recal)
     sensor = make_sensor("hdl64", height=64, width=args.width)
 
     def on_checkpoint(step: int, model) -> None:
         for knn in (True, False):
-            seg = Segmenter(f"{args.arch}@{step}", model, sensor, True, knn)
+            seg = Segmenter(f"{model.cfg.name}@{step}", model, sensor, True, knn)
             ev = IoUEvaluator()
             secs = []
             for pts, gt in scans:
@@ -70,6 +71,8 @@ def run_fold(root: Path, drive: str, drives: list[str], args: argparse.Namespace
             key = f"learned@{step}" + ("" if knn else "-noknn")
             out["results"][key] = ev.conf.tolist()
             log(f"{drive} {key}: " + _fmt(ev) + f" ({np.mean(secs):.2f} s/scan)")
+        if save is not None:
+            save(out)
 
     t0 = time.time()
     cps = tuple(int(c) for c in args.checkpoints.split(",")) if args.checkpoints else (args.steps,)
@@ -137,6 +140,8 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=512)
     ap.add_argument("--weights", default=None, help="class-weight formula: paper or code")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", default=None, help="start weights, e.g. ssgv3-tiny-sim (simulator pretraining)")
+    ap.add_argument("--bn-recal", type=int, default=8)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--summarise", nargs="*", type=Path, default=None)
     ap.add_argument("--show", default="classical", help="settings in the markdown table (comma-separated)")
@@ -157,8 +162,12 @@ def main() -> None:
         print(f"[{time.time() - t0:7.1f}s] {msg}", flush=True)
 
     result = {"args": {k: str(v) for k, v in vars(a).items()}, "drives": drives, "folds": []}
+    def save(partial: dict) -> None:  # after every checkpoint, so a run cut short keeps its finished scores
+        if a.out:
+            a.out.write_text(json.dumps({**result, "folds": [*result["folds"], partial]}) + "\n")
+
     for d in folds:
-        result["folds"].append(run_fold(a.root, d, drives, a, log))
+        result["folds"].append(run_fold(a.root, d, drives, a, log, save))
         if a.out:
             a.out.write_text(json.dumps(result) + "\n")
     log("done")
