@@ -2,10 +2,11 @@
 
 Models: the classical pipeline, the SAC network fine-tuned on the real training split (ssgv3-tiny-kitti, 64x512,
 with and without kNN: append `/noknn` to a name), the simulation-trained one it starts from (ssgv3-tiny-sim) and
-the paper-size SSGV3-21 (64x2048, kNN; random weights when none are trained: speed only, its quality is not reported). Scans: the 3
-real SemanticKITTI scans in ../shared/data/segment-lidar/sequences/00 (quality = coarse IoU and 19-class mIoU, per
-scan and pooled; never trained on); without them a simulated scan (speed only). The 1-minute load average is
-recorded before and after each model: the machine is shared, so seconds are comparable only within one run.
+the paper-size SSGV3-21 (64x2048, kNN; random weights when none are trained: speed only, its quality is not
+reported). Scans: the 3 real SemanticKITTI scans in ../shared/data/segment-lidar/sequences/00 (quality = coarse
+IoU and 19-class mIoU, per scan and pooled; never trained on); without them a simulated scan (speed only). The
+1-minute load average is recorded before and after each model: the machine is shared, so seconds are comparable
+only within one run.
 
     python benchmarks/bench_segment_lidar.py --out benchmarks/results/bench_segment_lidar.json
 """
