@@ -83,3 +83,42 @@ def test_train_on_chosen_sequences_with_checkpoints(tmp_path):
                            checkpoints=(1, 3), on_checkpoint=lambda s, m: seen.append((s, m.training)))
     assert seen == [(1, False), (3, False)]
     assert summary["class_weights"] == "paper" and summary["optimizer"] == "adamw" and not model.training
+
+
+def test_bn_recalibration_averages_fresh_batches():
+    from cvkit.segment_lidar.train import recalibrate_bn
+
+    torch.manual_seed(0)
+    net = SqueezeSegV3("ssgv3-tiny-a3")
+    xs = [torch.randn(1, 5, 8, 64) * 3 + 1 for _ in range(3)]
+    weight_before = net.stem[0].weight.clone()
+    recalibrate_bn(net, iter([(x, None) for x in xs]), 3)
+    with torch.no_grad():
+        feats = torch.cat([net.stem[0](x) for x in xs])
+    assert torch.allclose(net.stem[1].running_mean, feats.mean((0, 2, 3)), atol=1e-4)
+    assert not net.training and net.stem[1].momentum == CONFIGS["ssgv3-tiny-a3"].bn_momentum
+    assert torch.equal(net.stem[0].weight, weight_before)
+
+
+@pytest.mark.slow
+def test_fine_tuning_starts_from_the_shipped_simulation_weights(tmp_path):
+    from cvkit.assets import find_asset
+    from cvkit.io.pointcloud import write_label
+    from cvkit.segment_lidar.train import TrainConfig, train
+
+    asset = find_asset("segment-lidar", "ssgv3-tiny-sim")
+    if asset is None:
+        pytest.skip("ssgv3-tiny-sim weights are not shipped")
+    d = tmp_path / "sequences" / "01"
+    (d / "velodyne").mkdir(parents=True)
+    (d / "labels").mkdir()
+    pts = _scan(600)
+    pts.tofile(d / "velodyne" / "000000.bin")
+    write_label(d / "labels" / "000000.label", np.where(pts[:, 2] < -1, 40, 50).astype(np.uint32))
+    model, summary = train(TrainConfig(data=f"semantickitti:{tmp_path}", arch="ssgv3-53", steps=1, batch=1,
+                                       width=64, optimizer="adamw", lr=1e-7, init="ssgv3-tiny-sim", bn_recal=1))
+    assert model.cfg.name == "ssgv3-tiny" and summary["init"] == "ssgv3-tiny-sim"
+    start = asset.state_dict()["stem.0.weight"]
+    assert torch.allclose(model.state_dict()["stem.0.weight"], start, atol=1e-4)
+    with pytest.raises(Exception, match="no shipped asset"):
+        train(TrainConfig(data=f"semantickitti:{tmp_path}", steps=1, init="no-such-model"))
