@@ -88,10 +88,12 @@ def _fmt(ev: IoUEvaluator) -> str:
 
 def summarise(paths: list[Path]) -> dict:
     """Per-drive and pooled coarse IoU and 19-class mIoU for every scored setting; a markdown table on stderr."""
-    folds = []
-    for p in paths:
-        folds += json.loads(p.read_text())["folds"]
-    folds.sort(key=lambda f: f["drive"])
+    best: dict = {}
+    for p in paths:  # a drive scored by two runs (a worker cut short and its replacement): keep the fuller one
+        for f in json.loads(p.read_text())["folds"]:
+            if len(f["results"]) > len(best.get(f["drive"], {"results": {}})["results"]):
+                best[f["drive"]] = f
+    folds = [best[d] for d in sorted(best)]
     keys = sorted({k for f in folds for k in f["results"]}, key=lambda k: (k != "classical", k))
     table: dict = {"drives": [f["drive"] for f in folds], "settings": {}}
     for key in keys:
