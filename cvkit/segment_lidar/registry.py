@@ -2,8 +2,8 @@
 
 `default` resolves to DEFAULT_MODEL, the model that scores higher on real SemanticKITTI drives it was not tuned on:
 classical, ahead of ssgv3-tiny-kitti in leave-one-drive-out validation over the 8 training drives and on the 3
-sequence-00 scans (docs/segment-lidar.md). The paper-size networks (`ssgv3-21`, `ssgv3-53`) are always available by name and need weights
-trained with `cvkit train segment-lidar --data semantickitti:DIR --arch ssgv3-21`.
+sequence-00 scans (docs/segment-lidar.md). The paper-size networks (`ssgv3-21`, `ssgv3-53`) are always available
+by name and need weights trained with `cvkit train segment-lidar --data semantickitti:DIR --arch ssgv3-21`.
 """
 
 from __future__ import annotations
