@@ -35,8 +35,8 @@ def segment_command(
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Output .label/.ply/.pcd, or a folder in batch mode.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="Batch mode output format: label, ply or pcd.")] = "label",
-    model: Annotated[str, typer.Option("--model", "-m", help="default, classical, ssgv3-tiny-sim, ssgv3-21, "
-                                       "ssgv3-53, or a weights path.")] = "default",
+    model: Annotated[str, typer.Option("--model", "-m", help="default, classical, ssgv3-tiny-kitti, ssgv3-tiny-sim, "
+                                       "ssgv3-21, ssgv3-53, or a weights path.")] = "default",
     sensor: Annotated[str, typer.Option("--sensor", help="Projection preset: hdl64, hdl32, vlp32, vlp16, os1-64.")
                       ] = "hdl64",
     fov_up: Annotated[float | None, typer.Option("--fov-up", help="Upper vertical FOV in degrees (overrides).")
