@@ -28,7 +28,8 @@ How the thresholds were set (none of them on the real SemanticKITTI scans, which
   from our own simulator (`python experiments/segment_lidar/tune_classical.py --scans 150 --seed 1`, score =
   mean building/vegetation IoU; result in experiments/segment_lidar/results/tune_segment_lidar_classical.json;
   held-out simulated scans, seed 2: building 0.487, vegetation 0.663). The simulator has dense, rough hedges and
-  lumpy tree crowns, facades with windows, pilasters and balconies, per-laser range offsets and per-material remission (simulate.py). Reading of
+  lumpy tree crowns, facades with windows, pilasters and balconies, per-laser range offsets and per-material
+  remission (simulate.py). Reading of
   the chosen values: in 0.5 m cells the simulated facades (2 cm noise, ~2 cm per-laser offsets, windows, edges)
   have median surface variation l3/(l1+l2+l3) 0.020, simulated foliage 0.071 (leaf clumps; quartile 0.043), so
   < 0.04 separates most of them; |n_z| < 0.2 is a normal within ~12 deg of horizontal; a component 40 %
