@@ -144,7 +144,8 @@ def run_tracker(
     """Track from `start_frame` (initialised with `init_box`) to `end_frame` (inclusive) or the end.
 
     `on_frame(result, frame)` is called after every frame (progress, JSON output, video writing).
-    The init frame's result is the init box with score 1.
+    The init frame's result is the init box with score 1. A frame is lost when its score is below
+    `lost_threshold`, or, with no threshold, when the tracker says so (`tracker.lost`).
     """
     results: list[FrameResult] = []
     for i, frame in enumerate(frames):
@@ -161,7 +162,10 @@ def run_tracker(
         else:
             box, score = tracker.track(frame)
         ms = (time.perf_counter() - t0) * 1000.0
-        lost = lost_threshold is not None and score < lost_threshold
+        if lost_threshold is not None:
+            lost = score < lost_threshold
+        else:
+            lost = i != start_frame and bool(getattr(tracker, "lost", False))
         result = FrameResult(i, tuple(float(v) for v in box), float(score), bool(lost), ms)
         results.append(result)
         if on_frame is not None:

@@ -17,14 +17,11 @@ import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tests.robustness import files as F
+from tests.docs.setups import Ex
 from tests.robustness.harness import invoke
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,170 +74,21 @@ def split_example(example: str) -> tuple[list[str], str | None]:
 
 
 # ------------------------------------------------------------------------------------------------ set-ups
-@dataclass
-class Ex:
-    """How to run one example here: the files it reads (generated), path/budget substitutions, slow or not."""
+def _collect() -> tuple[dict, dict]:
+    """EXAMPLES and NOT_RUNNABLE of every `tests/docs/examples_*.py` (one module per task)."""
+    import importlib
+    import pkgutil
 
-    files: dict[str, F.Writer] = field(default_factory=dict)
-    subs: list[tuple[str, str]] = field(default_factory=list)
-    slow: bool = False
-    prepare: Callable[[Path], None] | None = None
-    patch: Callable[[pytest.MonkeyPatch], None] | None = None  # test-only shortcuts (e.g. a smaller card eval)
-
-
-def _few_eval_clips(mp: pytest.MonkeyPatch) -> None:
-    """The lite track recipe scores its card on 50 held-out clips (minutes); here 2 show the path works."""
-    import cvkit.track.train as T
-
-    real = T.train_siamfc_lite
-
-    def smaller(*args, **kw):
-        kw["eval_clips"] = min(kw.get("eval_clips", 0), 2)
-        return real(*args, **kw)
-
-    mp.setattr(T, "train_siamfc_lite", smaller)
+    examples, not_runnable = {}, {}
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if info.name.startswith("examples_"):
+            module = importlib.import_module(f"tests.docs.{info.name}")
+            examples.update(module.EXAMPLES)
+            not_runnable.update(module.NOT_RUNNABLE)
+    return examples, not_runnable
 
 
-BIG_FRAMES = F.frames(n=3, h=300, w=480)
-SMALL_VIDEO = F.video(n=4, h=120, w=160)
-OTB = {"OTB100/Box/img": F.frames(n=4, h=120, w=160), "OTB100/Box/groundtruth_rect.txt": F.text("10,20,40,40\n" * 4)}
-GOT = {"GOT-10k/val/GOT-10k_Val_000001": F.frames(n=4, h=120, w=160),
-       "GOT-10k/val/GOT-10k_Val_000001/groundtruth.txt": F.text("10,20,40,40\n" * 4),
-       "GOT-10k/val/GOT-10k_Val_000001/absence.label": F.text("0\n" * 4),
-       "GOT-10k/val/list.txt": F.text("GOT-10k_Val_000001\n"),
-       "results/cv-kcf/GOT-10k_Val_000001/GOT-10k_Val_000001_001.txt": F.text("10,20,40,40\n" * 4),
-       "results/cv-kcf/GOT-10k_Val_000001/GOT-10k_Val_000001_time.txt": F.text("0.01\n" * 4)}
-SCAN = F.bin_scan()
-N_SCAN = len(F.scan_points())
-KITTI = {"kitti/sequences/08/velodyne/000000.bin": SCAN, "kitti/sequences/08/labels/000000.label": F.labels(N_SCAN)}
-ICDAR = {"icdar/eu-001.pdf": F.pdf(), "icdar/eu-001-reg.xml": F.reg_xml(), "icdar/eu-001-str.xml": F.str_xml()}
-CVML_6 = F.cvml_xml(frames_=6, box=(60, 60, 24, 60))
-BOXES_CSV = F.text("frame,id,x,y,w,h\n" + "".join(f"{i},{p},{10 + 60 * (p - 1)},20,24,60\n"
-                                                   for i in range(0, 6) for p in (1, 2)))
-PETS_VIDEO = F.video(n=6, h=120, w=160)
-_fast_train_track = [("--steps 1600", "--steps 2")]
-MOMENT_VIDEO = F.video(n=30, h=64, w=96)   # 3 s at 10 fps
-MOMENT_ANN = F.text("V0 0.0 1.5##a person opens the door.\nV1 1.0 2.5##a person sits down.\n")
-MOMENT_C3D = {f"c3d/V{i}.npy": F.npy(np.random.default_rng(i).normal(size=(30, 4096)).astype(np.float32))
-              for i in range(2)}
-
-EXAMPLES: dict[str, Ex] = {
-    # ------------------------------------------------------------------------------------ track
-    "cvkit track video.mp4 --init-box 10,20,60,80 -o tracked.mp4 --boxes boxes.csv": Ex({"video.mp4": SMALL_VIDEO}),
-    "cvkit track frames/ --init-box 291,124,151,140 --json | jq -c .box       # image folder, JSON Lines on stdout":
-        Ex({"frames": BIG_FRAMES}),
-    "cvkit track vot15_bag/                                                      # benchmark sequence: GT init, scores":
-        Ex({"vot15_bag/color": F.frames(), "vot15_bag/groundtruth.txt": F.text("4,10,16,10,16,22,4,22\n" * 4)}),
-    "cvkit track videos/ -o results/ --video --skip-existing                     # batch (cron): mirrors the tree":
-        Ex({"videos/a.mp4": SMALL_VIDEO, "videos/a.mp4.init.txt": F.text("10,20,40,40\n"),
-            "videos/day2/b.avi": SMALL_VIDEO, "videos/day2/b.init.txt": F.text("10,20,40,40\n")}),
-    "cvkit evaluate track --dataset otb --root OTB100 --model siam-lite --out results/": Ex(OTB),
-    "cvkit track frames/ --init-box 291,124,151,140 --boxes - --json | jq .box": Ex({"frames": BIG_FRAMES}),
-    "cvkit track OTB100/ -o results/ --skip-existing --model sesiamfc-lite":
-        Ex({**OTB, "OTB100/Car/img": F.frames(n=3, h=120, w=160),
-            "OTB100/Car/groundtruth_rect.txt": F.text("10,20,40,40\n" * 3)}),
-    "cvkit train track --model sesiamfc-lite --data synthetic --steps 1600 --out runs/sesiamfc-lite":
-        Ex(subs=_fast_train_track, slow=True, patch=_few_eval_clips),
-    "cvkit train track --model automatch-lite --data synthetic --threads 1 --out runs/automatch-lite":
-        Ex(subs=[("--threads 1", "--threads 1 --steps 2")], slow=True),
-    "cvkit evaluate track --dataset got10k --root GOT-10k/val --results results/ --json": Ex(GOT),
-    # ------------------------------------------------------------------------------------ parse-table
-    "cvkit parse-table report.pdf -o table.xml                 # ICDAR-2013 -str.xml from the PDF text layer":
-        Ex({"report.pdf": F.pdf()}),
-    "cvkit parse-table page.png -o table.html --overlay check.png  # OCR (rapidocr), HTML with spans, overlay image":
-        Ex({"page.png": F.table_png()}, slow=True),
-    "cvkit parse-table scans/ -o out/ --format csv --skip-existing":
-        Ex({"scans/a.pdf": F.pdf(), "scans/b/c.png": F.table_png()}, slow=True),
-    "cvkit evaluate parse-table --dataset icdar2013 --root ../shared/data/parse-table/icdar2013-eu":
-        Ex(ICDAR, subs=[("../shared/data/parse-table/icdar2013-eu", "icdar")]),
-    "cvkit parse-table table.png -o table.html": Ex({"table.png": F.table_png()}, slow=True),
-    "cvkit parse-table eu-001.pdf --regions eu-001-reg.xml -o eu-001-str.xml --overlay check.png":
-        Ex({"eu-001.pdf": F.pdf(), "eu-001-reg.xml": F.reg_xml()}),
-    "cvkit parse-table scans/ -o out/ --format icdar2013 --skip-existing --json | jq .n_cells":
-        Ex({"scans/a.pdf": F.pdf(), "scans/more/b.pdf": F.pdf(pages=2)}),
-    "cvkit train parse-table --data synthetic --max-steps 4000 --out assets/parse-table/graph-lite":
-        Ex(subs=[("--max-steps 4000", "--max-steps 2")], slow=True),
-    "cvkit evaluate parse-table --dataset pubtabnet --root ../shared/data/parse-table/pubtabnet-mini --json":
-        Ex({"ptn/mini_val/t1.png": F.table_png(),
-            "ptn/sample_gt.json": F.text(json.dumps({"t1.png": {"html": "<html><body><table><tr><td>00</td>"
-                                                                         "<td>01</td></tr></table></body></html>"}}))},
-           subs=[("../shared/data/parse-table/pubtabnet-mini", "ptn")], slow=True),
-    # ------------------------------------------------------------------------------------ segment-lidar
-    "cvkit segment-lidar scan.bin -o scan.label                       # SemanticKITTI labels, one uint32 per point":
-        Ex({"scan.bin": SCAN}),
-    "cvkit segment-lidar scan.bin -o scan.ply --range-image range.png  # coloured cloud (open3d/MeshLab/CloudCompare)":
-        Ex({"scan.bin": SCAN}),
-    "cvkit segment-lidar dataset/sequences/ -o out/ --skip-existing    # batch; SemanticKITTI layout -> predictions/":
-        Ex({"dataset/sequences/00/velodyne/000000.bin": SCAN, "dataset/sequences/00/velodyne/000001.bin": SCAN}),
-    "cvkit evaluate segment-lidar --root ../shared/data/segment-lidar --model ssgv3-tiny-sim --json":
-        Ex(KITTI, subs=[("../shared/data/segment-lidar", "kitti")]),
-    "cvkit segment-lidar 000000.bin -o 000000.label --json | jq .histogram": Ex({"000000.bin": SCAN}),
-    "cvkit segment-lidar scan.pcd -o labelled.ply --sensor os1-64 --range-image range.png": Ex({"scan.pcd": F.pcd()}),
-    "cvkit segment-lidar dataset/sequences/08 -o preds/ --skip-existing --model ssgv3-tiny-sim":
-        Ex({"dataset/sequences/08/velodyne/000000.bin": SCAN}),
-    "cvkit train segment-lidar --data synthetic --steps 560 --batch 2 -o assets/segment-lidar/ssgv3-tiny-sim":
-        Ex(subs=[("--steps 560 --batch 2", "--steps 1 --batch 1")], slow=True),
-    "cvkit evaluate segment-lidar --root ../shared/data/segment-lidar --model classical":
-        Ex(KITTI, subs=[("../shared/data/segment-lidar", "kitti")]),
-    "cvkit evaluate segment-lidar --root dataset --sequences 08 --pred preds/ --json":
-        Ex({"dataset/sequences/08/velodyne/000000.bin": SCAN, "dataset/sequences/08/labels/000000.label":
-            F.labels(N_SCAN), "preds/sequences/08/predictions/000000.label": F.labels(N_SCAN)}),
-    # ------------------------------------------------------------------------------------ reid-cluster
-    "cvkit reid-cluster crops/ -o out/                         # clusters.csv, ranking.jsonl, index.html "
-    "(contact sheet)":
-        Ex({"crops": F.crops(n_ids=3, per_id=4)}, slow=True),
-    "cvkit reid-cluster crops VIDEO --boxes boxes.csv -o crops/ # cut person crops from a video first":
-        Ex({"VIDEO": PETS_VIDEO, "boxes.csv": BOXES_CSV}),
-    "cvkit evaluate reid-cluster --dataset market1501 --root Market-1501": Ex({"Market-1501": F.market_root()}),
-    "cvkit reid-cluster crops/ -o out/ --rounds 3": Ex({"crops": F.crops(n_ids=3, per_id=4)}, slow=True),
-    "cvkit reid-cluster vtest.avi --boxes PETS2009-S2L1.xml -o out/ --json | jq .cluster":
-        Ex({"vtest.avi": PETS_VIDEO, "PETS2009-S2L1.xml": CVML_6}, subs=[("-o out/", "-o out/ --every 1")],
-           slow=True),
-    "cvkit reid-cluster crops VIDEO.avi --boxes gt.txt -o crops/     # only cut the crops":
-        Ex({"VIDEO.avi": PETS_VIDEO, "gt.txt": F.mot_gt([f"{i},1,20,20,24,60,1,1,1" for i in range(1, 7)])}),
-    "cvkit train reid-cluster --data my_camera_crops/ --rounds 10 --out runs/my-cams":
-        Ex({"my_camera_crops": F.crops(n_ids=3, per_id=4)}, subs=[("--rounds 10", "--rounds 1 --epochs 1")],
-           slow=True),
-    "cvkit evaluate reid-cluster --dataset market1501 --root Market-1501-v15.09.15 --rounds 5":
-        Ex({"Market-1501-v15.09.15": F.market_root()}, subs=[("--rounds 5", "--rounds 1 --epochs 1")], slow=True),
-    "cvkit evaluate reid-cluster --dataset folder --root pets_crops/ --model hist --json":
-        Ex({"pets_crops": F.crops()}),
-    # ------------------------------------------------------------------------------------ retrieve-moment
-    "cvkit retrieve-moment clip.mp4 \"a person opens the door\" --top 5 -o moments.jsonl --srt moments.srt "
-    "--overlay bar.mp4": Ex({"clip.mp4": MOMENT_VIDEO}, slow=True),
-    "cvkit retrieve-moment clip.mp4 \"a person opens the door\" --top 5 -o moments.jsonl --srt moments.srt":
-        Ex({"clip.mp4": MOMENT_VIDEO}, slow=True),
-    "cvkit retrieve-moment clip.mp4 \"a person drinks coffee\" --overlay timeline.mp4 --clip-out top1.mp4":
-        Ex({"clip.mp4": MOMENT_VIDEO}, slow=True),
-    "cvkit retrieve-moment videos/ --queries queries.txt --json -o found.jsonl":
-        Ex({"videos/a.mp4": MOMENT_VIDEO, "videos/b/c.avi": MOMENT_VIDEO,
-            "queries.txt": F.text("a person opens the door\na dog runs\n")}, slow=True),
-    "cvkit train retrieve-moment --synthetic --epochs 40 --threads 1 -o assets/retrieve-moment/vlanet-small-synth":
-        Ex(subs=[("--epochs 40", "--epochs 1 --videos 4 --test-videos 4"),
-                 ("assets/retrieve-moment/vlanet-small-synth", "runs/small")], slow=True),
-    "cvkit train retrieve-moment --ann charades_sta_train.txt --features c3d/ -o my-vlanet":
-        Ex({"charades_sta_train.txt": MOMENT_ANN, **MOMENT_C3D}, subs=[("-o my-vlanet", "-o my-vlanet --epochs 1")],
-           slow=True),
-    "cvkit train retrieve-moment --prior-from charades_sta_train.txt --durations Charades_v1_train.csv -o prior.json":
-        Ex({"charades_sta_train.txt": MOMENT_ANN, "Charades_v1_train.csv": F.text("id,length\nV0,3.0\nV1,3.0\n")}),
-    "cvkit evaluate retrieve-moment --dataset charades-sta --root data/charades --limit 200":
-        Ex({"data/charades/charades_sta_test.txt": MOMENT_ANN, "data/charades/videos/V0.mp4": MOMENT_VIDEO,
-            "data/charades/videos/V1.mp4": MOMENT_VIDEO}, slow=True),
-}
-
-NOT_RUNNABLE: dict[str, str] = {
-    "cvkit train track --model sesiamfc --data got10k:/data/GOT-10k --device cuda":
-        "needs a CUDA device and the GOT-10k training set (paper-size SE-SiamFC)",
-    "cvkit train segment-lidar --data semantickitti:/data/SemanticKITTI/dataset --arch ssgv3-21 --width 2048 "
-    "--batch 16 --steps 180000 -o runs/ssgv3-21":
-        "needs SemanticKITTI and a long run (paper-size SqueezeSegV3-21, 180k steps at batch 16)",
-    "cvkit train parse-table --model tabstructnet --data scitsr:/data/SciTSR --epochs 20 --device cuda":
-        "needs a CUDA device and SciTSR (paper-size TabStruct-Net, ResNet-101 Mask R-CNN)",
-    "cvkit train reid-cluster --data synthetic --out assets/reid-cluster/adtc-lite":
-        "the shipped asset's whole recipe (minutes of CPU; no step option to shorten it)",
-    "cvkit train reid-cluster --model adtc-resnet50 --data Market-1501/ --init-backbone resnet50_imagenet.pth":
-        "needs the user's ImageNet ResNet-50 state dict (no download at run time) and Market-1501",
-}
+EXAMPLES, NOT_RUNNABLE = _collect()
 
 
 def test_every_example_is_covered() -> None:
