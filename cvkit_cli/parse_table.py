@@ -104,7 +104,8 @@ def parse_table_command(
     from cvkit.device import set_threads
     from cvkit.errors import ArgumentError, BatchError, CvkitError
     from cvkit.io.atomic import atomic_path, check_not_input, write_text_atomic
-    from cvkit.parse_table.formats import format_for, render
+    from cvkit.parse_table.evaluate import regions_beside
+    from cvkit.parse_table.formats import check_text, check_written, format_for, render
     from cvkit.parse_table.ocr import OCR_ENGINES
     from cvkit.parse_table.overlay import draw_overlay
     from cvkit.parse_table.pipeline import ParseOptions, parse_path, parse_region_arg
@@ -133,8 +134,7 @@ def parse_table_command(
             check_not_input(target, [path])
         reg = regions
         if reg is None and path.suffix.lower() == ".pdf":
-            beside = path.with_name(path.stem + "-reg.xml")
-            reg = beside if beside.exists() else None
+            reg = regions_beside(path) or None
         try:
             t0 = time.perf_counter()
             tables = parse_path(path, parser, ParseOptions(ocr=ocr, dpi=dpi, pages=pages, region=box,
@@ -142,9 +142,10 @@ def parse_table_command(
             seconds = time.perf_counter() - t0
             text = render(tables, fmt, path.name)
             if target is None or str(target) == "-":
+                check_text(text, fmt, path)
                 sys.stdout.write(text)
             else:
-                write_text_atomic(target, text)
+                write_text_atomic(target, text, check=lambda tmp, p=path: check_written(tmp, fmt, p))
             if overlay is not None:
                 ov_path = overlay / rel.with_suffix(".png") if batch else overlay
                 img, px_tables = _overlay_image(path, tables, dpi)

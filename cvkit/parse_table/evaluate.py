@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+import glob
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,17 +25,55 @@ from .table import Table
 DATASETS = ("icdar2013", "pubtabnet", "ctdar")
 
 
+_PART = re.compile(r"^(.*\d)([a-z])$")  # eu-009a / eu-009b: two structure files of one document
+
+
+def pdf_for_stem(folder: Path, stem: str) -> Path | None:
+    """The PDF of an ICDAR-2013 file stem: STEM.pdf, or for a NAMEa/NAMEb part NAME.pdf or a sibling part's PDF."""
+    pdf = folder / f"{stem}.pdf"
+    if pdf.exists():
+        return pdf
+    m = _PART.match(stem)
+    if m is None:
+        return None
+    base = folder / f"{m.group(1)}.pdf"
+    if base.exists():
+        return base
+    return next(iter(sorted(folder.glob(f"{glob.escape(m.group(1))}[a-z].pdf"))), None)
+
+
+def regions_beside(pdf: Path) -> list[Path]:
+    """ICDAR-2013 region files that belong to `pdf`: NAME-reg.xml, plus NAMEx-reg.xml parts sharing the PDF."""
+    out = []
+    for reg in sorted(pdf.parent.glob("*-reg.xml")):
+        stem = reg.name[: -len("-reg.xml")]
+        if pdf_for_stem(pdf.parent, stem) == pdf:
+            out.append(reg)
+    return out
+
+
 def icdar2013_items(root: Path) -> list[tuple[Path, Path, Path]]:
-    """(pdf, reg, str) triples of an ICDAR-2013 folder (GT without a PDF is skipped)."""
+    """(pdf, reg, str) triples of an ICDAR-2013 folder; NAMEa/NAMEb structure files share one PDF (GT without a PDF
+    is skipped)."""
     items = []
     for s in sorted(Path(root).rglob("*-str.xml")):
         stem = s.name[: -len("-str.xml")]
-        pdf, reg = s.with_name(stem + ".pdf"), s.with_name(stem + "-reg.xml")
-        if pdf.exists() and reg.exists():
+        pdf, reg = pdf_for_stem(s.parent, stem), s.with_name(stem + "-reg.xml")
+        if pdf is not None and reg.exists():
             items.append((pdf, reg, s))
     if not items:
         raise InputError(root, "no NAME.pdf + NAME-reg.xml + NAME-str.xml triples (ICDAR-2013 layout)")
     return items
+
+
+def icdar2013_documents(root: Path) -> list[tuple[Path, list[Path], list[Path]]]:
+    """(pdf, its region files, its structure files) per document: the unit of whole-document detection scoring."""
+    docs: dict[Path, tuple[list[Path], list[Path]]] = {}
+    for pdf, reg, gt in icdar2013_items(root):
+        regs, gts = docs.setdefault(pdf, ([], []))
+        regs.append(reg)
+        gts.append(gt)
+    return [(pdf, regs, gts) for pdf, (regs, gts) in docs.items()]
 
 
 def evaluate_icdar2013(root: str | Path, parser, ocr: str = "pdf", dpi: float = 150.0,

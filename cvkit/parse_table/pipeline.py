@@ -33,7 +33,7 @@ class ParseOptions:
     dpi: float = 150.0
     pages: str | None = None
     region: tuple[float, float, float, float] | None = None  # x, y, w, h pixels
-    regions_xml: Path | None = None
+    regions_xml: Path | list[Path] | None = None  # ICDAR-2013 -reg.xml file(s) of the PDF
     merge_gap: float = 0.5
     detect: bool | None = None  # find table regions; None: on PDF pages yes, on images no (a table crop)
 
@@ -181,21 +181,52 @@ def parse_image(path: Path, parser, options: ParseOptions) -> list[Table]:
     return tables
 
 
+def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two (x1, y1, x2, y2) boxes (either y direction)."""
+    ax1, ax2, ay1, ay2 = min(a[0], a[2]), max(a[0], a[2]), min(a[1], a[3]), max(a[1], a[3])
+    bx1, bx2, by1, by2 = min(b[0], b[2]), max(b[0], b[2]), min(b[1], b[3]), max(b[1], b[3])
+    iw, ih = min(ax2, bx2) - max(ax1, bx1), min(ay2, by2) - max(ay1, by1)
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    return inter / ((ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter)
+
+
+def read_regions(paths: Path | list[Path]) -> list[Table]:
+    """Table regions of one or more ICDAR-2013 -reg.xml files of one PDF (NAMEa/NAMEb parts); a region that
+    repeats another on the same page (IoU > 0.9) is kept once, the larger box."""
+    from .formats import read_icdar2013_reg
+
+    out: list[Table] = []
+    for p in [paths] if isinstance(paths, (str, Path)) else paths:
+        for r in read_icdar2013_reg(p):
+            dup = next((k for k, q in enumerate(out) if q.page == r.page and box_iou(q.bbox, r.bbox) > 0.9), None)
+            if dup is None:
+                out.append(r)
+            elif _area(r.bbox) > _area(out[dup].bbox):
+                out[dup] = r
+    return out
+
+
+def _area(b: tuple[float, float, float, float]) -> float:
+    return abs(b[2] - b[0]) * abs(b[3] - b[1])
+
+
 def parse_pdf(path: Path, parser, options: ParseOptions) -> list[Table]:
     """Tables of a PDF's pages in PDF coordinates (text layer words, or OCR of the rendered page)."""
-    from .formats import read_icdar2013_reg
     from .ocr import ocr_words
     from .pdf import open_pdf, page_geometry, page_words, parse_pages, render_page
 
     doc = open_pdf(path)
-    regions = read_icdar2013_reg(options.regions_xml) if options.regions_xml else None
+    regions = read_regions(options.regions_xml) if options.regions_xml else None
     pages = parse_pages(options.pages, len(doc))
     if regions is not None and not options.pages:
         pages = sorted({r.page for r in regions})
     tables: list[Table] = []
     for pno in pages:
         if pno > len(doc):
-            raise InputError(options.regions_xml, f"region on page {pno} but {path.name} has {len(doc)} pages")
+            src = options.regions_xml if isinstance(options.regions_xml, Path) else options.regions_xml[0]
+            raise InputError(src, f"region on page {pno} but {path.name} has {len(doc)} pages")
         page = doc[pno - 1]
         geom = page_geometry(page, options.dpi)
         img = render_page(page, options.dpi)

@@ -126,3 +126,18 @@ FLOOR_PDF = 0.91
 FLOOR_IMAGE = 0.65
 FLOOR_TEDS_STRUCT = 0.82
 IMAGE_DOCS = 2
+
+
+def test_pagearea_regions_file_parses_as_its_page_twin(tmp_path) -> None:
+    from cvkit.parse_table.pipeline import ParseOptions, parse_path
+
+    root = shared_path("parse-table", "icdar2013-eu")
+    reg = root / "eu-011-reg.xml"  # its table is on page 3: a fallback to page 1 would show
+    twin = tmp_path / "eu-011-reg.xml"
+    twin.write_text(reg.read_text().replace(" page=", " pageArea="))
+    parser = _parser()
+    a = parse_path(root / "eu-011.pdf", parser, ParseOptions(regions_xml=reg))
+    b = parse_path(root / "eu-011.pdf", parser, ParseOptions(regions_xml=twin))
+    assert [t.page for t in a] == [t.page for t in b] == [3]
+    assert [[(c.sr, c.er, c.sc, c.ec, c.text) for c in t.cells] for t in a] == \
+        [[(c.sr, c.er, c.sc, c.ec, c.text) for c in t.cells] for t in b]
