@@ -17,7 +17,8 @@ PARSE_HELP = """Recognise table structure (cells, start/end row and column, text
 INPUT is a table image, a page image, a PDF, or a folder of them (batch: outputs mirror the tree under
 -o DIR). Cell text comes from the PDF text layer, or from OCR (rapidocr, or tesseract) for images.
 Regions: --region X,Y,W,H (pixels of the image / of the page rendered at --dpi), an ICDAR-2013 -reg.xml
-(--regions, or NAME-reg.xml found beside NAME.pdf), else ruled frames on PDF pages, else the whole input.
+(--regions, or NAME-reg.xml found beside NAME.pdf); else the tables are detected on every page (text
+layer or OCR lines in aligned columns, ruling lines); --no-detect takes the whole input as one table.
 Output format from the suffix (.xml = ICDAR-2013 -str.xml, .html, .csv, .json) or --format (also ctdar).
 
 Examples:
@@ -89,8 +90,8 @@ def parse_table_command(
     region: Annotated[str | None, typer.Option("--region", help="Table region X,Y,W,H in pixels.")] = None,
     regions: Annotated[Path | None, typer.Option("--regions", help="ICDAR-2013 -reg.xml with the table regions "
                                                  "(PDF input).")] = None,
-    detect: Annotated[bool | None, typer.Option("--detect/--no-detect", help="Look for ruled table frames "
-                                                "(default: on PDF pages yes, on images no).")] = None,
+    detect: Annotated[bool, typer.Option("--detect/--no-detect", help="Without a region: find the tables on "
+                                         "each page (default), or take the whole input as one table.")] = True,
     overlay: Annotated[Path | None, typer.Option("--overlay", help="PNG with cells/rows drawn for checking "
                                                  "(a folder in batch mode).")] = None,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Batch: skip inputs already done.")] = False,

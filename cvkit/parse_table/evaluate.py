@@ -18,8 +18,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from .formats import html_text, read_ctdar, read_icdar2013_str
-from .metrics import adjacency_prf, adjacency_scores, ctdar_scores, teds
-from .pipeline import IMAGE_SUFFIXES, ParseOptions, parse_path
+from .metrics import adjacency_prf, adjacency_scores, box_iou, ctdar_scores, detection_scores, match_boxes, teds
+from .pipeline import IMAGE_SUFFIXES, ParseOptions, parse_path, read_regions
 from .table import Table
 
 DATASETS = ("icdar2013", "pubtabnet", "ctdar")
@@ -98,6 +98,86 @@ def evaluate_icdar2013(root: str | Path, parser, ocr: str = "pdf", dpi: float = 
     scores["n_tables"] = len(pairs)
     scores["seconds_per_table"] = seconds / max(len(pairs), 1)
     return scores
+
+
+def _dedupe(tables: list[Table], min_iou: float = 0.9) -> list[Table]:
+    """Tables of one document without repeats (NAMEa/NAMEb parts outlining one table on the same page)."""
+    out: list[Table] = []
+    for t in tables:
+        if not any(q.page == t.page and q.bbox and t.bbox and box_iou(q.bbox, t.bbox) > min_iou for q in out):
+            out.append(t)
+    return out
+
+
+def parse_document(pdf: Path, parser, mode: str = "pdf", dpi: float = 150.0, ocr: str = "rapidocr") -> list[Table]:
+    """Tables of a whole PDF without regions: `pdf` = its text layer; `image` = every page rendered at `dpi` and
+    parsed as a page image (OCR `ocr`). Boxes in PDF points either way."""
+    if mode == "pdf":
+        return parse_path(pdf, parser, ParseOptions(ocr="pdf", dpi=dpi))
+    from .pdf import open_pdf, page_geometry, render_page
+    from .pipeline import parse_image_array
+
+    doc = open_pdf(pdf)
+    out = []
+    for pno in range(1, len(doc) + 1):
+        page = doc[pno - 1]
+        geom = page_geometry(page, dpi)
+        for t in parse_image_array(render_page(page, dpi), parser, ParseOptions(ocr=ocr, dpi=dpi)):
+            t.page, t.coord_space = pno, "pdf"
+            t.bbox = geom.box_to_pdf(t.bbox) if t.bbox is not None else None
+            for c in t.cells:
+                c.bbox = geom.box_to_pdf(c.bbox) if c.bbox is not None else None
+            out.append(t)
+    doc.close()
+    return out
+
+
+def _text_layer_boxes(pdf: Path, pages: set[int], dpi: float = 72.0) -> dict[int, list]:
+    """Word boxes of the PDF text layer in PDF points, per page (the sub-objects of completeness and purity)."""
+    from .pdf import open_pdf, page_geometry, page_words
+
+    doc = open_pdf(pdf)
+    out = {}
+    for pno in pages:
+        geom = page_geometry(doc[pno - 1], dpi)
+        out[pno] = [geom.box_to_pdf((w.x1, w.y1, w.x2, w.y2)) for w in page_words(doc[pno - 1], geom)]
+    doc.close()
+    return out
+
+
+def evaluate_detection(root: str | Path, parser, mode: str = "pdf", dpi: float = 150.0, ocr: str = "rapidocr",
+                       progress: Callable[[str], None] | None = None, limit: int | None = None) -> dict:
+    """Whole documents without regions: ICDAR-2013 table detection (P/R/F1 at IoU 0.5, completeness, purity) and
+    end-to-end adjacency P/R/F1 (each GT table paired with the detected table overlapping it most, IoU >= 0.2;
+    a GT table without one scores zero recall, a detected table without a GT table zero precision)."""
+    det_pages, pairs, per_doc = [], [], []
+    seconds = 0.0
+    for pdf, regs, strs in icdar2013_documents(Path(root))[:limit]:
+        gt_regions = read_regions(regs)
+        gt_tables = _dedupe([t for s in strs for t in read_icdar2013_str(s)])
+        t0 = time.perf_counter()
+        preds = parse_document(pdf, parser, mode, dpi, ocr)
+        seconds += time.perf_counter() - t0
+        pages = {t.page for t in gt_regions} | {t.page for t in preds} | {t.page for t in gt_tables}
+        words = _text_layer_boxes(pdf, pages)
+        doc_pairs = []
+        for pno in sorted(pages):
+            pp = [t for t in preds if t.page == pno and t.bbox is not None]
+            det_pages.append(([t.bbox for t in pp], [r.bbox for r in gt_regions if r.page == pno], words[pno]))
+            gg = [t for t in gt_tables if t.page == pno]
+            m = match_boxes([t.bbox for t in pp], [t.bbox or (0, 0, 0, 0) for t in gg], 0.2)
+            doc_pairs += [(pp[i], gg[j]) for i, j, _ in m]
+            doc_pairs += [(Table([]), g) for j, g in enumerate(gg) if j not in {b for _, b, _ in m}]
+            doc_pairs += [(p, Table([])) for i, p in enumerate(pp) if i not in {a for a, _, _ in m}]
+        pairs += doc_pairs
+        per_doc.append({"document": pdf.stem, "n_pred": len(preds), "n_gt": len(gt_regions),
+                        "pred_pages": [t.page for t in preds]})
+        if progress:
+            progress(f"{pdf.stem}: {len(preds)} detected, {len(gt_regions)} in the GT")
+    adj = adjacency_scores(pairs)
+    return {"mode": mode, "detection": detection_scores(det_pages), "end_to_end": {"micro": adj["micro"],
+            "macro": adj["macro"]}, "n_tables": sum(d["n_gt"] for d in per_doc), "per_document": per_doc,
+            "seconds_per_document": seconds / max(len(per_doc), 1)}
 
 
 def pubtabnet_items(root: Path) -> list[tuple[Path, str]]:
