@@ -229,12 +229,16 @@ def train_command(
 EVALUATE_HELP = """Score a model on a dataset layout with the official metrics.
 
 icdar2013: NAME.pdf + NAME-reg.xml + NAME-str.xml, adjacency P/R/F1 (content-matched; --ocr pdf uses the
-text layer, --ocr rapidocr reads pages rendered at --dpi); pubtabnet: TEDS and TEDS-Struct; ctdar: cTDaR
-F1 at IoU 0.6-0.9 and WAvg.F1.
+text layer, --ocr rapidocr reads pages rendered at --dpi) with the ground-truth regions given; with
+--detection, whole documents without regions: table detection (precision/recall/F1 at region IoU 0.5,
+completeness, purity) and end-to-end adjacency. pubtabnet: TEDS and TEDS-Struct; ctdar: cTDaR F1 at IoU
+0.6-0.9 and WAvg.F1.
 
 Examples:
 
   cvkit evaluate parse-table --dataset icdar2013 --root ../shared/data/parse-table/icdar2013-eu
+
+  cvkit evaluate parse-table --dataset icdar2013 --root ../shared/data/parse-table/icdar2013-eu --detection
 
   cvkit evaluate parse-table --dataset pubtabnet --root ../shared/data/parse-table/pubtabnet-mini --json
 """
@@ -249,6 +253,8 @@ def evaluate_command(
     dpi: Annotated[float, typer.Option("--dpi", help="icdar2013 with OCR: page render resolution.")] = 150.0,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N items.")] = None,
     per_table: Annotated[Path | None, typer.Option("--per-table", help="Write per-table scores (JSON).")] = None,
+    detection: Annotated[bool, typer.Option("--detection", help="icdar2013: no regions given; score table "
+                                            "detection and end-to-end adjacency on whole documents.")] = False,
     threads: ThreadsOpt = 0,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -272,8 +278,19 @@ def evaluate_command(
         kw.update(ocr=ocr or "auto")
     if not quiet:
         kw["progress"] = lambda name: err_console.print(f"  {name}", highlight=False)
-    scores = evaluate(dataset, root, parser, **kw)
+    if detection:
+        from cvkit.parse_table.evaluate import evaluate_detection
+
+        if dataset != "icdar2013":
+            raise ArgumentError("--detection scores ICDAR-2013 documents (--dataset icdar2013)")
+        mode = "pdf" if kw["ocr"] == "pdf" else "image"
+        scores = evaluate_detection(root, parser, mode=mode, dpi=dpi, ocr=kw["ocr"] if mode == "image" else "rapidocr",
+                                    progress=kw.get("progress"), limit=limit)
+        scores["per_table"] = scores.pop("per_document")
+    else:
+        scores = evaluate(dataset, root, parser, **kw)
     summary = {k: v for k, v in scores.items() if k != "per_table"}
+    summary["regions"] = "detected" if detection else "ground truth"
     summary.update({"dataset": dataset, "model": model, "ocr": kw["ocr"]})
     if per_table is not None:
         write_text_atomic(per_table, json.dumps(scores.get("per_table", []), indent=1) + "\n")
@@ -288,6 +305,10 @@ def evaluate_command(
                 for kk, vv in v.items():
                     if isinstance(vv, float):
                         tab.add_row(f"{k} {kk}", f"{vv:.4f}")
+                    elif isinstance(vv, dict):
+                        for k3, v3 in vv.items():
+                            if isinstance(v3, float):
+                                tab.add_row(f"{k} {kk} {k3}", f"{v3:.4f}")
             elif isinstance(v, float):
                 tab.add_row(k, f"{v:.4f}")
         err_console.print(tab)

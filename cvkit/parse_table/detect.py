@@ -32,6 +32,7 @@ PROSE_WIDTH = 18.0  # ... and wider than this many text heights is running text
 MAX_ROW_GAP = 3.0  # text heights between consecutive lines of one table
 PROSE_FILL = 0.6  # ... and, within a layout column, at least this share of its width
 HEADER_LINES = 3  # short lines above a table taken in as its header
+GRAPHICS_SHARE = 0.1  # a block this much covered by graphics (plots, pictures) is a figure, not a table
 MAX_SINGLES = 5  # one-segment lines (wrapped cells, group labels) a table may hold in a row
 Box = tuple[float, float, float, float]
 
@@ -139,6 +140,35 @@ def rule_frames(img: np.ndarray, min_frac: float = 0.08) -> list[Box]:
             if bw_ > 0.1 * w and bh > 0.02 * h and vm[y:y + bh, x:x + bw_].any() and hm[y:y + bh, x:x + bw_].any()]
 
 
+def graphics_boxes(img: np.ndarray, text_h: float) -> list[Box]:
+    """Boxes of graphics on a page image: ink components (ruling lines removed) more than 2.5 text heights tall
+    and wide, i.e. not glyphs: chart plots, diagrams, pictures. Their presence marks a text block as a figure's."""
+    from .rules import binarize
+
+    bw = binarize(img)
+    h, w = bw.shape
+    rect = cv2.MORPH_RECT
+    lines = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, (max(25, w // 40), 1)))
+    lines |= cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, (1, max(25, h // 40))))
+    ink = cv2.subtract(bw, cv2.dilate(lines, np.ones((3, 3), np.uint8)))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, 8)
+    big = 2.5 * text_h
+    return [(float(x), float(y), float(x + bw_), float(y + bh)) for x, y, bw_, bh, _ in stats[1:]
+            if bh > big and bw_ > big]
+
+
+def _graphics_share(box: Box, graphics: list[Box]) -> float:
+    """Share of the box's area covered by graphics boxes (sum of intersections, capped at 1)."""
+    x1, y1, x2, y2 = box
+    area = max((x2 - x1) * (y2 - y1), 1.0)
+    inter = 0.0
+    for g in graphics:
+        iw, ih = min(x2, g[2]) - max(x1, g[0]), min(y2, g[3]) - max(y1, g[1])
+        if iw > 0 and ih > 0:
+            inter += iw * ih
+    return min(1.0, inter / area)
+
+
 def _text_height(words: list[Word]) -> float:
     hs = np.array([w.y2 - w.y1 for w in words if w.y2 > w.y1])
     return float(np.median(hs)) if len(hs) else 10.0
@@ -184,8 +214,10 @@ def _gutters(words: list[Word], h: float, width: float) -> list[float]:
     return out
 
 
-def detect_tables(words: list[Word], rules: list[Box] | None = None, frames: list[Box] | None = None) -> list[Box]:
-    """Table boxes (pixels) of a page from its words, horizontal ruling segments and ruled frames; [] when none."""
+def detect_tables(words: list[Word], rules: list[Box] | None = None, frames: list[Box] | None = None,
+                  graphics: list[Box] | None = None) -> list[Box]:
+    """Table boxes (pixels) of a page from its words, horizontal ruling segments, ruled frames and graphics (a block
+    that graphics cover by more than GRAPHICS_SHARE is a figure's labels); [] when none."""
     words = [w for w in words if w.x2 > w.x1 and w.y2 > w.y1]
     if not words:
         return []
@@ -197,6 +229,7 @@ def detect_tables(words: list[Word], rules: list[Box] | None = None, frames: lis
         part = [w for w in words if a <= (w.x1 + w.x2) / 2 < b]
         boxes += _detect_column(part, rules or [], h)
     boxes = [_grow_frames(b, frames or [], h) for b in boxes]
+    boxes = [b for b in boxes if _graphics_share(b, graphics or []) <= GRAPHICS_SHARE]
     return _merge(boxes, h, words)
 
 

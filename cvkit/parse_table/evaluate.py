@@ -147,37 +147,45 @@ def _text_layer_boxes(pdf: Path, pages: set[int], dpi: float = 72.0) -> dict[int
 
 def evaluate_detection(root: str | Path, parser, mode: str = "pdf", dpi: float = 150.0, ocr: str = "rapidocr",
                        progress: Callable[[str], None] | None = None, limit: int | None = None) -> dict:
-    """Whole documents without regions: ICDAR-2013 table detection (P/R/F1 at IoU 0.5, completeness, purity) and
-    end-to-end adjacency P/R/F1 (each GT table paired with the detected table overlapping it most, IoU >= 0.2;
-    a GT table without one scores zero recall, a detected table without a GT table zero precision)."""
-    det_pages, pairs, per_doc = [], [], []
-    seconds = 0.0
+    """Whole documents without regions (`parse_document`), scored by `score_documents`."""
+    items, seconds = [], 0.0
     for pdf, regs, strs in icdar2013_documents(Path(root))[:limit]:
-        gt_regions = read_regions(regs)
-        gt_tables = _dedupe([t for s in strs for t in read_icdar2013_str(s)])
         t0 = time.perf_counter()
         preds = parse_document(pdf, parser, mode, dpi, ocr)
         seconds += time.perf_counter() - t0
+        items.append((pdf, regs, strs, preds))
+        if progress:
+            progress(f"{pdf.stem}: {len(preds)} detected")
+    out = score_documents(items)
+    out["mode"] = mode
+    out["seconds_per_document"] = seconds / max(len(items), 1)
+    return out
+
+
+def score_documents(items: list[tuple[Path, list[Path], list[Path], list[Table]]]) -> dict:
+    """Scores of predicted tables (page, bbox in PDF points, cells) of whole ICDAR-2013 documents (pdf, region files,
+    structure files, predictions): table detection (P/R/F1 at IoU 0.5, completeness, purity) and end-to-end
+    adjacency P/R/F1 (each GT table paired with the detected table overlapping it most, IoU >= 0.2; a GT table
+    without one scores zero recall, a detected table without a GT table zero precision)."""
+    det_pages, pairs, per_doc = [], [], []
+    for pdf, regs, strs, preds in items:
+        gt_regions = read_regions(regs)
+        gt_tables = _dedupe([t for s in strs for t in read_icdar2013_str(s)])
         pages = {t.page for t in gt_regions} | {t.page for t in preds} | {t.page for t in gt_tables}
         words = _text_layer_boxes(pdf, pages)
-        doc_pairs = []
         for pno in sorted(pages):
             pp = [t for t in preds if t.page == pno and t.bbox is not None]
             det_pages.append(([t.bbox for t in pp], [r.bbox for r in gt_regions if r.page == pno], words[pno]))
             gg = [t for t in gt_tables if t.page == pno]
             m = match_boxes([t.bbox for t in pp], [t.bbox or (0, 0, 0, 0) for t in gg], 0.2)
-            doc_pairs += [(pp[i], gg[j]) for i, j, _ in m]
-            doc_pairs += [(Table([]), g) for j, g in enumerate(gg) if j not in {b for _, b, _ in m}]
-            doc_pairs += [(p, Table([])) for i, p in enumerate(pp) if i not in {a for a, _, _ in m}]
-        pairs += doc_pairs
+            pairs += [(pp[i], gg[j]) for i, j, _ in m]
+            pairs += [(Table([]), g) for j, g in enumerate(gg) if j not in {b for _, b, _ in m}]
+            pairs += [(p, Table([])) for i, p in enumerate(pp) if i not in {a for a, _, _ in m}]
         per_doc.append({"document": pdf.stem, "n_pred": len(preds), "n_gt": len(gt_regions),
                         "pred_pages": [t.page for t in preds]})
-        if progress:
-            progress(f"{pdf.stem}: {len(preds)} detected, {len(gt_regions)} in the GT")
     adj = adjacency_scores(pairs)
-    return {"mode": mode, "detection": detection_scores(det_pages), "end_to_end": {"micro": adj["micro"],
-            "macro": adj["macro"]}, "n_tables": sum(d["n_gt"] for d in per_doc), "per_document": per_doc,
-            "seconds_per_document": seconds / max(len(per_doc), 1)}
+    return {"detection": detection_scores(det_pages), "end_to_end": {"micro": adj["micro"], "macro": adj["macro"]},
+            "n_tables": sum(d["n_gt"] for d in per_doc), "per_document": per_doc}
 
 
 def pubtabnet_items(root: Path) -> list[tuple[Path, str]]:

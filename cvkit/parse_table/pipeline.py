@@ -149,9 +149,18 @@ def _region_boxes(options: ParseOptions, img: np.ndarray) -> list[tuple[float, f
 
 def page_tables(words: list[Word], img: np.ndarray) -> list[tuple[float, float, float, float]]:
     """Detected table boxes (pixels) of a page image and its words (text layer or OCR)."""
-    from .detect import detect_tables, rule_frames, rule_segments
+    from .detect import _text_height, detect_tables, graphics_boxes, rule_frames, rule_segments
 
-    return detect_tables(words, rule_segments(img), rule_frames(img))
+    return detect_tables(words, rule_segments(img), rule_frames(img), graphics_boxes(img, _text_height(words)))
+
+
+def layout_words(img: np.ndarray, engine: str = "auto") -> list[Word]:
+    """Text-line boxes of a page image without reading them (rapidocr's text detector only; with --ocr none or
+    tesseract, ink components joined along lines): what table detection needs on images and scans, so that
+    text recognition runs only on the tables found."""
+    from .ocr import text_lines
+
+    return text_lines(img, engine)
 
 
 def parse_image(path: Path, parser, options: ParseOptions) -> list[Table]:
@@ -166,8 +175,9 @@ def parse_image_array(img: np.ndarray, parser, options: ParseOptions) -> list[Ta
     engine = "auto" if options.ocr == "pdf" else options.ocr
     boxes: list = _region_boxes(options, img)
     if not boxes and options.detect:
-        words = ocr_words(img, engine)
-        return [parse_words(parser, words, img, box, options.merge_gap) for box in page_tables(words, img)]
+        boxes = page_tables(layout_words(img, engine), img)
+        if not boxes:
+            return []
     tables = []
     for box in boxes or [None]:
         crop, off = img, (0.0, 0.0)
@@ -226,11 +236,9 @@ def parse_pdf(path: Path, parser, options: ParseOptions) -> list[Table]:
             boxes = [geom.box_to_px(r.bbox) for r in regions if r.page == pno]
         else:
             boxes = _region_boxes(options, img)
-            if not boxes and options.detect:
-                if use_ocr:  # scanned page: OCR it once, find the tables on it, parse them from those lines
-                    words = ocr_words(img, "auto" if options.ocr in ("auto", "pdf") else options.ocr)
-                    use_ocr = False
-                boxes = page_tables(words, img)
+            if not boxes and options.detect:  # a scanned page: find the tables without reading the text first
+                engine = "auto" if options.ocr in ("auto", "pdf") else options.ocr
+                boxes = page_tables(layout_words(img, engine) if use_ocr else words, img)
             elif not boxes:
                 boxes = [None]
         for box in boxes:
