@@ -74,19 +74,21 @@ def _segments(line: list[Word], h: float) -> list[Segment]:
     cur: list[Word] = []
     for w in line:
         if cur and w.x1 - max(c.x2 for c in cur) > SEG_GAP * h:
-            segs.append(_seg(cur))
+            segs.append(_seg(cur, h))
             cur = []
         cur.append(w)
     if cur:
-        segs.append(_seg(cur))
+        segs.append(_seg(cur, h))
     return segs
 
 
-def _seg(ws: list[Word]) -> Segment:
+def _seg(ws: list[Word], h: float) -> Segment:
+    """A segment of words; without text (detector line boxes) its word count is estimated from its width (a word
+    and its space take about three text heights)."""
     text = " ".join(w.text for w in ws if w.text)
-    n_words = max(len(text.split()), len(ws))
-    return Segment(min(w.x1 for w in ws), min(w.y1 for w in ws), max(w.x2 for w in ws), max(w.y2 for w in ws),
-                   n_words, text)
+    x1, x2 = min(w.x1 for w in ws), max(w.x2 for w in ws)
+    n_words = max(len(text.split()), len(ws)) if text else max(len(ws), int((x2 - x1) / (3.0 * h)))
+    return Segment(x1, min(w.y1 for w in ws), x2, max(w.y2 for w in ws), n_words, text)
 
 
 def _is_prose(s: Segment, h: float, column_width: float = 0.0) -> bool:
