@@ -286,18 +286,25 @@ def _detect_column(words: list[Word], rules: list[Box], h: float) -> list[Box]:
 
 def _chart_axis_near(box: list[float], rules: list[Box], words: list[Word], h: float) -> bool:
     """Is the block a chart's labels: a rule inside or just above it carries a numeric tick label at its left end (a
-    short word with a digit, ending right before the rule and centred on it), as chart axes and gridlines do and
-    table rules do not?"""
+    short word with a digit, ending right before the rule or touching it, and centred on it), as chart axes and
+    gridlines do and table rules do not?"""
     x1, y1, x2, y2 = box
     for r in rules:
         if r[3] < y1 - 2 * h or r[1] > y2 or min(r[2], x2) - max(r[0], x1) <= 0:
             continue
         ry = (r[1] + r[3]) / 2
         for w in words:
-            if abs((w.y1 + w.y2) / 2 - ry) < 0.35 * h and 0 <= r[0] - w.x2 < 1.5 * h and len(w.text) <= 8 and \
-                    any(ch.isdigit() for ch in w.text):
+            if abs((w.y1 + w.y2) / 2 - ry) < 0.35 * h and -h <= r[0] - w.x2 < 1.5 * h and w.x1 < r[0] and \
+                    _tick_label(w, h):
                 return True
     return False
+
+
+def _tick_label(w: Word, h: float) -> bool:
+    """A chart tick label: a short word holding a digit, or (a detector box without text) a short box."""
+    if w.text:
+        return len(w.text) <= 8 and any(ch.isdigit() for ch in w.text)
+    return (w.x2 - w.x1) <= 4 * h
 
 
 def _grow_frames(box: Box, frames: list[Box], h: float) -> Box:
