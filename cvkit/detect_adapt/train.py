@@ -73,8 +73,8 @@ def target_stream(target: str) -> tuple[Callable[[int], torch.Tensor], int | Non
     """`fetch(i)` of the unlabelled target images and their count (None: endless synthetic fog)."""
     if target == "synthetic-fog":
         return (lambda i: synthetic_sample("target-train", i).image), None
-    from .data import read_image
     from ..io.batch import discover
+    from .data import read_image
 
     paths = [it.path for it in discover(target, (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"),
                                         what="target image").items]
