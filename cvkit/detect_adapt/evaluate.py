@@ -44,3 +44,26 @@ def evaluate_synthetic(detector, split: str = "target-test", n: int = 200) -> di
     dets = detect_all(detector, (s.image for s in items))
     gts = [{"boxes": s.boxes.numpy(), "labels": s.labels.numpy()} for s in items]
     return score(gts, dets, detector.cfg.num_classes)
+
+
+def evaluate_dataset(predictor, items: list, score_thr: float = 0.01, quiet: bool = True) -> dict:
+    """Run a predictor over annotated images (`data.Annotated`) and score it (classes: the predictor's)."""
+    from ..evaluation import run_on_dataset
+    from .data import read_image
+
+    class _Collect:
+        def reset(self) -> None:
+            self.gts, self.dets = [], []
+
+        def process(self, item, det) -> None:
+            self.gts.append(item.ground_truth())
+            self.dets.append(_np(det))
+
+        def summarise(self) -> dict:
+            return score(self.gts, self.dets, len(predictor.class_names))
+
+    rep = run_on_dataset(items, lambda it: predictor.detect([read_image(it.path)], score_thr)[0], _Collect(),
+                         quiet=quiet, label="detect-adapt")
+    rep["per_class"] = {predictor.class_names[k]: v for k, v in rep["per_class"].items()}
+    rep["model"] = predictor.name
+    return rep

@@ -97,6 +97,8 @@ def train(out: str | Path, *, source: str = "synthetic", target: str = "syntheti
     cfg = cfg or small_config()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    fetch_s, _ = source_stream(source, cfg.class_names)  # bad data fails before any model is built
+    fetch_t, _ = target_stream(target) if acfg.method in ("image-adv", "mcar") else (None, None)
     g = seed_everything(seed)
     dev = torch.device(device)
     model = AdaptiveDetector(cfg, acfg.head_channels, pretrained=init is None).to(dev)
@@ -119,8 +121,6 @@ def train(out: str | Path, *, source: str = "synthetic", target: str = "syntheti
         start = int(state["step"])
         if not quiet:
             print(f"resuming from {ckpt} at step {start}", file=sys.stderr)
-    fetch_s, _ = source_stream(source, cfg.class_names)
-    fetch_t, _ = target_stream(target) if acfg.method in ("image-adv", "mcar") else (None, None)
     total_steps = steps
     base_lrs = [grp["lr"] for grp in params]
     model.train()
