@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -14,22 +15,30 @@ import pytest
 
 from cvkit.detect_adapt.synthetic import CLASSES, sample
 
-RUNNER = """
-import sys
-from cvkit_cli import main as m
-from cvkit_cli._options import run_guarded
-if 'detect-adapt' not in {c.name for c in m.app.registered_commands}:
-    from cvkit_cli import detect_adapt
-    detect_adapt.register(m.app, m.train_app, m.evaluate_app)
-sys.exit(run_guarded(lambda: m.app(sys.argv[1:], standalone_mode=False)))
-"""
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def cvkit(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", RUNNER, *map(str, args)], capture_output=True, text=True, cwd=ROOT,
-                          timeout=300)
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cvkit(*args) -> Result:
+    """Run `cvkit ARGS` in this process (the app's own error -> exit code mapping), capturing both streams."""
+    from cvkit_cli import main as m
+    from cvkit_cli._options import run_guarded
+
+    if "detect-adapt" not in {c.name for c in m.app.registered_commands}:
+        from cvkit_cli import detect_adapt
+
+        detect_adapt.register(m.app, m.train_app, m.evaluate_app)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run_guarded(lambda: m.app([str(a) for a in args], standalone_mode=False))
+    return Result(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(scope="module")
