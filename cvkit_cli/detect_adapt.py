@@ -101,9 +101,9 @@ model folder. An interrupted run resumes from OUT/checkpoint.pt when started aga
 
 Examples:
 
-  cvkit train detect-adapt --source synthetic --target synthetic-fog --method source-only --steps 600 -o p1/
+  cvkit train detect-adapt --source synthetic --target synthetic-fog --source-steps 600 --steps 150 -o model/
 
-  cvkit train detect-adapt --source synthetic --target synthetic-fog --init p1/ --steps 150 -o model/
+  cvkit train detect-adapt --source synthetic --target fog_frames/ --init model/ --steps 60 -o adapted/
 
   cvkit train detect-adapt --source voc:VOCdevkit/VOC2007 --target watercolor/JPEGImages --backbone resnet101 \\
       --min-size 600 --classes bicycle,bird,car,cat,dog,person --device cuda --steps 70000 -o runs/wc/
@@ -118,7 +118,10 @@ def train_command(
                    ] = Path("runs/detect-adapt"),
     method: Annotated[str, typer.Option("--method", help="mcar, image-adv, photometric or source-only.")] = "mcar",
     init: Annotated[str | None, typer.Option("--init", help="Start from this trained model folder.")] = None,
-    steps: Annotated[int, typer.Option("--steps", min=1, help="Optimiser steps.")] = 150,
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Optimiser steps (of --method).")] = 150,
+    source_steps: Annotated[int, typer.Option("--source-steps", min=0, help="First train source-only this many "
+                                              "steps (into OUT/source-only, seed SEED), then adapt from it (seed "
+                                              "SEED + 1).")] = 0,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Source (and target) images per step.")] = 4,
     lr: Annotated[float, typer.Option("--lr", help="SGD learning rate (x0.1 after 70% of the steps).")] = 0.01,
     lam: Annotated[float, typer.Option("--lambda", help="Adversarial loss weight.")] = 0.5,
@@ -158,6 +161,16 @@ def train_command(
         if backbone not in ("efflite0", "vgg16", "resnet101", "tiny"):
             raise ArgumentError(f"--backbone {backbone!r}: use efflite0, vgg16, resnet101 or tiny")
         cfg = DetectorConfig(class_names=names, backbone=backbone, min_size=min_size or 600)
+    if source_steps:
+        if init is not None:
+            raise ArgumentError("--source-steps and --init exclude each other")
+        pre = AdaptConfig(method="source-only", head_channels=acfg.head_channels)
+        if not (out / "source-only" / "card.json").exists():  # finished before an interruption: keep it
+            train(out / "source-only", source=source, target=target, acfg=pre, cfg=cfg, steps=source_steps,
+                  batch=batch,
+                  lr=lr, seed=seed, eval_images=0, device=str(select_device(device)), quiet=quiet,
+                  name="source-only")
+        init, seed = str(out / "source-only"), seed + 1
     _, log, info = train(out, source=source, target=target, acfg=acfg, cfg=cfg, steps=steps, batch=batch, lr=lr,
                          seed=seed, init=init, eval_images=eval_images, device=str(select_device(device)),
                          quiet=quiet, name=f"{method}-{target}")
