@@ -63,6 +63,7 @@ def test_conditional_discriminator_uses_the_outer_product():
     assert out.shape == (2,)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["source-only", "photometric", "image-adv", "mcar"])
 def test_each_method_trains_a_few_steps(tiny_cfg, method):
     torch.manual_seed(0)
