@@ -4,6 +4,7 @@ scenes (and clear source test scenes). Usage: python experiments/detect_adapt/co
 [N_TEST] [METHOD ...]; writes OUT_DIR/<method>/ (model + card) and OUT_DIR/results.json."""
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from cvkit.detect_adapt.evaluate import evaluate_synthetic
 from cvkit.detect_adapt.train import train
 
 torch.set_num_threads(1)
+SEED = int(os.environ.get("SEED", "1"))  # phase-2 seed (data stream and sampling)
 p1, out, steps = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 n_test = int(sys.argv[4]) if len(sys.argv) > 4 else 200
 methods = sys.argv[5:] or ["source-only", "photometric", "image-adv", "mcar"]
@@ -25,7 +27,7 @@ for m in methods:
         continue
     t = time.time()
     model, log, _ = train(out / m, acfg=AdaptConfig(method=m, head_channels=64), steps=steps, init=p1, lr=0.01,
-                          seed=1, name=f"{m}-synthetic-fog", quiet=True)
+                          seed=SEED, name=f"{m}-synthetic-fog", quiet=True)
     row = {"train_seconds": round(time.time() - t, 1), "steps": steps}
     for split in ("target-test", "source-test"):
         r = evaluate_synthetic(model.detector, split, n_test)
