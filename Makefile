@@ -24,6 +24,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,ray]'
 	# OCR models ship inside this wheel; --no-deps keeps its opencv-python requirement out (one cv2 wheel only)
 	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt rapidocr-onnxruntime==1.4.4
+	# semantic-flow's face evaluation reads only the MTCNN state dicts in this wheel; --no-deps keeps torchvision out
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt facenet-pytorch==2.6.0
 	touch $(STAMP)
 
 demo: setup
@@ -42,7 +44,7 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -ra -m "not slow"
 
 lint: setup
-	$(BIN)/ruff check cvkit cvkit_cli tests benchmarks
+	$(BIN)/ruff check cvkit cvkit_cli tests benchmarks experiments
 
 bench: setup
 	$(BIN)/python benchmarks/bench_track.py --out benchmarks/results/bench_track.json

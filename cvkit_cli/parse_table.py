@@ -105,7 +105,7 @@ def parse_table_command(
 
     from cvkit.device import set_threads
     from cvkit.errors import ArgumentError, BatchError, CvkitError
-    from cvkit.io.atomic import atomic_path, check_not_input, write_text_atomic
+    from cvkit.io.atomic import atomic_path, check_not_input, check_output, check_output_dir, write_text_atomic
     from cvkit.parse_table.formats import format_for, render
     from cvkit.parse_table.ocr import OCR_ENGINES
     from cvkit.parse_table.overlay import draw_overlay
@@ -123,6 +123,10 @@ def parse_table_command(
     else:
         fmt = format_for(output, fmt) if output is not None and str(output) != "-" else format_for("", fmt or "json")
     box = parse_region_arg(region)
+    if batch:
+        check_output_dir(output)
+    if overlay is not None:  # checked before any work, like -o
+        (check_output_dir if batch else check_output)(overlay)
     parser = build_parser(model)
     failures: list[tuple[str, str]] = []
     for path, rel in jobs:

@@ -84,7 +84,7 @@ def reid_cluster_command(
 
     set_threads(threads)
     dev = select_device(device)
-    log = None if quiet else (lambda msg: err_console.print(msg))
+    log = None if quiet else (lambda msg: err_console.print(msg, markup=False, soft_wrap=True))
     if inputs[0] == Path("crops") and not inputs[0].exists():
         if len(inputs) != 2 or boxes is None:
             raise ArgumentError("usage: cvkit reid-cluster crops VIDEO --boxes FILE -o DIR")
@@ -108,6 +108,10 @@ def reid_cluster_command(
         if result.metrics:
             _print_scores({**result.metrics["retrieval"],
                            **{f"cluster_{k_}": v for k_, v in result.metrics["clustering"].items()}})
+    if result.failures:  # the readable crops are clustered and written; the unreadable ones are listed
+        from cvkit.errors import BatchError
+
+        raise BatchError(result.failures)
 
 
 def _crops_only(video: Path, boxes: Path, output: Path, every: int, json_out: bool, quiet: bool) -> None:

@@ -38,7 +38,7 @@ Examples:
 
   cvkit segment-lidar scan.pcd -o labelled.ply --sensor os1-64 --range-image range.png
 
-  cvkit segment-lidar dataset/sequences/08 -o preds/ --skip-existing --model ssgv3-21
+  cvkit segment-lidar dataset/sequences/08 -o preds/ --skip-existing --model ssgv3-tiny-sim
 """
 
 
@@ -47,8 +47,8 @@ def segment_command(
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Output .label/.ply/.pcd, or a folder in batch mode.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="Batch mode output format: label, ply or pcd.")] = "label",
-    model: Annotated[str, typer.Option("--model", "-m", help="default, classical, ssgv3-tiny-sim, ssgv3-21, "
-                                       "ssgv3-53, or a weights path.")] = "default",
+    model: Annotated[str, typer.Option("--model", "-m", help="default, classical, ssgv3-tiny-kitti, ssgv3-tiny-sim, "
+                                       "ssgv3-21, ssgv3-53, or a weights path.")] = "default",
     sensor: Annotated[str, typer.Option("--sensor", help="Projection preset: hdl64, hdl32, vlp32, vlp16, os1-64.")
                       ] = "hdl64",
     fov_up: Annotated[float | None, typer.Option("--fov-up", help="Upper vertical FOV in degrees (overrides).")
@@ -77,11 +77,18 @@ def segment_command(
     from cvkit.io.batch import mirrored, run_batch
     from cvkit.segment_lidar.projection import make_sensor
     from cvkit.segment_lidar.registry import build_segmenter
-    from cvkit.segment_lidar.run import OUTPUT_SUFFIXES, collect_scans, segment_one
+    from cvkit.segment_lidar.run import OUTPUT_SUFFIXES, collect_scans, segment_one, with_range_image
     from cvkit.segment_lidar.segment import range_image_png
 
     set_threads(threads)
     dev = select_device(device)
+    import math
+
+    if width is not None and width % 8:
+        raise ArgumentError(f"--width {width} must be divisible by 8 (SqueezeSegV3 downsamples columns 8x)")
+    for flag, v in (("--fov-up", fov_up), ("--fov-down", fov_down)):
+        if v is not None and not (math.isfinite(v) and -90.0 <= v <= 90.0):
+            raise ArgumentError(f"{flag} {v}: expected degrees between -90 and 90")
     explicit = any(v is not None for v in (fov_up, fov_down, height, width)) or sensor != "hdl64"
     try:
         sens = make_sensor(sensor, fov_up, fov_down, height, width) if explicit else None
@@ -107,20 +114,18 @@ def segment_command(
         segmenter = build_segmenter(model, dev, sens, knn)
     except ValueError as e:
         raise ArgumentError(str(e)) from None
-    if range_image is not None and segmenter.is_classical:
-        raise ArgumentError(f"--range-image needs a range-image model; {segmenter.name} does not project the "
-                            "scan (try --model ssgv3-tiny-sim)")
 
     def target(item) -> list[Path]:
         return [mirrored(item, output, "." + fmt) if inputs.batch else out]
 
     def work(item) -> dict:
-        _, seg, summary = segment_one(segmenter, item.path, target(item))
-        if range_image is not None:
+        points, seg, summary = segment_one(segmenter, item.path, target(item))
+        if range_image is not None:  # the classical pipeline's labels are drawn on the sensor's projection
             import cv2
 
+            picture = range_image_png(with_range_image(seg, points, segmenter.sensor))
             with atomic_path(range_image) as tmp:
-                if not cv2.imwrite(str(tmp), range_image_png(seg)):
+                if not cv2.imwrite(str(tmp), picture):
                     raise ArgumentError(f"{range_image}: cannot write PNG")
         return summary
 
@@ -150,8 +155,11 @@ Examples:
 
   cvkit train segment-lidar --data synthetic --steps 560 --batch 2 -o assets/segment-lidar/ssgv3-tiny-sim
 
+  cvkit train segment-lidar --data semantickitti:../shared/data/segment-lidar/train --init ssgv3-tiny-sim \
+      --optimizer adamw --lr 0.001 --steps 60 --name ssgv3-tiny-kitti -o runs/ssgv3-tiny-kitti
+
   cvkit train segment-lidar --data semantickitti:/data/SemanticKITTI/dataset --arch ssgv3-21 --width 2048 \\
-      --batch 16 --steps 180000 --device cuda -o runs/ssgv3-21
+      --batch 16 --steps 180000 -o runs/ssgv3-21
 """
 
 
@@ -166,6 +174,8 @@ def train_command(
     out: Annotated[Path, typer.Option("--output", "-o", help="Output folder (weights.safetensors + card.json).")
                    ] = Path("runs/segment-lidar"),
     name: Annotated[str, typer.Option("--name", help="Model name in the card.")] = "ssgv3-tiny-sim",
+    init: Annotated[str | None, typer.Option(
+        "--init", help="Start from these weights (asset name or path; fixes --arch), e.g. ssgv3-tiny-sim.")] = None,
     report_on: Annotated[Path | None, typer.Option(
         "--report-on", help="SemanticKITTI root to score the trained model on (metrics go in the card; "
         "never trained on).")] = None,
@@ -184,7 +194,7 @@ def train_command(
     if not (data == "synthetic" or data.startswith("semantickitti:")):
         raise ArgumentError(f"--data {data!r}: use synthetic or semantickitti:DIR")
     cfg = TrainConfig(data=data, arch=arch, steps=steps, batch=batch, lr=lr, optimizer=optimizer, width=width,
-                      seed=seed, threads=threads)
+                      seed=seed, threads=threads, init=init)
 
     def on_step(step: int, loss: float, elapsed: float) -> None:
         if not quiet and (step % 20 == 0 or step == steps - 1):

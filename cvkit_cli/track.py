@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -37,8 +38,12 @@ def _parse_init_box(text: str | None, one_based: bool) -> tuple[float, float, fl
     if text is None:
         return None
     if text.startswith("@"):
-        box = read_box_file(Path(text[1:]), one_based=one_based)[0]
-        return tuple(float(v) for v in box)
+        from cvkit.errors import InputError
+
+        box = tuple(float(v) for v in read_box_file(Path(text[1:]), one_based=one_based)[0])
+        if not all(math.isfinite(v) for v in box) or box[2] <= 0 or box[3] <= 0:
+            raise InputError(text[1:], f"first box {','.join(f'{v:g}' for v in box)} is not a box of positive size")
+        return box
     return parse_box(text, one_based=one_based)
 
 
@@ -50,7 +55,7 @@ def track_command(
         "Default: the sequence's ground truth, or a VIDEO.init.txt / FOLDER/init.txt beside the input.")] = None,
     one_based: Annotated[bool, typer.Option("--one-based", help="--init-box uses 1-based pixels.")] = False,
     model: Annotated[str, typer.Option("--model", "-m", help="Tracker name (see `cvkit models`) or weights path.")
-                     ] = "siam-lite",
+                     ] = "automatch-lite",  # cvkit.track.registry.DEFAULT_MODEL
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Annotated video (.mp4 mp4v, .avi MJPG); in batch mode an output folder.")] = None,
     boxes: Annotated[Path | None, typer.Option(
@@ -63,7 +68,8 @@ def track_command(
     start_frame: Annotated[int, typer.Option("--start-frame", min=0, help="0-based frame to start from.")] = 0,
     end_frame: Annotated[int | None, typer.Option("--end-frame", min=0, help="Last frame (inclusive).")] = None,
     lost_threshold: Annotated[float | None, typer.Option(
-        "--lost-threshold", help="Frames scoring below this are flagged lost (default: the model's).")] = None,
+        "--lost-threshold", help="Frames scoring below this are flagged lost (default: the model's own "
+        "absence decision, or its calibrated threshold).")] = None,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Batch: skip items already done.")
                              ] = False,
     device: DeviceOpt = "auto",
@@ -73,13 +79,17 @@ def track_command(
 ) -> None:
     from cvkit.device import select_device, set_threads
     from cvkit.errors import ArgumentError, BatchError, CvkitError
-    from cvkit.io.atomic import check_not_input
+    from cvkit.io.atomic import check_not_input, check_output_dir
     from cvkit.io.boxes import box_format_for
     from cvkit.track.registry import build_tracker, default_lost_threshold
     from cvkit.track.run import collect_jobs
 
     set_threads(threads)
     dev = select_device(device)
+    if lost_threshold is not None and not math.isfinite(lost_threshold):
+        raise ArgumentError(f"--lost-threshold {lost_threshold}: expected a finite score")
+    if end_frame is not None and end_frame < start_frame:
+        raise ArgumentError(f"--end-frame {end_frame} is before --start-frame {start_frame}")
     box0 = _parse_init_box(init_box, one_based)
     jobs, batch = collect_jobs(input)
     if boxes is not None and str(boxes) != "-":
@@ -87,10 +97,13 @@ def track_command(
     if batch:
         if output is None:
             raise ArgumentError(f"{input}: is a folder of {len(jobs)} items; give -o DIR for the batch outputs")
+        check_output_dir(output)
         if boxes_format not in ("txt", "csv", "jsonl"):
             raise ArgumentError(f"--boxes-format {boxes_format!r}: use txt, csv or jsonl")
     tracker = build_tracker(model, dev)
-    lost_thr = default_lost_threshold(model) if lost_threshold is None else lost_threshold
+    lost_thr = lost_threshold
+    if lost_thr is None and not tracker.reports_lost:  # else the tracker's own absence decision
+        lost_thr = default_lost_threshold(model)
     failures: list[tuple[str, str]] = []
     summaries = []
     for job in jobs:
@@ -110,7 +123,8 @@ def track_command(
             if out_path is not None and str(out_path) != "-":
                 check_not_input(out_path, [job.path, *(job.files or [])[:1]])
         try:
-            summary = _track_one(job, tracker, box0 if not batch else None, start_frame, end_frame, lost_thr,
+            own_start = job.init_box is not None or job.gt is not None
+            summary = _track_one(job, tracker, None if batch and own_start else box0, start_frame, end_frame, lost_thr,
                                  video_path, boxes_path, json_out, quiet, model)
             summaries.append(summary)
         except CvkitError as e:
@@ -129,16 +143,21 @@ def _track_one(job, tracker, init_box, start_frame, end_frame, lost_thr, video_p
     """Run one job with progress, outputs and summary; outputs appear only when the job succeeds."""
     import numpy as np
 
-    from cvkit.errors import ArgumentError
+    from cvkit.errors import ArgumentError, InputError
     from cvkit.io.boxes import format_results, write_results
     from cvkit.io.video import VideoWriter
     from cvkit.track.metrics import score_sequence
     from cvkit.track.run import draw_frame, run_tracker
 
     if init_box is None:
+        if "init_error" in job.extras:  # its init.txt could not be read (the batch goes on with the others)
+            raise job.extras["init_error"]
         init_box = job.init_box
     if init_box is None and job.gt is not None and start_frame < len(job.gt):
         init_box = tuple(float(v) for v in job.gt[start_frame])
+        if not all(math.isfinite(v) for v in init_box):
+            raise InputError(job.path, f"ground truth of frame {start_frame} is empty (target absent); "
+                                       "give --init-box or another --start-frame")
     if init_box is None:
         raise ArgumentError(f"{job.path}: no --init-box given and no ground truth or init.txt to start from")
     source = job.source()
@@ -175,7 +194,8 @@ def _track_one(job, tracker, init_box, start_frame, end_frame, lost_thr, video_p
         writer.close(ok=True)
     if boxes_path is not None:
         if str(boxes_path) == "-":
-            sys.stdout.write(format_results(results, "txt"))
+            if not json_out:  # with --json the per-frame JSON Lines already carry the boxes
+                sys.stdout.write(format_results(results, "txt"))
         else:
             write_results(boxes_path, results)
     summary = {"sequence": job.name, "frames": len(results),
@@ -244,26 +264,14 @@ def train_command(
     threads: ThreadsOpt = 0,
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
-    scale_label: Annotated[float, typer.Option("--scale-label", min=0.0, help="Experimental, measured worse (see "
-                                               "the sesiamfc-lite card); lite nets: positives get exp(-e^2/2s^2) "
-                                               "for a search crop off by e in log scale (s = this; 0 = off).")] = 0.0,
-    scale_wide: Annotated[float, typer.Option("--scale-wide", min=0.0, max=1.0, help="With --scale-label: this "
-                                              "fraction of pairs has its search crop rescaled by 5-25 %.")] = 0.0,
-    layout: Annotated[str, typer.Option("--layout", help="Lite nets: deep (frozen trunk to stride 16, the shipped "
-                                        "assets), s2, s4 (trunk to stride 2 or 4, four or three trained neck layers: "
-                                        "the S-MNIST comparison of the sesiamfc-lite card) or s8.")] = "deep",
 ) -> None:
     from cvkit.device import select_device, set_threads
-    from cvkit.track.train import lite_option_problem, train_cli
+    from cvkit.track.train import train_cli
 
-    problem = lite_option_problem(model, scale_label, scale_wide, layout)
-    if problem:
-        raise typer.BadParameter(problem[1], param_hint=problem[0])
     set_threads(threads)
     out = out or Path("runs") / model
     train_cli(model=model, data=data, minutes=minutes, out_dir=out, device=select_device(device), seed=seed,
-              log=None if quiet else (lambda msg: err_console.print(msg)), steps=steps, scale_label=scale_label,
-              scale_wide=scale_wide, layout=layout)
+              log=None if quiet else (lambda msg: err_console.print(msg)), steps=steps)
     if not quiet:
         err_console.print(f"wrote {out}/weights.safetensors and card.json")
 
@@ -278,11 +286,15 @@ Examples:
   cvkit evaluate track --dataset otb --root OTB100 --model siam-lite --out results/
 
   cvkit evaluate track --dataset got10k --root GOT-10k/val --results results/ --json
+
+  cvkit evaluate track --dataset folder --root my_sequences/ --model automatch-lite --model cv-csrt
 """
 
 
 def evaluate_command(
-    dataset: Annotated[str, typer.Option("--dataset", help="otb, got10k, lasot or vot.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="otb, got10k, lasot, vot, or folder (any mix of those "
+                                         "sequence layouts under --root; 1-based OTB/UAV123 GT handled per "
+                                         "sequence).")],
     root: Annotated[Path, typer.Option("--root", help="Dataset root folder.")],
     results: Annotated[Path | None, typer.Option("--results", help="Existing results folder to score.")] = None,
     model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Tracker(s) to run (repeatable).")
@@ -323,3 +335,19 @@ def evaluate_command(
             table.add_row(name, *[f"{m[c]:.3f}" if isinstance(m.get(c), float) else str(m.get(c, ""))
                                   for c in cols])
         err_console.print(table)
+        _print_per_sequence(scores)
+
+
+def _print_per_sequence(scores: dict[str, dict]) -> None:
+    """Per-sequence success AUC / P@20 of every tracker (one-pass datasets), trackers as columns."""
+    names = [n for n, m in scores.items() if any("auc" in r for r in m.get("per_sequence", {}).values())]
+    if not names:
+        return
+    table = Table(title="per sequence: AUC / P@20", title_justify="left")
+    table.add_column("sequence")
+    for n in names:
+        table.add_column(n, justify="right")
+    for seq in dict.fromkeys(s for n in names for s in scores[n]["per_sequence"]):
+        cells = [scores[n]["per_sequence"].get(seq) for n in names]
+        table.add_row(seq, *[f"{c['auc']:.3f} / {c['p20']:.3f}" if c else "" for c in cells])
+    err_console.print(table)

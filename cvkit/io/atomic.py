@@ -33,6 +33,13 @@ def _writable_folder(folder: Path, named: Path) -> None:
         raise OutputError(f"{named}: cannot create it, {probe} is a file, not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise OutputError(f"{named}: cannot write there, folder {probe} is not writable")
+    try:  # permissions alone miss read-only mounts and pseudo file systems (/proc), also for root
+        fd, tmp = tempfile.mkstemp(prefix=".cvkit-probe.", dir=probe)
+    except OSError as e:
+        raise OutputError(f"{named}: cannot write there, folder {probe} refuses new files "
+                          f"({e.strerror or e})") from None
+    os.close(fd)
+    os.unlink(tmp)
 
 
 def check_output(target: str | os.PathLike, inputs: list[Path] | tuple = ()) -> None:

@@ -64,11 +64,30 @@ def _read_numpy(path: Path) -> np.ndarray:
             arr = arr[key]
     except Exception as e:  # noqa: BLE001 - any numpy parse failure is a bad input file
         raise InputError(path, f"cannot read numpy array ({e})") from None
+    if arr.dtype.kind not in "biuf":
+        raise InputError(path, f"expected a numeric array of x, y, z[, intensity], got dtype {arr.dtype}")
     if arr.ndim != 2 or arr.shape[1] < 3:
         raise InputError(path, f"expected an (N, 3+) array of x, y, z[, intensity], got shape {arr.shape}")
     out = np.zeros((arr.shape[0], 4), dtype=np.float32)
     out[:, : min(4, arr.shape[1])] = arr[:, :4]
     return out
+
+
+def _ascii_numbers(path: Path, tokens: list[str], kind: str) -> np.ndarray:
+    """The body values of an ascii PCD/PLY as float64 (InputError naming the file when one is not a number)."""
+    try:
+        return np.asarray(tokens, dtype=np.float64)
+    except ValueError:
+        bad = next(t for t in tokens if not _is_number(t))
+        raise InputError(path, f"{kind} ascii body holds {bad[:20]!r}, not a number") from None
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def _columns_to_points(path: Path, cols: dict[str, np.ndarray]) -> np.ndarray:
@@ -122,13 +141,15 @@ def read_pcd_fields(path: Path) -> dict[str, np.ndarray]:
         dtypes = [_PCD_TYPES[(t.upper(), s)] for t, s in zip(types, sizes, strict=True)]
     except (KeyError, ValueError, IndexError) as e:
         raise InputError(path, f"invalid PCD header ({type(e).__name__}: {e})") from None
+    if n < 0:
+        raise InputError(path, f"invalid PCD header (POINTS {n} is negative)")
     cols: dict[str, np.ndarray] = {}
     if mode == "ascii":
         text = data[pos:].decode("ascii", "replace").split()
         width = sum(counts)
         if len(text) < n * width:
             raise InputError(path, f"PCD ascii body has {len(text)} values, header promises {n * width}")
-        vals = np.asarray(text[: n * width], dtype=np.float64).reshape(n, width)
+        vals = _ascii_numbers(path, text[: n * width], "PCD").reshape(n, width)
         c = 0
         for name, cnt in zip(names, counts, strict=True):
             cols[name] = vals[:, c]
@@ -146,6 +167,12 @@ def read_pcd_fields(path: Path) -> dict[str, np.ndarray]:
         if len(data) - pos < 8:
             raise InputError(path, "truncated binary_compressed PCD body")
         csize, usize = struct.unpack("<II", data[pos:pos + 8])
+        expected = n * sum(np.dtype(d).itemsize * c for d, c in zip(dtypes, counts, strict=True))
+        if usize != expected:  # checked before decompressing: a corrupt header must not allocate gigabytes
+            raise InputError(path, f"binary_compressed PCD body declares {usize} bytes, the header's {n} points "
+                                   f"need {expected}")
+        if csize > len(data) - pos - 8:
+            raise InputError(path, f"truncated binary_compressed PCD body ({len(data) - pos - 8} of {csize} bytes)")
         raw = _lzf_decompress(data[pos + 8:pos + 8 + csize], usize, path)
         off = 0
         for nm, d, cnt in zip(names, dtypes, counts, strict=True):
@@ -229,7 +256,12 @@ def read_ply_fields(path: Path) -> dict[str, np.ndarray]:
             if tok[1] == "vertex":
                 if seen_element:
                     raise InputError(path, "PLY vertex element must come first")
-                n, in_vertex = int(tok[2]), True
+                try:
+                    n, in_vertex = int(tok[2]), True
+                except (IndexError, ValueError):
+                    raise InputError(path, f"invalid PLY header line {line.strip()!r} (vertex count)") from None
+                if n < 0:
+                    raise InputError(path, f"invalid PLY header (vertex count {n} is negative)")
             else:
                 in_vertex = False
             seen_element = True
@@ -245,7 +277,7 @@ def read_ply_fields(path: Path) -> dict[str, np.ndarray]:
         text = data[body:].decode("ascii", "replace").split()
         if len(text) < n * len(props):
             raise InputError(path, f"PLY ascii body has {len(text)} values, header promises {n * len(props)}")
-        vals = np.asarray(text[: n * len(props)], dtype=np.float64).reshape(n, len(props))
+        vals = _ascii_numbers(path, text[: n * len(props)], "PLY").reshape(n, len(props))
         return {name: vals[:, i] for i, (name, _) in enumerate(props)}
     order = {"binary_little_endian": "<", "binary_big_endian": ">"}.get(fmt)
     if order is None:

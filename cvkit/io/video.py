@@ -10,9 +10,10 @@ import numpy as np
 
 from ..errors import ArgumentError, InputError
 from .atomic import atomic_path
-from .images import list_images, read_image
+from .images import list_images, read_image  # importing images also quiets FFmpeg/OpenCV log lines
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+MIN_VIDEO_SIDE = 2  # OpenCV's mp4v writer cannot open for 1-pixel frames
 FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".webm": "VP80", ".mkv": "MJPG"}
 
 
@@ -80,6 +81,10 @@ class VideoWriter:
         suffix = target.suffix.lower()
         if suffix not in FOURCC:
             raise ArgumentError(f"{target}: unsupported video suffix (use one of {', '.join(FOURCC)})")
+        w, h = size
+        if w < MIN_VIDEO_SIDE or h < MIN_VIDEO_SIDE:
+            raise ArgumentError(f"{target}: the frames are {w}x{h} px, too small to encode as {suffix} video "
+                                f"(needs at least {MIN_VIDEO_SIDE}x{MIN_VIDEO_SIDE}); drop -o or use --boxes only")
         self._ctx = atomic_path(target)
         self._tmp = self._ctx.__enter__()
         self._writer = cv2.VideoWriter(

@@ -44,7 +44,8 @@ class ResNet50(nn.Module):
     LAYERS = ("layer1", "layer2", "layer3", "layer4")
     out_channels = 2048
 
-    def __init__(self, last_stride: int = 2) -> None:
+    def __init__(self, last_stride: int = 2, depths: tuple[int, int, int, int] = (3, 4, 6, 3)) -> None:
+        """`depths`: bottlenecks per layer, (3, 4, 6, 3) is ResNet-50, (3, 4, 23, 3) ResNet-101 (see `ResNet101`)."""
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
@@ -52,7 +53,8 @@ class ResNet50(nn.Module):
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         cin = 64
         for name, (width, blocks, stride) in zip(
-            self.LAYERS, [(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, last_stride)], strict=True
+            self.LAYERS, [(64, depths[0], 1), (128, depths[1], 2), (256, depths[2], 2), (512, depths[3], last_stride)],
+            strict=True
         ):
             layer = [Bottleneck(cin, width, stride)] + [Bottleneck(width * 4, width) for _ in range(blocks - 1)]
             setattr(self, name, nn.Sequential(*layer))
@@ -74,3 +76,10 @@ class ResNet50(nn.Module):
         for name in self.LAYERS[self.LAYERS.index(start):]:
             x = getattr(self, name)(x)
         return x
+
+
+class ResNet101(ResNet50):
+    """ResNet-101 trunk (torchvision parameter names): layer3 has 23 bottlenecks (conv4_1..conv4_23)."""
+
+    def __init__(self, last_stride: int = 2) -> None:
+        super().__init__(last_stride, depths=(3, 4, 23, 3))

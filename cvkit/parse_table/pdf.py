@@ -82,6 +82,8 @@ def parse_pages(spec: str | None, n_pages: int) -> list[int]:
         for part in spec.split(","):
             if "-" in part:
                 a, b = part.split("-", 1)
+                if int(b) < int(a):
+                    raise ArgumentError(f"--pages {spec!r}: range {part} runs backwards (write {b}-{a})")
                 pages.extend(range(int(a), int(b) + 1))
             else:
                 pages.append(int(part))

@@ -46,18 +46,16 @@ def parse_region_arg(text: str | None) -> tuple[float, float, float, float] | No
         x, y, w, h = (float(v) for v in text.split(","))
     except ValueError:
         raise ArgumentError(f"--region {text!r}: expected X,Y,W,H in pixels") from None
-    if w <= 0 or h <= 0:
-        raise ArgumentError(f"--region {text!r}: width and height must be positive")
+    if not all(np.isfinite((x, y, w, h))) or w <= 0 or h <= 0:
+        raise ArgumentError(f"--region {text!r}: expected finite numbers, width and height positive")
     return x, y, w, h
 
 
 def read_image_checked(path: Path) -> np.ndarray:
-    """BGR image (InputError, exit 3, when unreadable)."""
-    data = np.fromfile(str(path), np.uint8) if path.is_file() else None
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
-    if img is None:
-        raise InputError(path, "not a readable image")
-    return img
+    """BGR image (InputError, exit 3, when unreadable, empty or declaring a huge size)."""
+    from ..io.images import read_image
+
+    return read_image(path)
 
 
 def _numeric_row(table: Table, r: int) -> bool:

@@ -94,12 +94,36 @@ def load_crop(path: Path, size: tuple[int, int]) -> np.ndarray:
     return cv2.cvtColor(cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2RGB)
 
 
-def load_crops(paths: list[Path], size: tuple[int, int]) -> np.ndarray:
-    """All crops as one (N, H, W, 3) uint8 RGB array (they are small: 929 crops at 128x64 = 23 MB)."""
+def read_crops(paths: list[Path], size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, list[InputError]]:
+    """Every readable crop as one (K, H, W, 3) uint8 RGB array, the (N,) mask of which paths those are, and one
+    InputError per unreadable file (so a run can go on without them and list them all at the end)."""
     out = np.empty((len(paths), size[0], size[1], 3), np.uint8)
+    ok = np.zeros(len(paths), bool)
+    bad: list[InputError] = []
     for i, p in enumerate(paths):
-        out[i] = load_crop(p, size)
-    return out
+        try:
+            out[i] = load_crop(p, size)
+            ok[i] = True
+        except InputError as e:
+            bad.append(e)
+    return out[ok], ok, bad
+
+
+def unreadable(errors: list[InputError]) -> InputError:
+    """One InputError (exit 3) that names every unreadable crop and why."""
+    first = errors[0]
+    rest = "".join(f"; {e.path}: {e.problem}" for e in errors[1:])
+    more = f" ({len(errors)} unreadable crops)" if len(errors) > 1 else ""
+    return InputError(first.path, f"{first.problem}{rest}{more}")
+
+
+def load_crops(paths: list[Path], size: tuple[int, int]) -> np.ndarray:
+    """All crops as one (N, H, W, 3) uint8 RGB array (they are small: 929 crops at 128x64 = 23 MB); an
+    InputError names every unreadable file, not only the first."""
+    images, _, bad = read_crops(paths, size)
+    if bad:
+        raise unreadable(bad)
+    return images
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import ArgumentError, InputError
 from .clustering import pairwise_distances, rerank_distances, two_stage_cluster
 from .data import Crop, has_labels, list_crops, load_crops, market_split
 from .metrics import cluster_scores, evaluate_ranking
@@ -38,7 +38,7 @@ def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0
     root = Path(root)
     t0 = time.time()
     if dataset not in DATASETS:
-        raise InputError(dataset, f"unknown dataset (use {' or '.join(DATASETS)})")
+        raise ArgumentError(f"--dataset {dataset!r}: use {' or '.join(DATASETS)}")
     if dataset == "market1501":
         query, gallery = market_split(root, "query"), market_split(root, "bounding_box_test")
         crops = query + gallery

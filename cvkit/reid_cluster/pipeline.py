@@ -1,5 +1,8 @@
 """The main job: crops (folder, Market/Duke layout, or video + boxes) -> optional ADTC adaptation -> embeddings
--> two-stage clustering -> clusters.csv, ranking.jsonl, index.html and (when ids are known) metrics.json."""
+-> two-stage clustering -> clusters.csv, ranking.jsonl, index.html and (when ids are known) metrics.json.
+
+Unreadable crops are left out and listed in `RunResult.failures` (the CLI then exits 6 naming each, like a batch
+with failures); only when fewer than two readable crops remain does the run fail (exit 3, all files named)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import numpy as np
 from ..errors import ArgumentError, InputError
 from ..io.atomic import check_not_input
 from .clustering import Clustering, pairwise_distances, rerank_distances, two_stage_cluster
-from .data import Crop, detect_layout, extract_crops, has_labels, list_crops, load_crops, market_split
+from .data import Crop, detect_layout, extract_crops, has_labels, list_crops, market_split, read_crops, unreadable
 from .metrics import cluster_scores, evaluate_ranking
 from .outputs import (
     ranking_records,
@@ -59,6 +62,7 @@ class RunResult:
     metrics: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # unreadable crops left out (path, why)
 
 
 def resolve_crops(input: Path, out_dir: Path, boxes: Path | None, every: int,
@@ -110,7 +114,13 @@ def run(input: Path, out_dir: Path, opts: RunOptions, log: Callable[[str], None]
     for name in ("clusters.csv", "ranking.jsonl", "index.html", "metrics.json"):
         check_not_input(out_dir / name, [c.path for c in crops[:1]])
     embedder = embedder or build_embedder(opts.model)
-    images = load_crops([c.path for c in crops], embedder.input_size)
+    images, ok, bad = read_crops([c.path for c in crops], embedder.input_size)
+    if bad:  # one corrupt crop must not stop the run: cluster the others, list every bad file at the end
+        crops = [c for c, keep in zip(crops, ok, strict=True) if keep]
+        if len(crops) < 2:
+            raise unreadable(bad)
+        if log:
+            log(f"skipping {len(bad)} unreadable crop(s): " + ", ".join(str(e.path) for e in bad))
     seconds = {"load": time.time() - t0}
     labelled = has_labels(crops)
     if embedder.net is not None:
@@ -129,7 +139,7 @@ def run(input: Path, out_dir: Path, opts: RunOptions, log: Callable[[str], None]
     seconds["cluster"] = time.time() - t
     dist = rerank_distances(feats, feats, opts.k) if opts.rerank else pairwise_distances(feats, feats)
     files = [str(c.path.relative_to(input)) if c.path.is_relative_to(input) else str(c.path) for c in crops]
-    result = RunResult(crops, feats, cl, seconds=seconds)
+    result = RunResult(crops, feats, cl, seconds=seconds, failures=[(str(e.path), e.problem) for e in bad])
     write_clusters_csv(out_dir / "clusters.csv", files, cl.labels, cl.status, cl.krjd, cl.first_stage)
     write_ranking_jsonl(out_dir / "ranking.jsonl", ranking_records(files, dist, opts.top))
     result.outputs += [out_dir / "clusters.csv", out_dir / "ranking.jsonl"]

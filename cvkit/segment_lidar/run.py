@@ -11,12 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..io.batch import Inputs, Item, discover
 from ..io.pointcloud import POINT_SUFFIXES, read_points, write_label, write_pcd, write_ply
 from .labels import CLASS_NAMES, COLORS, train_to_raw
+from .projection import Sensor, pixel_labels, project
 from .segment import Segmentation, Segmenter
 
 OUTPUT_SUFFIXES = (".label", ".ply", ".pcd")
+MIN_POINTS = 10  # fewer usable points than this is not a scan (the ground fit alone needs a handful)
+MAX_RANGE_M = 1.0e4  # points farther than 10 km are corrupt values, treated like missing returns (NaN)
 
 
 def collect_scans(source: Path | str) -> Inputs:
@@ -48,9 +52,36 @@ def write_outputs(points: np.ndarray, seg: Segmentation, out: Path) -> None:
         raise ValueError(f"unknown output format {suffix!r}")
 
 
+def usable_points(points: np.ndarray, path: Path) -> np.ndarray:
+    """The scan with corrupt coordinates (beyond MAX_RANGE_M) set to NaN, so every model masks them like
+    missing returns; InputError naming the file when fewer than MIN_POINTS finite points remain."""
+    xyz = points[:, :3]
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(xyz).all(1) | (np.abs(np.nan_to_num(xyz, nan=0.0)) > MAX_RANGE_M).any(1)
+    n_ok = int((~bad).sum())
+    if n_ok < MIN_POINTS:
+        what = "no finite points" if n_ok == 0 else f"only {n_ok} usable point(s)"
+        raise InputError(path, f"{what} among {len(points)} (x, y, z NaN, inf or beyond {MAX_RANGE_M:g} m); "
+                               f"a scan needs at least {MIN_POINTS}")
+    if bad.any():
+        points = points.copy()
+        points[bad, :3] = np.nan
+    return points
+
+
+def with_range_image(seg: Segmentation, points: np.ndarray, sensor: Sensor) -> Segmentation:
+    """Give a segmentation without a projection (the classical pipeline) one, so its range image can be drawn."""
+    if seg.projection is not None and seg.pixel_labels is not None:
+        return seg
+    proj = project(points, sensor)
+    return Segmentation(seg.labels, proj, pixel_labels(seg.labels, proj), seg.seconds, seg.extra)
+
+
 def segment_one(segmenter: Segmenter, path: Path, outputs: list[Path]) -> tuple[np.ndarray, Segmentation, dict]:
-    """Read, label and write one scan; returns the points, the segmentation and a JSON-ready summary."""
-    points = read_points(path)
+    """Read, label and write one scan; returns the points, the segmentation and a JSON-ready summary.
+
+    Labels come back for every point of the file in its order; unusable points (NaN, inf, absurdly far) get 0."""
+    points = usable_points(read_points(path), path)
     seg = segmenter.segment(points)
     for out in outputs:
         write_outputs(points, seg, out)

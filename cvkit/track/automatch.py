@@ -209,6 +209,16 @@ class AutoMatchParams:
     zoom_steps: tuple[float, ...] = (4.0, 8.0, 12.0, 16.0)
     zoom_scale: bool = False  # also try the box grown / shrunk on all sides
     double_lr: bool = True  # SOTS applies the size blend twice (effectively lr^2)
+    # Long-term behaviour (our addition, VOT-LT style; thresholds chosen on synthetic absence clips, where the
+    # peak score is <= 0.3 while the target is gone and >= 0.8 while it is tracked, never on real sequences):
+    # a peak below `lost_score` holds the last confident box and marks the frame lost; while lost the search
+    # crop grows by `redetect_growth` per frame (same pixel scale, no cosine window) up to `redetect_max` x its
+    # side, and a peak >= `found_score` re-acquires the target there.
+    lost_score: float = 0.4
+    found_score: float = 0.5
+    redetect_growth: float = 1.5
+    redetect_max: float = 3.0
+    long_term: bool = True
 
 
 def zoom_boxes(box: np.ndarray, steps: tuple[float, ...], scale: bool = False) -> np.ndarray:
@@ -260,6 +270,7 @@ class AutoMatchTracker(Tracker):
         self.net = net.eval().to(self.device)
         self.p = params or AutoMatchParams()
         self.name = net.kind
+        self.reports_lost = self.p.long_term
 
     def _tensor(self, crops: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(crops)).to(self.device)
@@ -279,15 +290,33 @@ class AutoMatchTracker(Tracker):
         self.zf = self.net.features(self._tensor(crop[None]))
         self.zbox = torch.as_tensor(zbox, dtype=torch.float32, device=self.device)
         self.window: np.ndarray | None = None
+        self.lost = False
+        self.grow = 1.0
+        # never force the box above the target's own size: a 6 px target keeps a 6 px box (crops.clamp_box)
+        self.min_side = min(10.0, 0.5 * min(w, h))
+
+    def _search(self, frame: np.ndarray, s_x: float, size: int) -> dict[str, torch.Tensor]:
+        """Head outputs on a `size` px search crop covering `s_x` frame px around the current centre."""
+        crop = crop_square(frame, self.cx, self.cy, s_x, size, self.fill)
+        head = self.net.head
+        default = head.search_size
+        head.search_size = size  # the grid is centred on the crop, whatever its size
+        try:
+            return self.net.forward_features(self.zf, self.net.features(self._tensor(crop[None])), self.zbox)
+        finally:
+            head.search_size = default
 
     @torch.inference_mode()
     def track(self, frame: np.ndarray) -> tuple[tuple[float, float, float, float], float]:
         p = self.p
         s_z = template_side(self.w, self.h, p.context)
-        s_x = s_z * p.instance_size / p.exemplar_size
-        scale = p.instance_size / s_x
-        crop = crop_square(frame, self.cx, self.cy, s_x, p.instance_size, self.fill)
-        out = self.net.forward_features(self.zf, self.net.features(self._tensor(crop[None])), self.zbox)
+        scale = p.exemplar_size / s_z  # crop px per frame px (the template's scale)
+        size = p.instance_size
+        if self.grow > 1.0:  # re-detection: a larger crop at the same scale, kept on the stride-16 grid
+            stride = int(self.net.stride)
+            size = p.instance_size + stride * int(round((self.grow - 1.0) * p.instance_size / stride))
+        s_x = size / scale
+        out = self._search(frame, s_x, size)
         boxes = out["boxes"][0].float().cpu().numpy()  # (4, r, r) x1,y1,x2,y2 in crop px
         r = boxes.shape[-1]
         score = torch.sigmoid(out["cls_score_s1"][0, 0]).float().cpu().numpy()
@@ -302,10 +331,17 @@ class AutoMatchTracker(Tracker):
         r_c = _change((tw / th) / np.maximum(pw / np.maximum(ph, 1e-6), 1e-6))
         penalty = np.exp(-(r_c * s_c - 1) * p.penalty_k)
         pscore = penalty * score
-        if self.window is None or self.window.shape != pscore.shape:
-            self.window = np.outer(np.hanning(r), np.hanning(r))
-        pscore = pscore * (1 - p.window_influence) + self.window * p.window_influence
+        if not self.lost:  # re-detection looks everywhere in its crop alike
+            if self.window is None or self.window.shape != pscore.shape:
+                self.window = np.outer(np.hanning(r), np.hanning(r))
+            pscore = pscore * (1 - p.window_influence) + self.window * p.window_influence
         i, j = np.unravel_index(int(np.argmax(pscore)), pscore.shape)
+        peak = float(score[i, j])
+        if p.long_term and peak < (p.found_score if self.lost else p.lost_score):
+            self.lost = True
+            self.grow = min(self.grow * p.redetect_growth, p.redetect_max)
+            return self._box(), peak
+        self.lost, self.grow = False, 1.0
         chosen = boxes[:, i, j].astype(np.float64)
         if p.zoom and p.stage2:
             cand = zoom_boxes(chosen, tuple(p.zoom_steps), p.zoom_scale)
@@ -314,7 +350,7 @@ class AutoMatchTracker(Tracker):
             chosen = 0.5 * chosen + 0.5 * cand[int(np.argmax(zs))]
         bx, by = (chosen[0] + chosen[2]) / 2, (chosen[1] + chosen[3]) / 2
         bw, bh = chosen[2] - chosen[0], chosen[3] - chosen[1]
-        centre = (p.instance_size - 1) / 2
+        centre = (size - 1) / 2
         self.cx += (bx - centre) / scale
         self.cy += (by - centre) / scale
         lr = float(penalty[i, j] * score[i, j] * p.lr)
@@ -323,9 +359,12 @@ class AutoMatchTracker(Tracker):
         self.w = self.w * (1 - lr) + lr * bw / scale
         self.h = self.h * (1 - lr) + lr * bh / scale
         W, H = self.frame_size
-        self.cx, self.cy, self.w, self.h = clamp_box(self.cx, self.cy, self.w, self.h, W, H)
-        box = (self.cx - (self.w - 1) / 2, self.cy - (self.h - 1) / 2, self.w, self.h)
-        return box, float(score[i, j])
+        self.cx, self.cy, self.w, self.h = clamp_box(self.cx, self.cy, self.w, self.h, W, H, self.min_side)
+        return self._box(), peak
+
+    def _box(self) -> tuple[float, float, float, float]:
+        """The current state as x,y,w,h."""
+        return (self.cx - (self.w - 1) / 2, self.cy - (self.h - 1) / 2, self.w, self.h)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -380,7 +419,8 @@ def _register() -> None:
                        train_hint="Train it with `cvkit train track --model automatch --data got10k:DIR` "
                        "(GPU advised)", lost_threshold=0.2), _full_builder)
     register(ModelInfo("automatch-lite", "AutoMatch's learned matching (LTM, ltrb head, two-stage classifier) on "
-                       "the frozen EfficientNet-Lite0 stride-16 trunk", needs_weights=True,
+                       "the frozen EfficientNet-Lite0 stride-16 trunk; long-term: flags lost frames and "
+                       "re-detects (the default)", needs_weights=True,
                        train_hint="Train it with `cvkit train track --model automatch-lite --data synthetic`",
                        lost_threshold=0.2), _lite_builder)
     KEY_PROBES["automatch"] = _is_sots_automatch

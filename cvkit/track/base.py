@@ -11,6 +11,9 @@ class Tracker(ABC):
     """A single-object tracker; boxes are x,y,w,h in 0-based pixels of BGR uint8 frames."""
 
     name: str = "tracker"
+    # trackers with their own absence decision set `reports_lost` and keep `lost` current after every `track`
+    reports_lost: bool = False
+    lost: bool = False
 
     @abstractmethod
     def initialize(self, frame: np.ndarray, box: tuple[float, float, float, float]) -> None:

@@ -50,12 +50,13 @@ def hann_window(n: int) -> np.ndarray:
     return w / w.sum()
 
 
-def clamp_box(cx: float, cy: float, w: float, h: float, width: int, height: int) -> tuple[float, ...]:
-    """Keep the centre inside the frame and the size within [10 px, frame size]."""
+def clamp_box(cx: float, cy: float, w: float, h: float, width: int, height: int,
+              min_side: float = 10.0) -> tuple[float, ...]:
+    """Keep the centre inside the frame and the size within [min_side (10 px), frame size]."""
     cx = min(max(cx, 0.0), width - 1.0)
     cy = min(max(cy, 0.0), height - 1.0)
-    w = min(max(w, min(10.0, width)), float(width))
-    h = min(max(h, min(10.0, height)), float(height))
+    w = min(max(w, min(min_side, width)), float(width))
+    h = min(max(h, min(min_side, height)), float(height))
     if not all(math.isfinite(v) for v in (cx, cy, w, h)):
         raise FloatingPointError("non-finite box")
     return cx, cy, w, h

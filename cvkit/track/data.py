@@ -596,6 +596,8 @@ class SpritesClip(SyntheticClip):
         oy = int(round(self.bg_pad + self.pan[t, 1]))
         frame = self.background[oy : oy + H, ox : ox + W].copy()
         order = ([self.target] + self.distractors) if self.cfg.distractors_above else (self.distractors + [self.target])
+        if not self.target_present(t):
+            order.remove(self.target)
         for mv in order + self.occluders:
             w_ = mv.warp(t, self.size)
             if w_ is None:
@@ -610,10 +612,16 @@ class SpritesClip(SyntheticClip):
             img += np.random.default_rng([0x401E, self.seed, t]).normal(0, self.noise, img.shape).astype(np.float32)
         return np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
+    def target_present(self, t: int) -> bool:
+        """Whether the target is drawn in frame t (always, except in `AbsenceClip`)."""
+        return True
+
     def target_mask(self, t: int) -> np.ndarray:
         """The target's warped mask in frame t (occluded pixels included)."""
         W, H = self.size
         out = np.zeros((H, W), bool)
+        if not self.target_present(t):
+            return out
         _, alpha, x0, y0 = self.target.warp(t, self.size, with_patch=False)
         _paste_mask(out, alpha, x0, y0)
         return out
@@ -646,6 +654,33 @@ class DistractorsClip(SpritesClip):
             mv.cx = self.target.cx + along * math.cos(th) - across * math.sin(th)
             mv.cy = self.target.cy + along * math.sin(th) + across * math.cos(th)
             self._fold_into(mv)
+
+
+# VOT-LT-style absence: the target is not drawn for a stretch of frames (box NaN there) and reappears where its
+# path has taken it meanwhile, so a tracker must say it lost the target and find it again.
+ABSENCE_CONFIG = SpriteConfig(n_distractors=(0, 0), n_occluders=(0, 0))
+
+
+class AbsenceClip(SpritesClip):
+    """Sprites clip whose target vanishes for frames [absent[0], absent[1]) (given as fractions of the clip)."""
+
+    def __init__(self, seed: int, n_frames: int = 90, size: tuple[int, int] = (320, 240),
+                 config: SpriteConfig | None = None, absent: tuple[float, float] = (0.4, 0.6)) -> None:
+        super().__init__(seed, n_frames, size, config or ABSENCE_CONFIG)
+        self.kind = "absence"
+        self.absent_range = (int(round(absent[0] * n_frames)), int(round(absent[1] * n_frames)))
+
+    def target_present(self, t: int) -> bool:
+        """False on the absence frames."""
+        return not self.absent_range[0] <= t < self.absent_range[1]
+
+    def box(self, t: int) -> np.ndarray:
+        """The target's box, NaN while it is absent (VOT-LT / LaSOT convention)."""
+        return super().box(t) if self.target_present(t) else np.full(4, np.nan)
+
+    def visible_fraction(self, t: int) -> float:
+        """0 while absent."""
+        return super().visible_fraction(t) if self.target_present(t) else 0.0
 
 
 def _paste_mask(dst: np.ndarray, src: np.ndarray, x0: int, y0: int) -> None:

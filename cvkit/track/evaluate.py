@@ -376,4 +376,6 @@ def run_benchmark(dataset: str, root: Path, out_root: Path, models: Seq[str], de
                 write_result(ds, out_root, name, seq.name, _run_vot_sequence(tracker, seq))
             else:
                 boxes, times = _run_ope_sequence(tracker, seq)
-                write_result(ds, out_root, name, seq.name, boxes, times=times if ds == "got10k" else None)
+                # results follow the sequence's own GT convention (OTB/UAV123 1-based) so they read back as scored
+                write_result(ds, out_root, name, seq.name, boxes, times=times if ds == "got10k" else None,
+                             one_based=bool(seq.extras.get("one_based", False)))

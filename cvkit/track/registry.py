@@ -17,7 +17,7 @@ from ..registry import ModelInfo, register_task
 from .base import Tracker
 from .opencv_trackers import OPENCV_TRACKERS, OpenCVTracker
 
-DEFAULT_MODEL = "siam-lite"
+DEFAULT_MODEL = "automatch-lite"  # best mean success AUC over the real sequences (README, bench_track)
 
 
 def _siam_lite(device: torch.device, asset: Asset | None) -> Tracker:
@@ -172,7 +172,8 @@ def load_weights(net: torch.nn.Module, asset: Asset, strict: bool = True) -> tor
 _load_plugins()
 register_task("track", default_model=DEFAULT_MODEL, table=MODELS, headline_metric="success_auc",
               description="single-object tracking in videos and image folders",
-              datasets=("otb", "got10k", "lasot", "vot"), checks=(("opencv trackers", lambda: _opencv_trackers()),))
+              datasets=("otb", "got10k", "lasot", "vot", "folder"),
+              checks=(("opencv trackers", lambda: _opencv_trackers()),))
 
 
 def _opencv_trackers() -> str:

@@ -39,6 +39,14 @@ class TrackJob:
         return FrameSource(self.path, files=self.files)
 
 
+def _read_init(job: TrackJob, path: Path) -> None:
+    """The job's start box from an init file; a bad file fails this job when it runs, not the whole batch."""
+    try:
+        job.init_box = tuple(float(v) for v in read_box_file(path)[0])
+    except InputError as e:
+        job.extras["init_error"] = e
+
+
 def _job_for(path: Path, root: Path) -> TrackJob | None:
     rel = path.relative_to(root) if path != root else Path(path.stem if path.is_file() else path.name)
     if path.is_file():
@@ -49,7 +57,7 @@ def _job_for(path: Path, root: Path) -> TrackJob | None:
         if not sidecar.is_file():
             sidecar = path.with_suffix(INIT_SIDECAR)
         if sidecar.is_file():
-            job.init_box = tuple(read_box_file(sidecar)[0])
+            _read_init(job, sidecar)
         return job
     seq = detect_sequence(path)
     if seq is not None:
@@ -57,7 +65,7 @@ def _job_for(path: Path, root: Path) -> TrackJob | None:
     if list_images(path):
         job = TrackJob(path.name, path, rel, layout="folder")
         if (path / "init.txt").is_file():
-            job.init_box = tuple(read_box_file(path / "init.txt")[0])
+            _read_init(job, path / "init.txt")
         return job
     return None
 
@@ -136,7 +144,8 @@ def run_tracker(
     """Track from `start_frame` (initialised with `init_box`) to `end_frame` (inclusive) or the end.
 
     `on_frame(result, frame)` is called after every frame (progress, JSON output, video writing).
-    The init frame's result is the init box with score 1.
+    The init frame's result is the init box with score 1. A frame is lost when its score is below
+    `lost_threshold`, or, with no threshold, when the tracker says so (`tracker.lost`).
     """
     results: list[FrameResult] = []
     for i, frame in enumerate(frames):
@@ -153,7 +162,10 @@ def run_tracker(
         else:
             box, score = tracker.track(frame)
         ms = (time.perf_counter() - t0) * 1000.0
-        lost = lost_threshold is not None and score < lost_threshold
+        if lost_threshold is not None:
+            lost = score < lost_threshold
+        else:
+            lost = i != start_frame and bool(getattr(tracker, "lost", False))
         result = FrameResult(i, tuple(float(v) for v in box), float(score), bool(lost), ms)
         results.append(result)
         if on_frame is not None:

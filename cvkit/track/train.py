@@ -52,7 +52,7 @@ SYNTHETIC_TRACKER = SiamFCParams(total_stride=16, scale_step=1.05, scale_penalty
 # Optional size read-out from sesiamfc-lite's feature scale axis on the synthetic evaluation
 # (`se_siamfc_lite.ScaleAxisTracker` arguments; gain 1 = the per-sequence calibrated estimate as it is), chosen
 # on validation clips (eval seeds 7, 8); not used by default: at 1600 steps it ties the plain twin on the
-# test clips (0.788 vs 0.788) and breaks tracking on the real `bag` sequence (benchmarks/bench_se_twin.py)
+# test clips (0.788 vs 0.788) and breaks tracking on the real `bag` sequence (experiments/track/bench_se_twin.py)
 SYNTHETIC_SCALE_AXIS = {"gain": 1.0, "calib_step": 1.05, "max_residual": 0.05}
 # held-out evaluation clips start here (training clips are drawn below HELDOUT_SEED_BASE)
 EVAL_SEED_BASE = HELDOUT_SEED_BASE + 1_000_000
@@ -60,11 +60,13 @@ EVAL_SEED_BASE = HELDOUT_SEED_BASE + 1_000_000
 
 def train_command(kind: str, data: str, minutes: float, seed: int, steps: int | None = None,
                   scale_label: float = 0.0, scale_wide: float = 0.0, layout: str = "deep") -> str:
-    """The CLI line that regenerates an asset (what the card's `training.command` records)."""
+    """The command line that regenerates an asset (what the card's `training.command` records): the CLI's, or the
+    experiment script's when an experiment-only option (layout, scale label) was used."""
     budget = f"--steps {steps}" if steps else f"--minutes {minutes:g}"
     extra = (f" --scale-label {scale_label:g}" if scale_label else "") + \
         (f" --scale-wide {scale_wide:g}" if scale_wide else "") + (f" --layout {layout}" if layout != "deep" else "")
-    return f"cvkit train track --model {kind} --data {data} {budget} --seed {seed}{extra}"
+    program = "python experiments/track/train_lite_variant.py" if extra else "cvkit train track"
+    return f"{program} --model {kind} --data {data} {budget} --seed {seed}{extra}"
 
 
 def scale_pair_config(scale_label: float = 0.0, scale_wide: float = 0.0) -> PairConfig | None:

@@ -58,8 +58,7 @@ def default_run(pets_crops, tmp_path_factory):
     from cvkit.assets import find_asset
     from cvkit.reid_cluster.pipeline import RunOptions, run
 
-    if find_asset("reid-cluster", "adtc-lite") is None:
-        pytest.skip("adtc-lite weights not shipped in this checkout")
+    assert find_asset("reid-cluster", "adtc-lite") is not None, "the tracked adtc-lite asset is missing"
     hist = build_embedder("hist")
     hist_map, _ = _scores(pets_crops, hist.embed(load_crops([c.path for c in pets_crops], hist.input_size)))
     before = build_embedder("adtc-lite")

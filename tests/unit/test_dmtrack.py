@@ -409,8 +409,7 @@ def _shipped():
     from cvkit.assets import find_asset
 
     asset = find_asset("track", "dmtrack-lite")
-    if asset is None:
-        pytest.skip("dmtrack-lite is not shipped in this checkout")
+    assert asset is not None, "the tracked dmtrack-lite asset is missing"
     return asset
 
 

@@ -239,3 +239,17 @@ def test_demo_clip_written_and_deterministic(tmp_path: Path) -> None:
     cap.release()
     assert n == 12
     assert np.array_equal(make_demo_clip(tmp_path / "again.mp4", n_frames=12), boxes)
+
+
+def test_absence_clip_hides_the_target_and_its_box():
+    from cvkit.track.data import AbsenceClip
+
+    clip = AbsenceClip(seed=3, n_frames=20, absent=(0.4, 0.6))
+    a0, a1 = clip.absent_range
+    assert (a0, a1) == (8, 12)
+    assert np.isnan(clip.box(a0)).all() and np.isfinite(clip.box(a1)).all() and clip.visible_fraction(a0) == 0.0
+    assert not clip.target_mask(a0).any() and clip.target_mask(a0 - 1).any()
+    # where the target was a frame earlier, the absent frame shows background instead
+    x, y, w, h = (int(v) for v in clip.box(a0 - 1))
+    before, during = clip.render(a0 - 1).astype(int), clip.render(a0).astype(int)
+    assert np.abs(before[y:y + h, x:x + w] - during[y:y + h, x:x + w]).mean() > 5

@@ -279,6 +279,42 @@ def test_evaluate_otb_roundtrip(tmp_path, png_bytes):
         evaluate_results("otb", data, res, bogus=1)
 
 
+def test_folder_dataset_runs_and_scores_mixed_layouts(tmp_path, png_bytes, monkeypatch):
+    """`--dataset folder`: a UAV123/OTB (1-based) and a VOT (0-based) sequence under one root, run and scored."""
+    from cvkit.track import evaluate as E
+    from cvkit.track import registry
+    from cvkit.track.base import Tracker
+
+    data = tmp_path / "mixed"
+    uav = data / "uav_boat"
+    _frames(uav / "img", [f"{i:06d}.png" for i in range(1, 6)], png_bytes)
+    _lines(uav / "groundtruth_rect.txt", [[3 + i, 3, 6, 4] for i in range(5)])  # 1-based
+    vot = data / "vot_bag"
+    _frames(vot / "imgs", [f"{i:08d}.png" for i in range(1, 5)], png_bytes)
+    _lines(vot / "groundtruth.txt", [[1, 2, 7, 2, 7, 6, 1, 6]] * 4)
+    seqs = {s.name: s for s in list_sequences(data, "folder")}
+    gts = {n: s.gt for n, s in seqs.items()}
+
+    class Oracle(Tracker):
+        """Returns the next GT box of whichever sequence it was started on."""
+
+        def initialize(self, frame, box):
+            self.gt = next(g for g in gts.values() if np.allclose(g[0], box))
+            self.i = 0
+
+        def track(self, frame):
+            self.i += 1
+            return tuple(self.gt[self.i]), 1.0
+
+    monkeypatch.setattr(registry, "build_tracker", lambda model, device="cpu": Oracle())
+    E.run_benchmark("folder", data, tmp_path / "res", ["oracle"])
+    assert (tmp_path / "res/oracle/uav_boat.txt").read_text().startswith("3.000,3.000,")  # GT's own 1-based
+    out = evaluate_results("folder", data, tmp_path / "res")["oracle"]
+    assert out["n_sequences"] == 2
+    for name in ("uav_boat", "vot_bag"):
+        assert out["per_sequence"][name]["mean_iou"] == pytest.approx(1.0)
+
+
 def test_evaluate_got10k_frame_weighted(tmp_path, png_bytes):
     root, res = tmp_path / "got", tmp_path / "res"
     _got10k_seq(root / "val" / "A", png_bytes)  # cover 8,5,0,3,8 -> frames 1,3,4 scored

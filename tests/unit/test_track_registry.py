@@ -44,8 +44,7 @@ def test_ablation_shares_its_parent_asset_and_lists_its_own_metrics() -> None:
     from cvkit.assets import find_asset
     from cvkit.models import list_models
 
-    if find_asset("track", "dmtrack-lite") is None:
-        pytest.skip("dmtrack-lite weights not shipped in this checkout")
+    assert find_asset("track", "dmtrack-lite") is not None, "the tracked dmtrack-lite asset is missing"
     rows = {r["name"]: r for r in list_models() if r["task"] == "track"}
     ofc, fused = rows["dmtrack-lite-ofc"], rows["dmtrack-lite"]
     assert ofc["weights"] == fused["weights"] == "shipped"

@@ -41,8 +41,9 @@ def test_train_command_is_the_cli_line() -> None:
     assert train_command("sesiamfc-lite", "synthetic", 20, 0) == \
         "cvkit train track --model sesiamfc-lite --data synthetic --minutes 20 --seed 0"
     assert train_command("siamfc-lite-plain", "synthetic", 2.5, 3).endswith("--minutes 2.5 --seed 3")
-    assert train_command("siamfc-lite-plain", "synthetic", 1, 0, 1600, 0.1, 0.5).endswith(
-        "--steps 1600 --seed 0 --scale-label 0.1 --scale-wide 0.5")
+    assert train_command("siamfc-lite-plain", "synthetic", 1, 0, 1600, 0.1, 0.5) == (
+        "python experiments/track/train_lite_variant.py --model siamfc-lite-plain --data synthetic --steps 1600 "
+        "--seed 0 --scale-label 0.1 --scale-wide 0.5")
     assert train_command("sesiamfc-lite", "synthetic", 1, 0, 1600, layout="s4").endswith("--seed 0 --layout s4")
 
 
