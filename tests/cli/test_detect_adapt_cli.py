@@ -55,9 +55,11 @@ def work(tmp_path_factory):
                       for b, c in zip(s.boxes, s.labels, strict=True))
         p.with_suffix(".xml").write_text(f"<annotation>\n{obj}</annotation>\n")
     r = cvkit("train", "detect-adapt", "--source", f"folder:{imgs}", "--target", imgs, "--backbone", "tiny",
-              "--classes", ",".join(CLASSES), "--min-size", 96, "--steps", 2, "--batch", 1, "--method", "mcar",
-              "-o", d / "model", "--quiet")
+              "--classes", ",".join(CLASSES), "--min-size", 96, "--source-steps", 1, "--steps", 1, "--batch", 1,
+              "--method", "mcar", "-o", d / "model", "--quiet")
     assert r.returncode == 0, r.stderr
+    card = json.loads((d / "model" / "card.json").read_text())
+    assert (d / "model" / "source-only" / "card.json").exists() and card["training"]["init"].endswith("source-only")
     return d
 
 
