@@ -1,0 +1,93 @@
+"""Run one image: detect, then write its detections as COCO JSON or Pascal VOC XML (atomically) and an optional
+overlay image; returns the JSON Lines record."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+
+from ..io.atomic import atomic_path, write_text_atomic
+from .data import read_image
+
+FORMATS = {"coco": ".json", "voc": ".xml"}
+
+
+def detections_record(det: dict, class_names: tuple[str, ...], keep: set[int] | None = None) -> list[dict]:
+    """[{box: [x1, y1, x2, y2], label, score}] sorted by score (only classes in `keep` when given)."""
+    out = []
+    for b, lab, s in zip(det["boxes"].tolist(), det["labels"].tolist(), det["scores"].tolist(), strict=True):
+        if keep is None or lab in keep:
+            out.append({"box": [round(v, 2) for v in b], "label": class_names[lab], "score": round(s, 4)})
+    return sorted(out, key=lambda d: -d["score"])
+
+
+def coco_json(dets: list[dict], class_names: tuple[str, ...], file_name: str, size: tuple[int, int]) -> str:
+    """A COCO results file for one image (images, categories, annotations with bbox x, y, w, h and score)."""
+    cats = [{"id": i + 1, "name": n} for i, n in enumerate(class_names)]
+    anns = [{"id": k + 1, "image_id": 1, "category_id": class_names.index(d["label"]) + 1,
+             "bbox": [d["box"][0], d["box"][1], round(d["box"][2] - d["box"][0], 2),
+                      round(d["box"][3] - d["box"][1], 2)],
+             "area": round((d["box"][2] - d["box"][0]) * (d["box"][3] - d["box"][1]), 2), "score": d["score"],
+             "iscrowd": 0} for k, d in enumerate(dets)]
+    return json.dumps({"images": [{"id": 1, "file_name": file_name, "height": size[0], "width": size[1]}],
+                       "categories": cats, "annotations": anns}, indent=1)
+
+
+def voc_xml(dets: list[dict], file_name: str, size: tuple[int, int]) -> str:
+    """A Pascal VOC annotation (1-based inclusive pixel boxes) with the score as an extra element."""
+    root = ET.Element("annotation")
+    ET.SubElement(root, "filename").text = file_name
+    sz = ET.SubElement(root, "size")
+    for tag, v in (("width", size[1]), ("height", size[0]), ("depth", 3)):
+        ET.SubElement(sz, tag).text = str(v)
+    for d in dets:
+        obj = ET.SubElement(root, "object")
+        ET.SubElement(obj, "name").text = d["label"]
+        ET.SubElement(obj, "score").text = f"{d['score']:.4f}"
+        ET.SubElement(obj, "difficult").text = "0"
+        bb = ET.SubElement(obj, "bndbox")
+        x1, y1, x2, y2 = d["box"]
+        for tag, v in (("xmin", x1 + 1), ("ymin", y1 + 1), ("xmax", x2), ("ymax", y2)):
+            ET.SubElement(bb, tag).text = str(int(round(v)))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode") + "\n"
+
+
+def draw_overlay(image: np.ndarray, dets: list[dict], class_names: tuple[str, ...]) -> np.ndarray:
+    """BGR uint8 copy of the image with boxes, class names and scores drawn."""
+    import cv2
+
+    out = image.copy()
+    rng = np.random.default_rng(7)
+    colours = [tuple(int(c) for c in rng.integers(60, 255, 3)) for _ in class_names]
+    for d in dets:
+        x1, y1, x2, y2 = (int(round(v)) for v in d["box"])
+        col = colours[class_names.index(d["label"])]
+        cv2.rectangle(out, (x1, y1), (x2, y2), col, 2)
+        cv2.putText(out, f"{d['label']} {d['score']:.2f}", (x1, max(y1 - 3, 10)), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
+                    col, 1, cv2.LINE_AA)
+    return out
+
+
+def detect_one(predictor, path: Path, out: Path | None, fmt: str, overlay: Path | None, score_thr: float,
+               keep: set[int] | None) -> dict:
+    """Detect objects in one image file and write the requested outputs; the record for JSON Lines."""
+    img = read_image(path)
+    det = predictor.detect([img], score_thr)[0]
+    dets = detections_record(det, predictor.class_names, keep)
+    size = (int(img.shape[1]), int(img.shape[2]))
+    if out is not None:
+        text = coco_json(dets, predictor.class_names, path.name, size) if fmt == "coco" else \
+            voc_xml(dets, path.name, size)
+        write_text_atomic(out, text)
+    if overlay is not None:
+        import cv2
+
+        bgr = (img.permute(1, 2, 0).numpy()[:, :, ::-1] * 255).round().astype(np.uint8)
+        with atomic_path(overlay) as tmp:
+            if not cv2.imwrite(str(tmp), draw_overlay(bgr, dets, predictor.class_names)):
+                raise OSError(f"cannot write {overlay}")
+    return {"detections": dets, "count": len(dets), "size": list(size)}
