@@ -1,0 +1,108 @@
+"""End-to-end `cvkit search-expand index|query` and its error paths on small generated images/descriptors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+RUNNER = """
+import sys
+from cvkit_cli import main as m
+from cvkit_cli._options import run_guarded
+if 'search-expand' not in {g.name for g in m.app.registered_groups}:
+    from cvkit_cli import search_expand
+    search_expand.register(m.app, m.train_app, m.evaluate_app)
+sys.exit(run_guarded(lambda: m.app(sys.argv[1:], standalone_mode=False)))
+"""
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cvkit(*args: str) -> subprocess.CompletedProcess:
+    """Run `cvkit ARGS` (one torch thread) and capture its streams."""
+    return subprocess.run([sys.executable, "-c", RUNNER, *args, "--threads", "1"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+
+
+def photos(folder: Path, n: int = 6) -> list[Path]:
+    """Small distinct images: coloured shapes on different backgrounds, plus one corrupt file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(n):
+        img = np.full((64, 80, 3), rng.integers(0, 255, 3), np.uint8)
+        cv2.circle(img, (20 + 7 * i, 30), 10 + 2 * i, tuple(int(v) for v in rng.integers(0, 255, 3)), -1)
+        p = folder / f"im{i}.png"
+        cv2.imwrite(str(p), img)
+        out.append(p)
+    (folder / "broken.jpg").write_bytes(b"not an image")
+    return out
+
+
+@pytest.mark.slow
+def test_index_query_html_and_unreadable_image(tmp_path: Path) -> None:
+    imgs = photos(tmp_path / "photos")
+    db = tmp_path / "photos.db"
+    r = cvkit("search-expand", "index", str(tmp_path / "photos"), "-o", str(db), "--device", "cpu")
+    assert r.returncode == 6, r.stderr
+    assert "broken.jpg" in r.stderr and db.is_file()
+    r = cvkit("search-expand", "query", str(imgs[2]), "--db", str(db), "--top", "3", "--html",
+              str(tmp_path / "sheet.html"), "--device", "cpu")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(rows) == 1 and rows[0]["method"] == "alphaqe" and len(rows[0]["results"]) == 3
+    assert Path(rows[0]["results"][0]["id"]).name == "im2.png"
+    assert "<table>" in (tmp_path / "sheet.html").read_text()
+    # an existing complete db is not overwritten without --add
+    r = cvkit("search-expand", "index", str(tmp_path / "photos"), "-o", str(db), "--device", "cpu")
+    assert r.returncode == 4
+
+
+@pytest.mark.slow
+def test_descriptor_file_db_and_mismatches(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 16)).astype(np.float32)
+    np.save(tmp_path / "feats.npy", x)
+    (tmp_path / "feats.ids.txt").write_text("".join(f"item{i}\n" for i in range(50)))
+    db = tmp_path / "f.db"
+    assert cvkit("search-expand", "index", str(tmp_path / "feats.npy"), "-o", str(db)).returncode == 0
+    np.save(tmp_path / "q.npy", x[:2])
+    r = cvkit("search-expand", "query", str(tmp_path / "q.npy"), "--db", str(db), "--qe", "aqe", "--top", "5",
+              "-o", str(tmp_path / "out.jsonl"))
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [row["results"][0]["id"] for row in rows] == ["item0", "item1"]
+    np.save(tmp_path / "bad.npy", x[:2, :8])
+    r = cvkit("search-expand", "query", str(tmp_path / "bad.npy"), "--db", str(db))
+    assert r.returncode == 3 and "bad.npy" in r.stderr
+    img = tmp_path / "a.png"
+    cv2.imwrite(str(img), np.zeros((40, 40, 3), np.uint8))
+    r = cvkit("search-expand", "query", str(img), "--db", str(db))
+    assert r.returncode == 5 and "descriptor" in r.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_index_leaves_usable_db_or_none(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from cvkit.search_expand.db import SearchDB
+
+    photos(tmp_path / "photos", n=40)
+    db = tmp_path / "p.db"
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, "search-expand", "index", str(tmp_path / "photos"), "-o",
+                             str(db), "--device", "cpu", "--threads", "1"], cwd=ROOT, stderr=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    time.sleep(6)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=120)
+    assert proc.returncode in (0, 6, 130)
+    assert not list(tmp_path.glob(".p.*part*"))
+    if db.exists():
+        loaded = SearchDB.load(db)
+        assert len(loaded.ids) <= 40
