@@ -47,8 +47,8 @@ def segment_command(
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Output .label/.ply/.pcd, or a folder in batch mode.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="Batch mode output format: label, ply or pcd.")] = "label",
-    model: Annotated[str, typer.Option("--model", "-m", help="default, classical, ssgv3-tiny-sim, ssgv3-21, "
-                                       "ssgv3-53, or a weights path.")] = "default",
+    model: Annotated[str, typer.Option("--model", "-m", help="default, classical, ssgv3-tiny-kitti, ssgv3-tiny-sim, "
+                                       "ssgv3-21, ssgv3-53, or a weights path.")] = "default",
     sensor: Annotated[str, typer.Option("--sensor", help="Projection preset: hdl64, hdl32, vlp32, vlp16, os1-64.")
                       ] = "hdl64",
     fov_up: Annotated[float | None, typer.Option("--fov-up", help="Upper vertical FOV in degrees (overrides).")
@@ -155,6 +155,9 @@ Examples:
 
   cvkit train segment-lidar --data synthetic --steps 560 --batch 2 -o assets/segment-lidar/ssgv3-tiny-sim
 
+  cvkit train segment-lidar --data semantickitti:../shared/data/segment-lidar/train --init ssgv3-tiny-sim \
+      --optimizer adamw --lr 0.001 --steps 60 --name ssgv3-tiny-kitti -o runs/ssgv3-tiny-kitti
+
   cvkit train segment-lidar --data semantickitti:/data/SemanticKITTI/dataset --arch ssgv3-21 --width 2048 \\
       --batch 16 --steps 180000 -o runs/ssgv3-21
 """
@@ -171,6 +174,8 @@ def train_command(
     out: Annotated[Path, typer.Option("--output", "-o", help="Output folder (weights.safetensors + card.json).")
                    ] = Path("runs/segment-lidar"),
     name: Annotated[str, typer.Option("--name", help="Model name in the card.")] = "ssgv3-tiny-sim",
+    init: Annotated[str | None, typer.Option(
+        "--init", help="Start from these weights (asset name or path; fixes --arch), e.g. ssgv3-tiny-sim.")] = None,
     report_on: Annotated[Path | None, typer.Option(
         "--report-on", help="SemanticKITTI root to score the trained model on (metrics go in the card; "
         "never trained on).")] = None,
@@ -189,7 +194,7 @@ def train_command(
     if not (data == "synthetic" or data.startswith("semantickitti:")):
         raise ArgumentError(f"--data {data!r}: use synthetic or semantickitti:DIR")
     cfg = TrainConfig(data=data, arch=arch, steps=steps, batch=batch, lr=lr, optimizer=optimizer, width=width,
-                      seed=seed, threads=threads)
+                      seed=seed, threads=threads, init=init)
 
     def on_step(step: int, loss: float, elapsed: float) -> None:
         if not quiet and (step % 20 == 0 or step == steps - 1):

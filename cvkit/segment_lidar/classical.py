@@ -25,10 +25,11 @@ How the thresholds were set (none of them on the real SemanticKITTI scans, which
   Poles/trunks: footprint < 1 m, taller than 2 m.
 - building/vegetation rules (`shape_voxel`, `planar_var`, `planar_nz`, `building_frac`, `building_min_length`,
   `mixed_frac`, `column_cell`, `column_frac`, `veg_remission`): chosen by a sweep on 150 simulated HDL-64E scans
-  from our own simulator (`python -m cvkit.segment_lidar.tune --scans 150 --seed 1`, score = mean building/
-  vegetation IoU; result in benchmarks/results/tune_segment_lidar_classical.json; held-out simulated scans, seed 2:
-  building 0.487, vegetation 0.663). The simulator has dense, rough hedges and lumpy tree crowns, facades with
-  windows, pilasters and balconies, per-laser range offsets and per-material remission (simulate.py). Reading of
+  from our own simulator (`python experiments/segment_lidar/tune_classical.py --scans 150 --seed 1`, score =
+  mean building/vegetation IoU; result in experiments/segment_lidar/results/tune_segment_lidar_classical.json;
+  held-out simulated scans, seed 2: building 0.487, vegetation 0.663). The simulator has dense, rough hedges and
+  lumpy tree crowns, facades with windows, pilasters and balconies, per-laser range offsets and per-material
+  remission (simulate.py). Reading of
   the chosen values: in 0.5 m cells the simulated facades (2 cm noise, ~2 cm per-laser offsets, windows, edges)
   have median surface variation l3/(l1+l2+l3) 0.020, simulated foliage 0.071 (leaf clumps; quartile 0.043), so
   < 0.04 separates most of them; |n_z| < 0.2 is a normal within ~12 deg of horizontal; a component 40 %
@@ -72,7 +73,7 @@ class ClassicalParams:
     car_length: tuple[float, float] = (2.5, 5.8)
     car_width: tuple[float, float] = (1.2, 2.5)
     car_height: tuple[float, float] = (0.8, 2.2)
-    # building/vegetation rules: chosen on simulated scans by `python -m cvkit.segment_lidar.tune` (see tune.py)
+    # building/vegetation rules: chosen on simulated scans (experiments/segment_lidar/tune_classical.py, tune.py)
     planar_var: float = 0.04
     planar_nz: float = 0.2
     building_frac: float = 0.4

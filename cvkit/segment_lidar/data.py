@@ -73,6 +73,29 @@ def augment(points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return p
 
 
+def augment_heavy(points: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
+                  drop: float = 0.2, laser_range: float = 0.005, laser_offset: float = 0.02,
+                  laser_remission: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+    """Real-scan augmentation: `augment` (yaw, y-flip, scale) plus an x-flip, point drop-out and per-laser jitter.
+
+    Drop-out removes a random fraction U(0, drop) of the points. Per-laser jitter: each of the 64 HDL-64E rings
+    (from the point's pitch) gets its own range scale 1 + N(0, laser_range), range offset N(0, laser_offset) metres
+    and remission gain 1 + U(-laser_remission, laser_remission): the per-laser calibration spread of real sensors.
+    """
+    keep = rng.random(len(points)) >= rng.uniform(0.0, drop)
+    p, lab = augment(points[keep], rng), labels[keep]
+    if rng.random() < 0.5:
+        p[:, 0] = -p[:, 0]
+    r = np.linalg.norm(p[:, :3], axis=1)
+    pitch = np.degrees(np.arcsin(np.clip(p[:, 2] / np.maximum(r, 1e-6), -1.0, 1.0)))
+    ring = np.clip(((3.0 - pitch) / 28.0 * 64).astype(np.int64), 0, 63)
+    gain, offset = 1.0 + rng.normal(0.0, laser_range, 64), rng.normal(0.0, laser_offset, 64)
+    scale = gain[ring] + offset[ring] / np.maximum(r, 1.0)  # r' = gain r + offset, along the ray
+    p[:, :3] *= scale[:, None].astype(np.float32)
+    p[:, 3] = np.clip(p[:, 3] * (1.0 + rng.uniform(-laser_remission, laser_remission, 64))[ring], 0.0, 1.0)
+    return p, lab
+
+
 def to_sample(points: np.ndarray, labels: np.ndarray, sensor: Sensor,
               use_remission: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Project a labelled scan to a (network input, pixel target) pair."""
@@ -103,8 +126,9 @@ def simulated_batches(seed: int, sensor: Sensor, batch: int, use_remission: bool
 
 def semantickitti_batches(root: str | Path, seed: int, sensor: Sensor, batch: int,
                           sequences: tuple[str, ...] = TRAIN_SEQUENCES,
-                          use_remission: bool = True) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Endless shuffled, augmented batches from a SemanticKITTI root (labelled scans only)."""
+                          use_remission: bool = True, heavy: bool = True
+                          ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless shuffled, augmented batches from a SemanticKITTI root (labelled scans only; `augment_heavy`)."""
     items = [it for it in find_semantickitti(root, sequences) if it.label is not None]
     if not items:
         raise InputError(root, f"no labelled scans in sequences {', '.join(sequences)}")
@@ -113,7 +137,8 @@ def semantickitti_batches(root: str | Path, seed: int, sensor: Sensor, batch: in
     while True:
         for i in rng.permutation(len(items)):
             pts, lab = load_scan(items[i])
-            pending.append(to_sample(augment(pts, rng), lab, sensor, use_remission))
+            pts, lab = augment_heavy(pts, lab, rng) if heavy else (augment(pts, rng), lab)
+            pending.append(to_sample(pts, lab, sensor, use_remission))
             if len(pending) == batch:
                 xs, ys = zip(*pending, strict=True)
                 yield torch.stack(xs), torch.stack(ys)

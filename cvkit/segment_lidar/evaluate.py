@@ -19,23 +19,28 @@ from .segment import Segmenter
 
 def evaluate_model(root: str | Path, segmenter: Segmenter, sequences: tuple[str, ...] | None = None,
                    on_scan: Callable[[ScanItem, dict], None] | None = None) -> dict:
-    """Run `segmenter` on every labelled scan under `root`; the metrics report plus mean seconds per scan."""
+    """Run `segmenter` on every labelled scan under `root`: the pooled report (19-class mIoU, per-class and coarse
+    IoU), mean seconds per scan and `per_scan`, the same report for each scan alone."""
     items = [it for it in find_semantickitti(root, sequences) if it.label is not None]
     if not items:
         raise InputError(root, "no scans with labels/*.label to score")
     ev = IoUEvaluator()
     seconds = []
+    per_scan = []
     for it in items:
         pts, gt = load_scan(it)
         seg = segmenter.segment(usable_points(pts, it.scan))  # too few usable points: InputError naming it
         ev.add(seg.labels, gt)
         seconds.append(seg.seconds)
+        one = IoUEvaluator()
+        one.add(seg.labels, gt)
+        row = {"scan": f"{it.sequence}/{it.scan.stem}", "seconds": seg.seconds, **report(one)}
+        per_scan.append(row)
         if on_scan is not None:
-            one = IoUEvaluator()
-            one.add(seg.labels, gt)
-            on_scan(it, {"scan": f"{it.sequence}/{it.scan.stem}", "seconds": seg.seconds, **report(one)})
+            on_scan(it, row)
     out = report(ev)
-    out.update({"model": segmenter.name, "scans": len(items), "seconds_per_scan": float(np.mean(seconds))})
+    out.update({"model": segmenter.name, "scans": len(items), "seconds_per_scan": float(np.mean(seconds)),
+                "per_scan": per_scan})
     return out
 
 

@@ -85,9 +85,9 @@ class SEAttention(nn.Module):
 class SACBlock(nn.Module):
     """SqueezeSegV3 residual block: SAC (adaptive 3x3, BN, ReLU) then 3x3 conv + BN + ReLU, plus the input."""
 
-    def __init__(self, ch: int, variant: str = "isk", bn_momentum: float = 0.1) -> None:
+    def __init__(self, ch: int, variant: str = "isk", bn_momentum: float = 0.1, attention_kernel: int = 7) -> None:
         super().__init__()
-        self.sac = SACConv(ch, ch, variant)
+        self.sac = SACConv(ch, ch, variant, attention_kernel=attention_kernel)
         self.bn1 = nn.BatchNorm2d(ch, momentum=bn_momentum)
         self.conv2 = nn.Conv2d(ch, ch, 3, padding=1)
         self.bn2 = nn.BatchNorm2d(ch, momentum=bn_momentum)

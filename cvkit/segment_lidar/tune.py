@@ -3,7 +3,7 @@
 The sweep scores `classical_rules` on scans from our own simulator (`simulate.simulate_scans`, seeded), so the
 chosen values are reproducible and held out from the real SemanticKITTI evaluation scans:
 
-    python -m cvkit.segment_lidar.tune --scans 150 --seed 1 --holdout 30 --holdout-seed 2
+    python experiments/segment_lidar/tune_classical.py --scans 150 --seed 1 --holdout 30 --holdout-seed 2
 
 1. A full grid over the four per-point thresholds (shape voxel, surface variation, |normal z|, the remission above
    which a voxel counts as foliage, 1.01 = unused), the other rule thresholds at the middle of their ranges and the
@@ -17,11 +17,9 @@ held-out set of simulated scans are printed as JSON.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
-import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -128,36 +126,3 @@ def _finite(obj: object) -> object:
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
-
-
-def main(argv: list[str] | None = None) -> dict:
-    """Run the sweep and print the chosen thresholds with tuning and held-out simulated scores (JSON)."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scans", type=int, default=150, help="simulated tuning scans")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--holdout", type=int, default=30, help="simulated held-out scans (0: none)")
-    ap.add_argument("--holdout-seed", type=int, default=2)
-    a = ap.parse_args(argv)
-    t0 = time.perf_counter()
-
-    def log(msg: str) -> None:
-        print(f"[{time.perf_counter() - t0:6.1f}s] {msg}", flush=True)
-
-    bench = SimBench(a.seed, a.scans)
-    log(f"simulated {len(bench.scans)} tuning scans (seed {a.seed})")
-    best, best_s = sweep(bench, log=log)
-    current = ClassicalParams()
-    out = {"tuning": {"seed": a.seed, "scans": a.scans, "score": round(best_s, 4),
-                      "current_defaults_score": round(bench.score(current), 4)},
-           "chosen": {k: getattr(best, k) for k in GRID}}
-    if a.holdout:
-        held = SimBench(a.holdout_seed, a.holdout)
-        out["holdout"] = {"seed": a.holdout_seed, "scans": a.holdout, "chosen": held.report(best),
-                          "current_defaults": held.report(current)}
-    out["params"] = asdict(best)
-    print(json.dumps(_finite(out), indent=2))
-    return out
-
-
-if __name__ == "__main__":
-    main()

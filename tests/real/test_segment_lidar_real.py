@@ -50,6 +50,18 @@ def test_learned_model_is_scored(root):
     assert rep["seconds_per_scan"] < 5
 
 
+@pytest.mark.slow
+def test_real_data_model_is_scored_per_scan(root):
+    if find_asset("segment-lidar", "ssgv3-tiny-kitti") is None:
+        pytest.skip("ssgv3-tiny-kitti weights are not shipped")
+    rep = evaluate_model(root, build_segmenter("ssgv3-tiny-kitti"))
+    # measured 0.896 ground, 0.558 car (card); the classical default stays ahead on car and building here and in
+    # leave-one-drive-out validation (docs/segment-lidar.md)
+    assert rep["coarse_iou"]["ground"] > 0.8 and rep["coarse_iou"]["car"] > 0.4
+    assert len(rep["per_scan"]) == 3 and all(0 < r["miou"] < 1 for r in rep["per_scan"])
+    assert rep["seconds_per_scan"] < 10
+
+
 def test_label_output_format_on_a_real_scan(root, tmp_path):
     item = find_semantickitti(root)[0]
     pts, gt = load_scan(item)

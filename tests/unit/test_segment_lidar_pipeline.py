@@ -93,7 +93,7 @@ def test_threshold_sweep_runs_on_simulated_scans_only():
     from cvkit.segment_lidar.classical import ClassicalParams
     from cvkit.segment_lidar.tune import GRID, SimBench, sweep
 
-    # every swept default is one of the sweep's candidates (the values come from `python -m ...tune`)
+    # every swept default is one of the sweep's candidates (the values come from the sweep's experiment script)
     defaults = ClassicalParams()
     assert set(GRID) <= {f.name for f in fields(ClassicalParams)}
     assert all(getattr(defaults, k) in v for k, v in GRID.items())
