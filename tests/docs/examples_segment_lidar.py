@@ -16,8 +16,6 @@ EXAMPLES: dict[str, Ex] = {
         Ex({"scan.bin": SCAN}),
     "cvkit segment-lidar dataset/sequences/ -o out/ --skip-existing    # batch; SemanticKITTI layout -> predictions/":
         Ex({"dataset/sequences/00/velodyne/000000.bin": SCAN, "dataset/sequences/00/velodyne/000001.bin": SCAN}),
-    "cvkit evaluate segment-lidar --root ../shared/data/segment-lidar --model ssgv3-tiny-sim --json":
-        Ex(KITTI, subs=[("../shared/data/segment-lidar", "kitti")]),
     "cvkit segment-lidar 000000.bin -o 000000.label --json | jq .histogram": Ex({"000000.bin": SCAN}),
     "cvkit segment-lidar scan.pcd -o labelled.ply --sensor os1-64 --range-image range.png": Ex({"scan.pcd": F.pcd()}),
     "cvkit segment-lidar dataset/sequences/08 -o preds/ --skip-existing --model ssgv3-tiny-sim":
