@@ -19,7 +19,8 @@ PARSE_HELP = """Recognise table structure (cells, start/end row and column, text
 INPUT is a table image, a page image, a PDF, or a folder of them (batch: outputs mirror the tree under
 -o DIR). Cell text comes from the PDF text layer, or from OCR (rapidocr, or tesseract) for images.
 Regions: --region X,Y,W,H (pixels of the image / of the page rendered at --dpi), an ICDAR-2013 -reg.xml
-(--regions, or NAME-reg.xml found beside NAME.pdf), else ruled frames on PDF pages, else the whole input.
+(--regions, or NAME-reg.xml found beside NAME.pdf); else the tables are detected on every page (text
+layer or OCR lines in aligned columns, ruling lines); --no-detect takes the whole input as one table.
 Output format from the suffix (.xml = ICDAR-2013 -str.xml, .html, .csv, .json) or --format (also ctdar).
 
 Examples:
@@ -91,8 +92,8 @@ def parse_table_command(
     region: Annotated[str | None, typer.Option("--region", help="Table region X,Y,W,H in pixels.")] = None,
     regions: Annotated[Path | None, typer.Option("--regions", help="ICDAR-2013 -reg.xml with the table regions "
                                                  "(PDF input).")] = None,
-    detect: Annotated[bool | None, typer.Option("--detect/--no-detect", help="Look for ruled table frames "
-                                                "(default: on PDF pages yes, on images no).")] = None,
+    detect: Annotated[bool, typer.Option("--detect/--no-detect", help="Without a region: find the tables on "
+                                         "each page (default), or take the whole input as one table.")] = True,
     overlay: Annotated[Path | None, typer.Option("--overlay", help="PNG with cells/rows drawn for checking "
                                                  "(a folder in batch mode).")] = None,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Batch: skip inputs already done.")] = False,
@@ -106,7 +107,8 @@ def parse_table_command(
     from cvkit.device import set_threads
     from cvkit.errors import ArgumentError, BatchError, CvkitError
     from cvkit.io.atomic import atomic_path, check_not_input, check_output, check_output_dir, write_text_atomic
-    from cvkit.parse_table.formats import format_for, render
+    from cvkit.parse_table.evaluate import regions_beside
+    from cvkit.parse_table.formats import check_text, check_written, format_for, render
     from cvkit.parse_table.ocr import OCR_ENGINES
     from cvkit.parse_table.overlay import draw_overlay
     from cvkit.parse_table.pipeline import ParseOptions, parse_path, parse_region_arg
@@ -139,8 +141,7 @@ def parse_table_command(
             check_not_input(target, [path])
         reg = regions
         if reg is None and path.suffix.lower() == ".pdf":
-            beside = path.with_name(path.stem + "-reg.xml")
-            reg = beside if beside.exists() else None
+            reg = regions_beside(path) or None
         try:
             t0 = time.perf_counter()
             tables = parse_path(path, parser, ParseOptions(ocr=ocr, dpi=dpi, pages=pages, region=box,
@@ -148,9 +149,10 @@ def parse_table_command(
             seconds = time.perf_counter() - t0
             text = render(tables, fmt, path.name)
             if target is None or str(target) == "-":
+                check_text(text, fmt, path)
                 sys.stdout.write(text)
             else:
-                write_text_atomic(target, text)
+                write_text_atomic(target, text, check=lambda tmp, p=path: check_written(tmp, fmt, p))
             if overlay is not None:
                 ov_path = overlay / rel.with_suffix(".png") if batch else overlay
                 img, px_tables = _overlay_image(path, tables, dpi)
@@ -233,12 +235,16 @@ def train_command(
 EVALUATE_HELP = """Score a model on a dataset layout with the official metrics.
 
 icdar2013: NAME.pdf + NAME-reg.xml + NAME-str.xml, adjacency P/R/F1 (content-matched; --ocr pdf uses the
-text layer, --ocr rapidocr reads pages rendered at --dpi); pubtabnet: TEDS and TEDS-Struct; ctdar: cTDaR
-F1 at IoU 0.6-0.9 and WAvg.F1.
+text layer, --ocr rapidocr reads pages rendered at --dpi) with the ground-truth regions given; with
+--detection, whole documents without regions: table detection (precision/recall/F1 at region IoU 0.5,
+completeness, purity) and end-to-end adjacency. pubtabnet: TEDS and TEDS-Struct; ctdar: cTDaR F1 at IoU
+0.6-0.9 and WAvg.F1.
 
 Examples:
 
   cvkit evaluate parse-table --dataset icdar2013 --root ../shared/data/parse-table/icdar2013-eu
+
+  cvkit evaluate parse-table --dataset icdar2013 --root ../shared/data/parse-table/icdar2013-eu --detection
 
   cvkit evaluate parse-table --dataset pubtabnet --root ../shared/data/parse-table/pubtabnet-mini --json
 """
@@ -253,6 +259,8 @@ def evaluate_command(
     dpi: Annotated[float, typer.Option("--dpi", help="icdar2013 with OCR: page render resolution.")] = 150.0,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N items.")] = None,
     per_table: Annotated[Path | None, typer.Option("--per-table", help="Write per-table scores (JSON).")] = None,
+    detection: Annotated[bool, typer.Option("--detection", help="icdar2013: no regions given; score table "
+                                            "detection and end-to-end adjacency on whole documents.")] = False,
     threads: ThreadsOpt = 0,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -276,8 +284,19 @@ def evaluate_command(
         kw.update(ocr=ocr or "auto")
     if not quiet:
         kw["progress"] = lambda name: err_console.print(f"  {name}", highlight=False)
-    scores = evaluate(dataset, root, parser, **kw)
+    if detection:
+        from cvkit.parse_table.evaluate import evaluate_detection
+
+        if dataset != "icdar2013":
+            raise ArgumentError("--detection scores ICDAR-2013 documents (--dataset icdar2013)")
+        mode = "pdf" if kw["ocr"] == "pdf" else "image"
+        scores = evaluate_detection(root, parser, mode=mode, dpi=dpi, ocr=kw["ocr"] if mode == "image" else "rapidocr",
+                                    progress=kw.get("progress"), limit=limit)
+        scores["per_table"] = scores.pop("per_document")
+    else:
+        scores = evaluate(dataset, root, parser, **kw)
     summary = {k: v for k, v in scores.items() if k != "per_table"}
+    summary["regions"] = "detected" if detection else "ground truth"
     summary.update({"dataset": dataset, "model": model, "ocr": kw["ocr"]})
     if per_table is not None:
         write_text_atomic(per_table, json.dumps(scores.get("per_table", []), indent=1) + "\n")
@@ -292,6 +311,10 @@ def evaluate_command(
                 for kk, vv in v.items():
                     if isinstance(vv, float):
                         tab.add_row(f"{k} {kk}", f"{vv:.4f}")
+                    elif isinstance(vv, dict):
+                        for k3, v3 in vv.items():
+                            if isinstance(v3, float):
+                                tab.add_row(f"{k} {kk} {k3}", f"{v3:.4f}")
             elif isinstance(v, float):
                 tab.add_row(k, f"{v:.4f}")
         err_console.print(tab)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import OutputError
@@ -90,7 +90,10 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
         raise
 
 
-def write_text_atomic(target: str | os.PathLike, text: str) -> None:
-    """Write a whole text file atomically."""
+def write_text_atomic(target: str | os.PathLike, text: str,
+                      check: Callable[[Path], None] | None = None) -> None:
+    """Write a whole text file atomically (UTF-8); `check(tmp)` may re-read it and raise before the rename."""
     with atomic_path(target) as tmp:
-        tmp.write_text(text)
+        tmp.write_text(text, encoding="utf-8")
+        if check is not None:
+            check(tmp)

@@ -9,31 +9,71 @@
 
 from __future__ import annotations
 
+import glob
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import InputError
 from .formats import html_text, read_ctdar, read_icdar2013_str
-from .metrics import adjacency_prf, adjacency_scores, ctdar_scores, teds
-from .pipeline import IMAGE_SUFFIXES, ParseOptions, parse_path
+from .metrics import adjacency_prf, adjacency_scores, box_iou, ctdar_scores, detection_scores, match_boxes, teds
+from .pipeline import IMAGE_SUFFIXES, ParseOptions, parse_path, read_regions
 from .table import Table
 
 DATASETS = ("icdar2013", "pubtabnet", "ctdar")
 
 
+_PART = re.compile(r"^(.*\d)([a-z])$")  # eu-009a / eu-009b: two structure files of one document
+
+
+def pdf_for_stem(folder: Path, stem: str) -> Path | None:
+    """The PDF of an ICDAR-2013 file stem: STEM.pdf, or for a NAMEa/NAMEb part NAME.pdf or a sibling part's PDF."""
+    pdf = folder / f"{stem}.pdf"
+    if pdf.exists():
+        return pdf
+    m = _PART.match(stem)
+    if m is None:
+        return None
+    base = folder / f"{m.group(1)}.pdf"
+    if base.exists():
+        return base
+    return next(iter(sorted(folder.glob(f"{glob.escape(m.group(1))}[a-z].pdf"))), None)
+
+
+def regions_beside(pdf: Path) -> list[Path]:
+    """ICDAR-2013 region files that belong to `pdf`: NAME-reg.xml, plus NAMEx-reg.xml parts sharing the PDF."""
+    out = []
+    for reg in sorted(pdf.parent.glob("*-reg.xml")):
+        stem = reg.name[: -len("-reg.xml")]
+        if pdf_for_stem(pdf.parent, stem) == pdf:
+            out.append(reg)
+    return out
+
+
 def icdar2013_items(root: Path) -> list[tuple[Path, Path, Path]]:
-    """(pdf, reg, str) triples of an ICDAR-2013 folder (GT without a PDF is skipped)."""
+    """(pdf, reg, str) triples of an ICDAR-2013 folder; NAMEa/NAMEb structure files share one PDF (GT without a PDF
+    is skipped)."""
     items = []
     for s in sorted(Path(root).rglob("*-str.xml")):
         stem = s.name[: -len("-str.xml")]
-        pdf, reg = s.with_name(stem + ".pdf"), s.with_name(stem + "-reg.xml")
-        if pdf.exists() and reg.exists():
+        pdf, reg = pdf_for_stem(s.parent, stem), s.with_name(stem + "-reg.xml")
+        if pdf is not None and reg.exists():
             items.append((pdf, reg, s))
     if not items:
         raise InputError(root, "no NAME.pdf + NAME-reg.xml + NAME-str.xml triples (ICDAR-2013 layout)")
     return items
+
+
+def icdar2013_documents(root: Path) -> list[tuple[Path, list[Path], list[Path]]]:
+    """(pdf, its region files, its structure files) per document: the unit of whole-document detection scoring."""
+    docs: dict[Path, tuple[list[Path], list[Path]]] = {}
+    for pdf, reg, gt in icdar2013_items(root):
+        regs, gts = docs.setdefault(pdf, ([], []))
+        regs.append(reg)
+        gts.append(gt)
+    return [(pdf, regs, gts) for pdf, (regs, gts) in docs.items()]
 
 
 def evaluate_icdar2013(root: str | Path, parser, ocr: str = "pdf", dpi: float = 150.0,
@@ -58,6 +98,94 @@ def evaluate_icdar2013(root: str | Path, parser, ocr: str = "pdf", dpi: float = 
     scores["n_tables"] = len(pairs)
     scores["seconds_per_table"] = seconds / max(len(pairs), 1)
     return scores
+
+
+def _dedupe(tables: list[Table], min_iou: float = 0.9) -> list[Table]:
+    """Tables of one document without repeats (NAMEa/NAMEb parts outlining one table on the same page)."""
+    out: list[Table] = []
+    for t in tables:
+        if not any(q.page == t.page and q.bbox and t.bbox and box_iou(q.bbox, t.bbox) > min_iou for q in out):
+            out.append(t)
+    return out
+
+
+def parse_document(pdf: Path, parser, mode: str = "pdf", dpi: float = 150.0, ocr: str = "rapidocr") -> list[Table]:
+    """Tables of a whole PDF without regions: `pdf` = its text layer; `image` = every page rendered at `dpi` and
+    parsed as a page image (OCR `ocr`). Boxes in PDF points either way."""
+    if mode == "pdf":
+        return parse_path(pdf, parser, ParseOptions(ocr="pdf", dpi=dpi))
+    from .pdf import open_pdf, page_geometry, render_page
+    from .pipeline import parse_image_array
+
+    doc = open_pdf(pdf)
+    out = []
+    for pno in range(1, len(doc) + 1):
+        page = doc[pno - 1]
+        geom = page_geometry(page, dpi)
+        for t in parse_image_array(render_page(page, dpi), parser, ParseOptions(ocr=ocr, dpi=dpi)):
+            t.page, t.coord_space = pno, "pdf"
+            t.bbox = geom.box_to_pdf(t.bbox) if t.bbox is not None else None
+            for c in t.cells:
+                c.bbox = geom.box_to_pdf(c.bbox) if c.bbox is not None else None
+            out.append(t)
+    doc.close()
+    return out
+
+
+def _text_layer_boxes(pdf: Path, pages: set[int], dpi: float = 72.0) -> dict[int, list]:
+    """Word boxes of the PDF text layer in PDF points, per page (the sub-objects of completeness and purity)."""
+    from .pdf import open_pdf, page_geometry, page_words
+
+    doc = open_pdf(pdf)
+    out = {}
+    for pno in pages:
+        geom = page_geometry(doc[pno - 1], dpi)
+        out[pno] = [geom.box_to_pdf((w.x1, w.y1, w.x2, w.y2)) for w in page_words(doc[pno - 1], geom)]
+    doc.close()
+    return out
+
+
+def evaluate_detection(root: str | Path, parser, mode: str = "pdf", dpi: float = 150.0, ocr: str = "rapidocr",
+                       progress: Callable[[str], None] | None = None, limit: int | None = None) -> dict:
+    """Whole documents without regions (`parse_document`), scored by `score_documents`."""
+    items, seconds = [], 0.0
+    for pdf, regs, strs in icdar2013_documents(Path(root))[:limit]:
+        t0 = time.perf_counter()
+        preds = parse_document(pdf, parser, mode, dpi, ocr)
+        seconds += time.perf_counter() - t0
+        items.append((pdf, regs, strs, preds))
+        if progress:
+            progress(f"{pdf.stem}: {len(preds)} detected")
+    out = score_documents(items)
+    out["mode"] = mode
+    out["seconds_per_document"] = seconds / max(len(items), 1)
+    return out
+
+
+def score_documents(items: list[tuple[Path, list[Path], list[Path], list[Table]]]) -> dict:
+    """Scores of predicted tables (page, bbox in PDF points, cells) of whole ICDAR-2013 documents (pdf, region files,
+    structure files, predictions): table detection (P/R/F1 at IoU 0.5, completeness, purity) and end-to-end
+    adjacency P/R/F1 (each GT table paired with the detected table overlapping it most, IoU >= 0.2; a GT table
+    without one scores zero recall, a detected table without a GT table zero precision)."""
+    det_pages, pairs, per_doc = [], [], []
+    for pdf, regs, strs, preds in items:
+        gt_regions = read_regions(regs)
+        gt_tables = _dedupe([t for s in strs for t in read_icdar2013_str(s)])
+        pages = {t.page for t in gt_regions} | {t.page for t in preds} | {t.page for t in gt_tables}
+        words = _text_layer_boxes(pdf, pages)
+        for pno in sorted(pages):
+            pp = [t for t in preds if t.page == pno and t.bbox is not None]
+            det_pages.append(([t.bbox for t in pp], [r.bbox for r in gt_regions if r.page == pno], words[pno]))
+            gg = [t for t in gt_tables if t.page == pno]
+            m = match_boxes([t.bbox for t in pp], [t.bbox or (0, 0, 0, 0) for t in gg], 0.2)
+            pairs += [(pp[i], gg[j]) for i, j, _ in m]
+            pairs += [(Table([]), g) for j, g in enumerate(gg) if j not in {b for _, b, _ in m}]
+            pairs += [(p, Table([])) for i, p in enumerate(pp) if i not in {a for a, _, _ in m}]
+        per_doc.append({"document": pdf.stem, "n_pred": len(preds), "n_gt": len(gt_regions),
+                        "pred_pages": [t.page for t in preds]})
+    adj = adjacency_scores(pairs)
+    return {"detection": detection_scores(det_pages), "end_to_end": {"micro": adj["micro"], "macro": adj["macro"]},
+            "n_tables": sum(d["n_gt"] for d in per_doc), "per_document": per_doc}
 
 
 def pubtabnet_items(root: Path) -> list[tuple[Path, str]]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from ..errors import ArgumentError, InputError
+from ..errors import ArgumentError, CvkitError, InputError
 from .table import Cell, Table, fill_holes
 
 FORMATS = ("icdar2013", "ctdar", "html", "csv", "json")
@@ -71,6 +72,12 @@ def _bbox_of(el: ET.Element | None, path: Path | str) -> tuple[float, float, flo
     return tuple(_float(el, k, path) for k in ("x1", "y1", "x2", "y2"))  # type: ignore[return-value]
 
 
+def region_page(region: ET.Element, path: Path | str) -> int:
+    """1-based page of an ICDAR-2013 <region>: `page="N"` or, in the competition's other dialect, `pageArea="N"`."""
+    key = "page" if region.get("page") is not None else "pageArea"
+    return _int(region, key, 1, path)
+
+
 def read_icdar2013_str(path: str | Path, text: str | None = None) -> list[Table]:
     """Tables of an ICDAR-2013 structure file (regions merged with their row/col increments)."""
     root = _parse_xml(path, text)
@@ -81,7 +88,7 @@ def read_icdar2013_str(path: str | Path, text: str | None = None) -> list[Table]
         cells: list[Cell] = []
         page, boxes = None, []
         for region in t.iter("region"):
-            page = page if page is not None else _int(region, "page", 1, path)
+            page = page if page is not None else region_page(region, path)
             dr, dc = _int(region, "row-increment", 0, path), _int(region, "col-increment", 0, path)
             for c in region.iter("cell"):
                 sr, sc = _int(c, "start-row", None, path), _int(c, "start-col", None, path)
@@ -113,11 +120,31 @@ def read_icdar2013_reg(path: str | Path) -> list[Table]:
         bbox = _bbox_of(region.find("bounding-box"), path)
         if bbox is None:
             raise InputError(path, "a <region> has no <bounding-box>")
-        out.append(Table([], bbox, _int(region, "page", 1, path), "pdf"))
+        out.append(Table([], bbox, region_page(region, path), "pdf"))
     return out
 
 
+# Characters XML 1.0 forbids: C0 controls except tab/newline/CR, surrogates, U+FFFE/U+FFFF.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What PDF text layers put where a glyph was: pdfium's U+0002 is a line-end hyphen.
+_XML_MAPPED = {"\x02": "-"}
+
+
+def xml_safe(text: str) -> str:
+    """`text` with the characters XML 1.0 forbids mapped (U+0002 -> '-') or removed, so any XML reader takes it."""
+    return _XML_FORBIDDEN.sub(lambda m: _XML_MAPPED.get(m.group(0), ""), text)
+
+
+def _sanitise(root: ET.Element) -> None:
+    for el in root.iter():
+        if el.text:
+            el.text = xml_safe(el.text)
+        for k, v in el.attrib.items():
+            el.set(k, xml_safe(v))
+
+
 def _xml_text(root: ET.Element) -> str:
+    _sanitise(root)
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -141,6 +168,25 @@ def icdar2013_str_text(tables: list[Table], filename: str = "") -> str:
                 ET.SubElement(ce, "bounding-box", {k: f"{round(v, 2):g}" for k, v in coords.items()})
             ET.SubElement(ce, "content").text = c.text
     return _xml_text(root)
+
+
+def check_text(text: str, fmt: str, source: str | Path = "") -> None:
+    """Re-parse an output's text as its reader would; CvkitError (internal, exit 1) naming the input `source`."""
+    try:
+        if fmt in ("icdar2013", "ctdar"):
+            from lxml import etree
+
+            etree.fromstring(text.encode("utf-8"))
+        elif fmt == "json":
+            json.loads(text)
+    except Exception as e:  # any reader failure means we produced a broken file
+        raise CvkitError(f"{source}: internal error: the {fmt} output does not re-parse ({e}); "
+                         "nothing was written") from None
+
+
+def check_written(path: str | Path, fmt: str, source: str | Path = "") -> None:
+    """Re-read a just-written output file (call it before the atomic rename) with `check_text`."""
+    check_text(Path(path).read_text(encoding="utf-8"), fmt, source)
 
 
 # ------------------------------------------------------------------------------------------------ cTDaR
@@ -228,7 +274,7 @@ def html_text(tables: list[Table], full_page: bool = True) -> str:
             for c in rows.get(r, []):
                 attrs = (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "") + (
                     f' colspan="{c.colspan}"' if c.colspan > 1 else "")
-                tds.append(f"<td{attrs}>{_escape(c.text)}</td>")
+                tds.append(f"<td{attrs}>{_escape(xml_safe(c.text))}</td>")
             return "<tr>" + "".join(tds) + "</tr>"
 
         head = "".join(row_html(r) for r in range(min(t.header_rows, t.n_rows)))

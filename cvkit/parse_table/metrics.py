@@ -299,3 +299,49 @@ def ctdar_scores(docs: Iterable[tuple[Sequence[Table], Sequence[Table]]], all_no
         out[f"iou_{t}"] = total.to_dict()
     out["wavg_f1"] = sum(t * out[f"iou_{t}"]["f1"] for t in CTDAR_IOUS) / sum(CTDAR_IOUS)
     return out
+
+
+# ------------------------------------------------------------------------------------ table detection
+
+
+def _centre_in(w: Sequence[float], b: Sequence[float]) -> bool:
+    cx, cy = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
+    return b[0] <= cx <= b[2] and b[1] <= cy <= b[3]
+
+
+def match_boxes(preds: Sequence[Sequence[float]], gts: Sequence[Sequence[float]],
+                min_iou: float = 0.5) -> list[tuple[int, int, float]]:
+    """One-to-one (pred, gt, IoU) matches, greedily by decreasing IoU, IoU >= min_iou."""
+    cand = sorted(((box_iou(p, g), i, j) for i, p in enumerate(preds) for j, g in enumerate(gts)), reverse=True)
+    used_p, used_g, out = set(), set(), []
+    for v, i, j in cand:
+        if v < min_iou or v <= 0:
+            break
+        if i not in used_p and j not in used_g:
+            used_p.add(i)
+            used_g.add(j)
+            out.append((i, j, v))
+    return out
+
+
+def detection_scores(pages: Iterable[tuple[Sequence, Sequence, Sequence]], min_iou: float = 0.5) -> dict:
+    """ICDAR-2013 table-detection scores over pages of (predicted boxes, GT boxes, word boxes), one coordinate frame.
+
+    - precision / recall / F1: one-to-one matches at region IoU >= `min_iou`;
+    - completeness: share of GT tables whose words (centres) all lie in one detected region;
+    - purity: share of detected regions whose words all belong to one GT table (a region without words is impure).
+    """
+    n_pred = n_gt = tp = complete = pure = 0
+    for preds, gts, words in pages:
+        n_pred, n_gt = n_pred + len(preds), n_gt + len(gts)
+        tp += len(match_boxes(preds, gts, min_iou))
+        for g in gts:
+            inside = [w for w in words if _centre_in(w, g)]
+            complete += bool(inside) and any(all(_centre_in(w, p) for w in inside) for p in preds)
+        for p in preds:
+            inside = [w for w in words if _centre_in(w, p)]
+            pure += bool(inside) and any(all(_centre_in(w, g) for w in inside) for g in gts)
+    prec, rec = tp / max(n_pred, 1), tp / max(n_gt, 1)
+    return {"iou": min_iou, "n_pred": n_pred, "n_gt": n_gt, "matched": tp, "precision": prec, "recall": rec,
+            "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
+            "completeness": complete / max(n_gt, 1), "purity": pure / max(n_pred, 1)}

@@ -131,6 +131,10 @@ def page_words(page, geom: PageGeometry) -> list[Word]:
 
     for i in range(n):
         ch = chr(raw.FPDFText_GetUnicode(tp.raw, i))
+        if ch == "\x02":  # pdfium: a line-end hyphen
+            ch = "-"
+        elif ch < " " and not ch.isspace():
+            continue
         if ch.isspace() or ch in "\x00\ufffe\uffff":
             flush()
             continue

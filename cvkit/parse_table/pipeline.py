@@ -1,8 +1,9 @@
 """From files to tables: images, pages of PDFs, regions, content boxes (text layer or OCR), rule evidence.
 
 `parse_path(path, options)` returns the tables of one input file. Table regions come from `--region`
-(x,y,w,h pixels of the image / of the page rendered at `dpi`), from an ICDAR-2013 `-reg.xml`, or, when
-neither is given, from `find_regions` (ruled frames; else the whole image/page content).
+(x,y,w,h pixels of the image / of the page rendered at `dpi`), from ICDAR-2013 `-reg.xml` files, or, when
+neither is given, from table detection on each page (`detect.py`: text-layer or OCR lines + ruling lines);
+`detect=False` takes the whole image/page as one table.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from ..errors import ArgumentError, InputError
 from .features import text_height
-from .rules import binarize, rule_masks
+from .rules import rule_masks
 from .table import Table
 from .words import Word, boxes_array, merge_words
 
@@ -33,9 +34,9 @@ class ParseOptions:
     dpi: float = 150.0
     pages: str | None = None
     region: tuple[float, float, float, float] | None = None  # x, y, w, h pixels
-    regions_xml: Path | None = None
+    regions_xml: Path | list[Path] | None = None  # ICDAR-2013 -reg.xml file(s) of the PDF
     merge_gap: float = 0.5
-    detect: bool | None = None  # find table regions; None: on PDF pages yes, on images no (a table crop)
+    detect: bool = True  # no region given: find the tables (detect.py); False: the whole image/page is one table
 
 
 def parse_region_arg(text: str | None) -> tuple[float, float, float, float] | None:
@@ -82,21 +83,6 @@ def header_rows(table: Table) -> int:
         else:
             break
     return h
-
-
-def find_regions(img: np.ndarray) -> list[tuple[float, float, float, float]]:
-    """Table regions (x1, y1, x2, y2) of a page image: frames of ruling lines; [] when none are found."""
-    bw = binarize(img)
-    h, w = bw.shape
-    hm = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(25, w // 15), 1)))
-    vm = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(25, h // 40))))
-    lines = cv2.dilate(hm | vm, np.ones((9, 9), np.uint8))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(lines, 8)
-    out = []
-    for x, y, bw_, bh, _ in stats[1:]:
-        if bw_ > 0.25 * w and bh > 0.03 * h:
-            out.append((float(x), float(y), float(x + bw_), float(y + bh)))
-    return out
 
 
 def _inside(words: list[Word], box: tuple[float, float, float, float], pad: float = 2.0) -> list[Word]:
@@ -159,19 +145,43 @@ def _region_boxes(options: ParseOptions, img: np.ndarray) -> list[tuple[float, f
     return []
 
 
+def page_tables(words: list[Word], img: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """Detected table boxes (pixels) of a page image and its words (text layer or OCR)."""
+    from .detect import _text_height, detect_tables, graphics_boxes, rule_frames, rule_segments
+
+    return detect_tables(words, rule_segments(img), rule_frames(img), graphics_boxes(img, _text_height(words)))
+
+
+def layout_words(img: np.ndarray, engine: str = "auto") -> list[Word]:
+    """Text-line boxes of a page image without reading them (rapidocr's text detector only; with --ocr none or
+    tesseract, ink components joined along lines): what table detection needs on images and scans, so that
+    text recognition runs only on the tables found."""
+    from .ocr import text_lines
+
+    return text_lines(img, engine)
+
+
 def parse_image(path: Path, parser, options: ParseOptions) -> list[Table]:
-    """Tables of an image: given region, else ruled frames, else the whole image as one table."""
+    """Tables of an image: the given region; else the tables detected on it; with detect=False the whole image."""
+    return parse_image_array(read_image_checked(path), parser, options)
+
+
+def parse_image_array(img: np.ndarray, parser, options: ParseOptions) -> list[Table]:
+    """`parse_image` of an image already in memory (BGR): tables in its pixels."""
     from .ocr import ocr_words
 
-    img = read_image_checked(path)
-    boxes = _region_boxes(options, img) or (find_regions(img) if options.detect else []) or [None]
+    engine = "auto" if options.ocr == "pdf" else options.ocr
+    boxes: list = _region_boxes(options, img)
+    if not boxes and options.detect:
+        boxes = page_tables(layout_words(img, engine), img)
+        if not boxes:
+            return []
     tables = []
-    for box in boxes:
+    for box in boxes or [None]:
         crop, off = img, (0.0, 0.0)
         if box is not None:
             x1, y1 = max(0, int(box[0])), max(0, int(box[1]))
             crop, off = img[y1:int(box[3]) + 1, x1:int(box[2]) + 1], (float(x1), float(y1))
-        engine = "auto" if options.ocr == "pdf" else options.ocr
         words = ocr_words(crop, engine)
         for w in words:
             w.x1, w.x2, w.y1, w.y2 = w.x1 + off[0], w.x2 + off[0], w.y1 + off[1], w.y2 + off[1]
@@ -179,30 +189,56 @@ def parse_image(path: Path, parser, options: ParseOptions) -> list[Table]:
     return tables
 
 
+def read_regions(paths: Path | list[Path]) -> list[Table]:
+    """Table regions of one or more ICDAR-2013 -reg.xml files of one PDF (NAMEa/NAMEb parts); a region that
+    repeats another on the same page (IoU > 0.9) is kept once, the larger box."""
+    from .formats import read_icdar2013_reg
+    from .metrics import box_iou
+
+    out: list[Table] = []
+    for p in [paths] if isinstance(paths, (str, Path)) else paths:
+        for r in read_icdar2013_reg(p):
+            dup = next((k for k, q in enumerate(out) if q.page == r.page and box_iou(q.bbox, r.bbox) > 0.9), None)
+            if dup is None:
+                out.append(r)
+            elif _area(r.bbox) > _area(out[dup].bbox):
+                out[dup] = r
+    return out
+
+
+def _area(b: tuple[float, float, float, float]) -> float:
+    return abs(b[2] - b[0]) * abs(b[3] - b[1])
+
+
 def parse_pdf(path: Path, parser, options: ParseOptions) -> list[Table]:
     """Tables of a PDF's pages in PDF coordinates (text layer words, or OCR of the rendered page)."""
-    from .formats import read_icdar2013_reg
     from .ocr import ocr_words
     from .pdf import open_pdf, page_geometry, page_words, parse_pages, render_page
 
     doc = open_pdf(path)
-    regions = read_icdar2013_reg(options.regions_xml) if options.regions_xml else None
+    regions = read_regions(options.regions_xml) if options.regions_xml else None
     pages = parse_pages(options.pages, len(doc))
     if regions is not None and not options.pages:
         pages = sorted({r.page for r in regions})
     tables: list[Table] = []
     for pno in pages:
         if pno > len(doc):
-            raise InputError(options.regions_xml, f"region on page {pno} but {path.name} has {len(doc)} pages")
+            src = options.regions_xml if isinstance(options.regions_xml, Path) else options.regions_xml[0]
+            raise InputError(src, f"region on page {pno} but {path.name} has {len(doc)} pages")
         page = doc[pno - 1]
         geom = page_geometry(page, options.dpi)
         img = render_page(page, options.dpi)
+        words = page_words(page, geom) if options.ocr in ("auto", "pdf") else []
+        use_ocr = not words and options.ocr != "pdf"
         if regions is not None:
             boxes = [geom.box_to_px(r.bbox) for r in regions if r.page == pno]
         else:
-            boxes = _region_boxes(options, img) or (find_regions(img) if options.detect is not False else []) or [None]
-        words = page_words(page, geom) if options.ocr in ("auto", "pdf") else []
-        use_ocr = not words and options.ocr != "pdf"
+            boxes = _region_boxes(options, img)
+            if not boxes and options.detect:  # a scanned page: find the tables without reading the text first
+                engine = "auto" if options.ocr in ("auto", "pdf") else options.ocr
+                boxes = page_tables(layout_words(img, engine) if use_ocr else words, img)
+            elif not boxes:
+                boxes = [None]
         for box in boxes:
             if use_ocr:
                 x1, y1 = (max(0, int(box[0]) - 4), max(0, int(box[1]) - 4)) if box else (0, 0)

@@ -482,6 +482,31 @@ TR_RC("data-bad-crops", {"crops": F.crops(bad={"x.jpg": F.empty, "y.png": NOT_A_
       ["--data", "{d}/crops", "--rounds", "1", "--epochs", "1", "--out", "{d}/run"], 3,
       names=["{d}/crops/x.jpg", "{d}/crops/y.png"])
 
+# ============================================================================================== retrieve-moment
+RM = _case(["retrieve-moment"])
+_rm_o = ["-o", "{d}/out.jsonl", "--srt", "{d}/out.srt", "--model", "prior"]
+_RM_VIDEO = F.video(n=30)   # 3 s at 10 fps
+RM("empty.mp4", {"empty.mp4": F.empty}, ["{d}/empty.mp4", "a person sits", *_rm_o], 3)
+RM("text.mp4", {"text.mp4": NOT_A_DATA_FILE}, ["{d}/text.mp4", "a person sits", *_rm_o], 3)
+RM("truncated.avi", {"t.avi": F.truncated(F.video(n=30), 0.05)}, ["{d}/t.avi", "a person sits", *_rm_o], 3)
+RM("missing-file", {}, ["{d}/nope.mp4", "a person sits", *_rm_o], 3, names=["{d}/nope.mp4"])
+RM("shorter-than-window", {"short.avi": F.video(n=4)}, ["{d}/short.avi", "a person sits", *_rm_o], 3)
+RM("empty-query", {"a.avi": _RM_VIDEO}, ["{d}/a.avi", "   ", *_rm_o], 4)
+RM("empty-queries-file", {"a.avi": _RM_VIDEO, "q.txt": F.text("\n# only a comment\n")},
+   ["{d}/a.avi", "--queries", "{d}/q.txt", *_rm_o], 3, names=["{d}/q.txt"])
+RM("query-and-queries", {"a.avi": _RM_VIDEO, "q.txt": F.text("x\n")},
+   ["{d}/a.avi", "x", "--queries", "{d}/q.txt", *_rm_o], 4)
+RM("bad-nms", {"a.avi": _RM_VIDEO}, ["{d}/a.avi", "x", *_rm_o, "--nms", "2"], 4)
+RM("unknown-model", {"a.avi": _RM_VIDEO}, ["{d}/a.avi", "x", "-o", "{d}/out.jsonl", "--model", "nope"], 5)
+RM("bad-prior-file", {"a.avi": _RM_VIDEO, "p.json": NOT_A_DATA_FILE},
+   ["{d}/a.avi", "x", *_rm_o, "--prior", "{d}/p.json"], 3, names=["{d}/p.json"])
+RM("bad-subtitle-suffix", {"a.avi": _RM_VIDEO}, ["{d}/a.avi", "x", "--model", "prior", "--srt", "{d}/out.txt"], 4)
+RM("output-is-input", {"a.avi": _RM_VIDEO}, ["{d}/a.avi", "x", "--model", "prior", "--clip-out", "{d}/a.avi"], 4,
+   names=[])
+RM("folder-mixed", {"in/good.avi": _RM_VIDEO, "in/bad.mp4": F.empty},
+   ["{d}/in", "x", "--model", "prior", "-o", "{d}/out.jsonl"], 6, names=["{d}/in/bad.mp4"], present=["{d}/out.jsonl"])
+RM("folder-without-videos", {"in": F.empty_folder}, ["{d}/in", "x", "--model", "prior"], 3)
+
 # ============================================================================================== app-level
 APP = _case([])
 APP("unknown-command", {}, ["detect", "x.jpg"], 2)

@@ -1,0 +1,114 @@
+"""Writers for retrieved moments: JSON Lines, SRT / WebVTT cues, an overlay video with a timeline bar, and the
+top moment cut to a clip. All atomic (temp file, then rename)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import ArgumentError, InputError
+from ..io.atomic import write_text_atomic
+from ..io.video import VideoWriter
+
+
+def write_jsonl(path: str | Path, records: list[dict]) -> None:
+    """One JSON object per line."""
+    write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in records))
+
+
+def _stamp(t: float, sep: str) -> str:
+    ms = int(round(max(t, 0.0) * 1000))
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def cues_text(records: list[dict], vtt: bool) -> str:
+    """SRT (or WebVTT) cues: one per moment, in time order, text `#rank query (score)`."""
+    cues = sorted(((m["start"], m["end"], f"#{m['rank']} {r['query']} ({m['score']:.3g})")
+                   for r in records for m in r["moments"]), key=lambda c: (c[0], c[1]))
+    sep = "." if vtt else ","
+    blocks = [f"{'' if vtt else str(i) + chr(10)}{_stamp(s, sep)} --> {_stamp(e, sep)}\n{text}\n"
+              for i, (s, e, text) in enumerate(cues, 1)]
+    return ("WEBVTT\n\n" if vtt else "") + "\n".join(blocks)
+
+
+def write_cues(path: str | Path, records: list[dict]) -> None:
+    """SRT for .srt, WebVTT for .vtt."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".srt", ".vtt"):
+        raise ArgumentError(f"{path}: subtitle output must end in .srt or .vtt")
+    write_text_atomic(path, cues_text(records, suffix == ".vtt"))
+
+
+def write_overlay(video: str | Path, target: str | Path, record: dict) -> None:
+    """Copy of the video with a timeline bar: all top-n moments shaded, the top-1 in green, a playhead, and the
+    query and the current moment's rank as text."""
+    cap = cv2.VideoCapture(str(video))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    ok, frame = cap.read()
+    if not ok:
+        raise InputError(video, "cannot decode video")
+    h, w = frame.shape[:2]
+    dur = max(record["duration"], 1e-6)
+    writer = VideoWriter(target, fps, (w, h))
+    i = 0
+    try:
+        while ok:
+            t = i / fps
+            bar_y = h - 18
+            cv2.rectangle(frame, (0, bar_y), (w - 1, h - 1), (40, 40, 40), -1)
+            active = None
+            for m in sorted(record["moments"], key=lambda m: -m["rank"]):
+                x0, x1 = int(m["start"] / dur * w), max(int(m["end"] / dur * w), int(m["start"] / dur * w) + 1)
+                colour = (0, 200, 0) if m["rank"] == 1 else (0, 140, 220)
+                cv2.rectangle(frame, (x0, bar_y + 3), (x1, h - 4), colour, -1 if m["rank"] == 1 else 1)
+                if m["start"] <= t <= m["end"] and (active is None or m["rank"] < active):
+                    active = m["rank"]
+            cv2.line(frame, (int(t / dur * w), bar_y), (int(t / dur * w), h - 1), (255, 255, 255), 2)
+            for text, y in ((record["query"], 16), (f"moment #{active}" if active else "", 34)):
+                if text:
+                    cv2.putText(frame, text, (6, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
+                    cv2.putText(frame, text, (6, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1,
+                                cv2.LINE_AA)
+            writer.write(frame)
+            ok, frame = cap.read()
+            i += 1
+    except BaseException:
+        writer.close(ok=False)
+        raise
+    finally:
+        cap.release()
+    writer.close(ok=True)
+
+
+def write_clip(video: str | Path, target: str | Path, start: float, end: float) -> int:
+    """Re-encode frames with start <= t < end into `target`; returns the number of frames written."""
+    cap = cv2.VideoCapture(str(video))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    writer = VideoWriter(target, fps, size)
+    n, i = 0, 0
+    try:
+        while True:
+            ok, frame = cap.read()
+            t = i / fps
+            if not ok or t >= end:
+                break
+            if t >= start:
+                writer.write(np.ascontiguousarray(frame))
+                n += 1
+            i += 1
+    except BaseException:
+        writer.close(ok=False)
+        raise
+    finally:
+        cap.release()
+    writer.close(ok=n > 0)
+    if n == 0:
+        raise InputError(video, f"no frames between {start:.2f} s and {end:.2f} s")
+    return n
