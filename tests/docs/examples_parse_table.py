@@ -8,13 +8,15 @@ import json  # noqa: F401
 from tests.docs.setups import *  # the shared generated inputs (Ex, F, SCAN, ...)
 
 EXAMPLES: dict[str, Ex] = {
-    "cvkit parse-table report.pdf -o table.xml                 # ICDAR-2013 -str.xml from the PDF text layer":
+    "cvkit parse-table report.pdf -o table.xml                 # tables detected on every page, ICDAR-2013 -str.xml":
         Ex({"report.pdf": F.pdf()}),
-    "cvkit parse-table page.png -o table.html --overlay check.png  # OCR (rapidocr), HTML with spans, overlay image":
+    "cvkit parse-table page.png -o table.html --overlay check.png  # tables found on the page, OCR (rapidocr), HTML":
         Ex({"page.png": F.table_png()}, slow=True),
     "cvkit parse-table scans/ -o out/ --format csv --skip-existing":
         Ex({"scans/a.pdf": F.pdf(), "scans/b/c.png": F.table_png()}, slow=True),
     "cvkit evaluate parse-table --dataset icdar2013 --root ../shared/data/parse-table/icdar2013-eu":
+        Ex(ICDAR, subs=[("../shared/data/parse-table/icdar2013-eu", "icdar")]),
+    "cvkit evaluate parse-table --dataset icdar2013 --root ../shared/data/parse-table/icdar2013-eu --detection":
         Ex(ICDAR, subs=[("../shared/data/parse-table/icdar2013-eu", "icdar")]),
     "cvkit parse-table table.png -o table.html": Ex({"table.png": F.table_png()}, slow=True),
     "cvkit parse-table eu-001.pdf --regions eu-001-reg.xml -o eu-001-str.xml --overlay check.png":
