@@ -26,7 +26,7 @@ def load_state(path: str | Path) -> dict[str, torch.Tensor]:
         if (p / "weights.safetensors").exists():
             p = p / "weights.safetensors"
         elif (p / "checkpoint.pt").exists():
-            return torch.load(p / "checkpoint.pt", map_location="cpu", weights_only=False)["model"]
+            return torch.load(p / "checkpoint.pt", map_location="cpu", weights_only=True)["model"]
         else:
             raise ModelError(f"{path}: no weights.safetensors or checkpoint.pt")
     if not p.exists():

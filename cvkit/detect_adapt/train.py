@@ -115,7 +115,7 @@ def train(out: str | Path, *, source: str = "synthetic", target: str = "syntheti
     ckpt = out / "checkpoint.pt"
     start = 0
     if ckpt.exists():
-        state = torch.load(ckpt, map_location=dev, weights_only=False)
+        state = torch.load(ckpt, map_location=dev, weights_only=True)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         start = int(state["step"])

@@ -1,6 +1,6 @@
 """RoIAlign (He et al., Mask R-CNN 2017) in plain torch, torchvision's `ops.roi_align` semantics, no torchvision.
 
-torchvision does not import beside the torch 2.13.0 CPU wheel (spec track.md 9.3), so AutoMatch's template
+torchvision does not import beside the torch 2.13.0 CPU wheel, so AutoMatch's template
 and box-classification pooling uses this. Each RoI `(batch_index, x1, y1, x2, y2)` (input-image pixels) is
 scaled by `spatial_scale`; with `aligned=False` (torchvision's default and what SOTS calls) its width and
 height are clamped to at least 1 feature cell, with `aligned=True` the box is shifted by -0.5 cell first

@@ -1,6 +1,6 @@
 """AutoMatch training: labels, losses, the step-budget recipe of `automatch-lite` / `automatch`, BCM search.
 
-Losses follow SOTS (spec track.md 2.2): stage-1 classification is a weighted BCE (0.5 x mean over positive
+Losses follow SOTS: stage-1 classification is a weighted BCE (0.5 x mean over positive
 cells + 0.5 x mean over negative cells; positives = cells within `radius` block (L1) distance of the target
 centre, 2 cells at stride 8 in the paper, 1 cell = 16 px at stride 16 for the lite net); 20 % of each batch
 are negative pairs (template of another sample, all labels 0, no box loss); the box loss is the IoU loss

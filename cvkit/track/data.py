@@ -6,7 +6,7 @@ function of `(kind, seed, n_frames, size)`: all motion/photometric parameters ar
 `np.random.default_rng(seed)`, and frame t is rendered on demand (`SyntheticClip.render(t)`), so a pair
 sampler renders only the two frames it needs.
 
-Kinds (our choices, spec track.md 2.4 / 5, written down because the SE-SiamFC main paper's generator
+Kinds (our choices, written down because the SE-SiamFC main paper's generator
 was not available):
 * `digits-t` / `digits-s` (T-MNIST / S-MNIST analogue): 5 sklearn digits (8x8, 0..16) upsampled to a
   28-56 px side on a black canvas (default 255x255), white ink, max-composited; digit 0 is the target.

@@ -2,7 +2,7 @@
 
 Every reader returns `Sequence` objects with 0-based x,y,w,h float ground truth (NaN where the target is
 absent or the box invalid) so the metrics and the CLI never see a layout's quirks. Layout details follow
-spec track.md section 3.1:
+the benchmarks' own layouts:
 * OTB: `<Seq>/img/*.jpg` + `groundtruth_rect.txt` (1-based, `,`/tab/space delimiters); numbered files
   `groundtruth_rect.K.txt` are separate targets named `<Seq>-K` (Jogging-1/-2, Skating2-1/-2, Human4-2; empty
   files skipped); frame ranges of David (300-770), Football1, Freeman3, Freeman4, Diving and Tiger1's 5 omitted

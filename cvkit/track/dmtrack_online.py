@@ -7,7 +7,7 @@ with Gaussian pseudo-labels, minimising Σ_j γ_j‖r_j‖² + λ‖φ‖² with
 `α = ‖∇L‖² / (∇Lᵀ JᵀJ ∇L)` (JᵀJ including the ridge term's λI). Init: 10 iterations on augmented first-frame
 samples; update every 20 frames (learning rate 0.1, 2 iterations) or at once when a distractor is detected (0.2, 1
 iteration); frames judged lost are not stored. Our choices where the paper defers to DiMP's meta-learned parts
-(spec track.md 2.3): v = 1, y = Gaussian of σ = ¼ of the target size (in feature cells), m = 1 inside the target box
+v = 1, y = Gaussian of σ = ¼ of the target size (in feature cells), m = 1 inside the target box
 and 0 outside, ridge λ = 0.01, `L = ½Σ_j γ_j Σ_c r_jc² + ½λ‖φ‖²` with sample weights γ summing to 1. The paper's
 "learning rate" is read as DiMP's: the weight a new sample enters the memory with (older samples decay by 1 − lr,
 then the initial ones are lifted to at least 25 % of the total); a full memory replaces its lowest-weight non-initial
@@ -34,7 +34,7 @@ import torch.nn.functional as F
 
 @dataclass
 class ONRParams:
-    """Online-regression hyper-parameters (paper App. A; spec track.md 2.3 for our fixed choices)."""
+    """Online-regression hyper-parameters (paper App. A; our fixed choices)."""
 
     filter_size: int = 5
     memory: int = 50

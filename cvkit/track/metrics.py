@@ -1,4 +1,4 @@
-"""Tracking metrics exactly as the benchmarks' official tools define them (spec track.md section 3.2).
+"""Tracking metrics exactly as the benchmarks' official tools define them.
 
 Sources: pysot toolkit (`utils/statistics.py`, `evaluation/{ar,eao}_benchmark.py`), the `got10k` toolkit
 (`utils/metrics.rect_iou`, `experiments/got10k.py`), pytracking's OPE analysis and the OTB MATLAB toolkit.

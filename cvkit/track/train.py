@@ -2,7 +2,7 @@
 
 `train_siamfc_lite` trains the neck/head of a lite net (`sesiamfc-lite`, `siamfc-lite-plain`) on top of the
 frozen EfficientNet-Lite0 trunk, or the whole paper-size `sesiamfc` net, under a wall-clock budget, and
-writes `weights.safetensors` + `card.json` with `cvkit.assets.save_asset`. Choices (spec track.md 2.1, 5):
+writes `weights.safetensors` + `card.json` with `cvkit.assets.save_asset`. Choices:
 
 * Loss: SiamFC's balanced BCE on the response logits: positives within `PairConfig.radius` (16 search-crop
   px, i.e. 1 cell at stride 16 and 2 cells at stride 8, SiamFC's rPos=16) of the true centre, weights 0.5 on

@@ -91,7 +91,7 @@ def test_icdar2013_eu_pdfs_without_regions_detection_floor(icdar_detection_score
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 15 acceptance: detection recall 0.816 < 0.85 (measured)")
+@pytest.mark.xfail(strict=True, reason="target not met: detection recall 0.816 < 0.85 (measured)")
 def test_acceptance_icdar2013_eu_pdf_detection_recall_085(icdar_detection_scores: dict) -> None:
     assert icdar_detection_scores["detection"]["recall"] >= 0.85
 

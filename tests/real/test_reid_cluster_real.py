@@ -87,10 +87,10 @@ def test_default_pipeline_with_adaptation_on_pets(pets_crops, default_run):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 6 acceptance 1 not met yet: the default pipeline is about level "
+@pytest.mark.xfail(strict=True, reason="not met yet: the default pipeline is about level "
                    "with the colour histogram on PETS2009 (see CHANGELOG), not 1.3x")
 def test_issue6_acceptance_mAP_1_3x_histogram_and_nmi(default_run):
-    """Issue 6, acceptance 1: mAP >= 1.3 x the histogram's (same run) and NMI >= 0.75 over the kept crops."""
+    """Target: mAP >= 1.3 x the histogram's (same run) and NMI >= 0.75 over the kept crops."""
     hist_map, _, m = default_run
     assert m["retrieval"]["mAP"] >= 1.3 * hist_map
     assert m["clustering"]["nmi"] >= 0.75

@@ -13,7 +13,7 @@ from cvkit.segment_lidar.labels import LEARNING_MAP_INV, raw_to_train, train_to_
 from cvkit.segment_lidar.registry import DEFAULT_MODEL, build_segmenter
 from tests.conftest import shared_path
 
-# issue 5 acceptance thresholds for the default model (coarse groups over the 3 scans)
+# quality floors for the default model (coarse groups over the 3 scans)
 THRESHOLDS = {"ground": 0.90, "car": 0.60, "building": 0.50, "vegetation": 0.50}
 
 

@@ -1,4 +1,4 @@
-"""Tracking metrics on hand-computed cases and against brute-force reference loops (spec track.md 3.2)."""
+"""Tracking metrics on hand-computed cases and against brute-force reference loops."""
 
 from __future__ import annotations
 

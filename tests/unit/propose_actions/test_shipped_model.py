@@ -1,4 +1,4 @@
-"""The shipped bcgnn-small-synth: card, loading, and the held-out synthetic comparison of issue 19 item 2."""
+"""The shipped bcgnn-small-synth: card, loading, and its held-out comparison with the prior and sliding windows."""
 
 from __future__ import annotations
 
