@@ -69,7 +69,8 @@ def _umask() -> int:
 def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temp path beside `target`; rename it onto `target` only if the block succeeds."""
     target = Path(target)
-    check_output(target)
+    if target.is_dir():  # the folder checks ran before the work (check_output); a failure below names target too
+        raise OutputError(f"{target}: is a folder; give a file name")
     suffix = target.suffix if suffix is None else suffix
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

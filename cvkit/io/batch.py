@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import BatchError, InputError
+from ..errors import BatchError, InputError, OutputError
 from .atomic import check_output, check_output_dir
 
 GLOB_CHARS = set("*?[")
@@ -104,9 +104,18 @@ def mirrored(item: Item, out_dir: Path, suffix: str) -> Path:
 
 
 def check_targets(targets: Iterable[Path], inputs: Sequence[Path]) -> None:
-    """Every output path is writable and none is an input (before any work starts)."""
-    for target in targets:
-        check_output(target, list(inputs))
+    """Every output path is writable and none is an input (before any work starts): each folder is probed once
+    and the inputs are resolved once, so a batch of many items costs little."""
+    resolved_inputs = {Path(p).resolve() for p in inputs}
+    probed: set[Path] = set()
+    for target in map(Path, targets):
+        if target.parent not in probed:
+            check_output(target)
+            probed.add(target.parent)
+        elif target.is_dir():
+            raise OutputError(f"{target}: is a folder; give a file name")
+        if target.resolve() in resolved_inputs:
+            raise OutputError(f"{target}: output path is the same as an input file")
 
 
 def run_batch(
@@ -150,6 +159,7 @@ def run_batch(
             todo.append(item)
     if result.skipped and not quiet:
         console.print(f"skipped {len(result.skipped)} item(s) whose outputs exist (--skip-existing)")
+
     def timed(item: Item) -> dict:
         start = time.perf_counter()
         record = work(item)
