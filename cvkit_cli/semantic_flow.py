@@ -131,7 +131,8 @@ def train_command(
     width: Annotated[int, typer.Option("--width", min=4, help="Net base width (paper 64).")] = 64,
     stage1_steps: Annotated[int, typer.Option("--stage1-steps", min=0)] = 200,
     stage2_steps: Annotated[int, typer.Option("--stage2-steps", min=0)] = 200,
-    batch: Annotated[int, typer.Option("--batch", min=1)] = 4,
+    batch: Annotated[int, typer.Option(
+        "--batch", min=2, help="Pairs per step (>= 2: the nets' BatchNorm needs two samples at small sizes).")] = 4,
     lr: Annotated[float, typer.Option("--lr")] = 1e-4,
     m_temperature: Annotated[float, typer.Option("--m-temperature", help="L_M softmax temperature (paper 1).")
                              ] = 1.0,
@@ -178,7 +179,7 @@ EVAL_HELP = """PCK@alpha of transferred keypoints on a standard layout, at origi
 own threshold (PF-PASCAL: target image max side; PF-WILLOW: target keypoint box; SPair-71k: target object box;
 homography: target image max side over a 16 px grid of source points inside the overlap).
 
-Example:
+Examples:
 
   cvkit evaluate semantic-flow --dataset homography --root ../shared/data/semantic-flow --methods gsf,nn,dis,farneback
 """

@@ -71,6 +71,9 @@ EXAMPLES: dict[str, Ex] = {
     "cvkit semantic-flow --pairs pairs.csv -o flows/                   # batch of source,target pairs": Ex(PAIRS),
     "cvkit evaluate semantic-flow --dataset pf-pascal|pf-willow|spair|homography --root DIR":
         Ex(_homography_root("DIR"), subs=[("pf-pascal|pf-willow|spair|homography", "homography")]),
+    "cvkit evaluate semantic-flow --dataset homography --root ../shared/data/semantic-flow "
+    "--methods gsf,nn,dis,farneback":
+        Ex(_homography_root("graf"), subs=[("../shared/data/semantic-flow", "graf")]),
     "cvkit semantic-flow graf1.png graf3.png -o flow.flo --viz pair.png --warp warped.png": Ex(PAIR),
     "cvkit semantic-flow a.jpg b.jpg -o flow.npy --keypoints kps.csv --json": Ex(AB),
     "cvkit semantic-flow --pairs pairs.csv -o flows/      # pairs.csv: source,target per line -> flows/A__B.flo":
