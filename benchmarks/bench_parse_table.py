@@ -92,19 +92,9 @@ if jobs and jobs[0].get("mode") == "detect":  # whole pages, each tool's own tab
             s = 200 / 72.0
             found = []
             for tb in tabs.get(page - 1, []):
-                cells = {}
-                for r, row in enumerate(tb.content.values()):
-                    for c, cell in enumerate(row):
-                        k = (cell.bbox.x1, cell.bbox.y1, cell.bbox.x2, cell.bbox.y2)
-                        if cell.value is None or not str(cell.value).strip():
-                            continue
-                        if k in cells:
-                            e = cells[k]
-                            e[0], e[1], e[2], e[3] = min(e[0], r), max(e[1], r), min(e[2], c), max(e[3], c)
-                        else:
-                            cells[k] = [r, r, c, c, str(cell.value)]
+                cells = _img2table_cells(tb)
                 b = (tb.bbox.x1 / s, page_h - tb.bbox.y2 / s, tb.bbox.x2 / s, page_h - tb.bbox.y1 / s)
-                found.append({"bbox": list(b), "cells": list(cells.values())})
+                found.append({"bbox": list(b), "cells": cells})
             res["img2table"] = {"tables": found, "seconds": time.perf_counter() - t0}
         except ImportError:
             pass
@@ -149,24 +139,29 @@ for job in jobs:
             b = (tb.bbox.x1, tb.bbox.y1, tb.bbox.x2, tb.bbox.y2)
             if iou(b, reg) > best_iou:
                 best, best_iou = tb, iou(b, reg)
-        cells = {}
-        if best is not None:
-            for r, row in enumerate(best.content.values()):
-                for c, cell in enumerate(row):
-                    k = (cell.bbox.x1, cell.bbox.y1, cell.bbox.x2, cell.bbox.y2)
-                    if cell.value is None or not str(cell.value).strip():
-                        continue
-                    if k in cells:
-                        e = cells[k]
-                        e[0], e[1], e[2], e[3] = min(e[0], r), max(e[1], r), min(e[2], c), max(e[3], c)
-                    else:
-                        cells[k] = [r, r, c, c, str(cell.value)]
-        res["img2table"] = {"cells": list(cells.values()), "seconds": seconds / job["tables_on_page"]}
+        res["img2table"] = {"cells": _img2table_cells(best) if best is not None else [],
+                            "seconds": seconds / job["tables_on_page"]}
     except ImportError:
         pass
     out.append(res)
 json.dump(out, sys.stdout)
 '''
+
+
+def _img2table_cells(table) -> list[list]:
+    """An img2table table's non-empty cells as [row0, row1, col0, col1, text] (a spanning cell repeats its bbox)."""
+    cells: dict[tuple, list] = {}
+    for r, row in enumerate(table.content.values()):
+        for c, cell in enumerate(row):
+            if cell.value is None or not str(cell.value).strip():
+                continue
+            k = (cell.bbox.x1, cell.bbox.y1, cell.bbox.x2, cell.bbox.y2)
+            if k in cells:
+                e = cells[k]
+                e[0], e[1], e[2], e[3] = min(e[0], r), max(e[1], r), min(e[2], c), max(e[3], c)
+            else:
+                cells[k] = [r, r, c, c, str(cell.value)]
+    return list(cells.values())
 
 
 def _table(cells: list) -> Table:
