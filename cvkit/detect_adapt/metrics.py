@@ -11,17 +11,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..nn.detection import box_iou
+
 
 def iou_matrix(a: np.ndarray, b: np.ndarray, plus_one: bool = False) -> np.ndarray:
     """Pairwise IoU (N x M); `plus_one` uses the VOC devkit's inclusive pixel widths (x2 - x1 + 1)."""
-    a, b = np.asarray(a, float).reshape(-1, 4), np.asarray(b, float).reshape(-1, 4)
-    e = 1.0 if plus_one else 0.0
-    area_a = (a[:, 2] - a[:, 0] + e) * (a[:, 3] - a[:, 1] + e)
-    area_b = (b[:, 2] - b[:, 0] + e) * (b[:, 3] - b[:, 1] + e)
-    iw = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]) + e, 0, None)
-    ih = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]) + e, 0, None)
-    inter = iw * ih
-    return inter / np.maximum(area_a[:, None] + area_b[None] - inter, 1e-12)
+    return box_iou(a, b, plus_one=plus_one)
 
 
 def voc_ap(recall: np.ndarray, precision: np.ndarray, use_07: bool = False) -> float:

@@ -4,26 +4,69 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .roi_align import roi_align as roi_align_batched
 
+BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 
-def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Pairwise IoU of N x 4 and M x 4 (x1, y1, x2, y2) boxes -> N x M."""
-    area_a = (a[:, 2] - a[:, 0]).clamp(min=0) * (a[:, 3] - a[:, 1]).clamp(min=0)
-    area_b = (b[:, 2] - b[:, 0]).clamp(min=0) * (b[:, 3] - b[:, 1]).clamp(min=0)
-    lt = torch.maximum(a[:, None, :2], b[None, :, :2])
-    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
-    wh = (rb - lt).clamp(min=0)
-    inter = wh[..., 0] * wh[..., 1]
-    return inter / (area_a[:, None] + area_b[None] - inter).clamp(min=1e-9)
+
+def to_xyxy(boxes, fmt: str = "xywh"):
+    """Boxes (..., 4) in `fmt` (xyxy, xywh or cxcywh) as x1, y1, x2, y2; a torch tensor stays a tensor, anything
+    else becomes a float64 numpy array."""
+    if fmt not in BOX_FORMATS:
+        raise ValueError(f"box format {fmt!r}: use one of {', '.join(BOX_FORMATS)}")
+    b = boxes if isinstance(boxes, torch.Tensor) else np.asarray(boxes, dtype=np.float64)
+    if b.shape[-1] != 4:
+        raise ValueError(f"expected boxes with 4 values ({fmt}), got shape {tuple(b.shape)}")
+    if fmt == "xyxy":
+        return b
+    stack = torch.stack if isinstance(b, torch.Tensor) else np.stack
+    if fmt == "xywh":
+        return stack([b[..., 0], b[..., 1], b[..., 0] + b[..., 2], b[..., 1] + b[..., 3]], -1)
+    return stack([b[..., 0] - b[..., 2] / 2, b[..., 1] - b[..., 3] / 2,
+                  b[..., 0] + b[..., 2] / 2, b[..., 1] + b[..., 3] / 2], -1)
+
+
+def box_iou(a, b, *, fmt: str = "xyxy", pairwise: bool = True, plus_one: bool = False):
+    """Intersection over union of boxes: the one implementation every task uses.
+
+    `a`, `b`: torch tensors (the result is a tensor, differentiable) or arrays/sequences (the result is float64
+    numpy). `pairwise`: N x 4 and M x 4 give N x M; otherwise the two broadcast element-wise over (..., 4).
+    `fmt`: xyxy, xywh or cxcywh. `plus_one`: the VOC devkit's inclusive pixel widths (x2 - x1 + 1). A box with a
+    NaN, or a pair whose union is empty, has IoU 0."""
+    a, b = to_xyxy(a, fmt), to_xyxy(b, fmt)
+    is_torch = isinstance(a, torch.Tensor)
+    if is_torch != isinstance(b, torch.Tensor):
+        a, b = (a, torch.as_tensor(b, dtype=a.dtype, device=a.device)) if is_torch else (np.asarray(a), b.numpy())
+    if pairwise:
+        a, b = a.reshape(-1, 4)[:, None, :], b.reshape(-1, 4)[None, :, :]
+    e = 1.0 if plus_one else 0.0
+    if is_torch:
+        def pos(x):
+            return x.clamp(min=0)
+        maximum, minimum, where, finite = torch.maximum, torch.minimum, torch.where, torch.isfinite
+    else:
+        def pos(x):
+            return np.maximum(x, 0.0)
+        maximum, minimum, where, finite = np.maximum, np.minimum, np.where, np.isfinite
+    iw = pos(minimum(a[..., 2], b[..., 2]) - maximum(a[..., 0], b[..., 0]) + e)
+    ih = pos(minimum(a[..., 3], b[..., 3]) - maximum(a[..., 1], b[..., 1]) + e)
+    inter = iw * ih
+    area_a = pos(a[..., 2] - a[..., 0] + e) * pos(a[..., 3] - a[..., 1] + e)
+    area_b = pos(b[..., 2] - b[..., 0] + e) * pos(b[..., 3] - b[..., 1] + e)
+    union = area_a + area_b - inter
+    ok = finite(inter) & finite(union) & (union > 0)
+    if not is_torch:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(ok, inter / np.where(ok, union, 1.0), 0.0)
+    return where(ok, inter / where(ok, union, torch.ones_like(union)), torch.zeros_like(union))
 
 
 def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torch.Tensor:
     """Indices of the boxes kept by greedy non-maximum suppression, by decreasing score (classic py_cpu_nms)."""
-    import numpy as np
 
     if len(boxes) == 0:
         return torch.zeros(0, dtype=torch.long, device=boxes.device)

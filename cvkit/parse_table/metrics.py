@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..nn.detection import box_iou as _box_iou
 from .table import Table
 
 # ---------------------------------------------------------------------------------------------- TEDS
@@ -240,14 +241,8 @@ CTDAR_IOUS = (0.6, 0.7, 0.8, 0.9)
 
 
 def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """IoU of two (x1, y1, x2, y2) boxes."""
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+    """IoU of two (x1, y1, x2, y2) boxes, as a float (cvkit.nn.detection.box_iou does the work)."""
+    return float(_box_iou(a, b, pairwise=False))
 
 
 def ctdar_prf(pred: Table, gt: Table, iou: float, all_nonempty: bool = True) -> PRF:
