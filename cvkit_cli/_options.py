@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import signal
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import Annotated, Any
 
 import typer
@@ -26,7 +29,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON Lines on stdou
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables on stderr.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (training, augmentation).")]
 ExecutorOpt = Annotated[str | None, typer.Option(
-    "--executor", help="Batch: run items here (local) or on a Ray cluster (ray; pip install 'cvkit[ray]'). "
+    "--executor", help="Batch: run items here (local) or on a Ray cluster (ray; pip install 'cvkit\\[ray]'). "
     "Default: $CVKIT_EXECUTOR, else local.", show_default=False)]
 RayAddressOpt = Annotated[str | None, typer.Option(
     "--ray-address", help="With --executor ray: auto (a running cluster), HOST:PORT, or unset for a local "
@@ -34,6 +37,76 @@ RayAddressOpt = Annotated[str | None, typer.Option(
 WorkersOpt = Annotated[int | None, typer.Option(
     "--workers", min=1, help="With --executor ray: number of workers (default: the cluster's CPUs).",
     show_default=False)]
+
+
+SkipExistingOpt = Annotated[bool, typer.Option(
+    "--skip-existing", help="Batch: skip inputs whose outputs exist (resume an interrupted run).")]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The options every main command shares (device, threads, output style, batch execution), gathered by
+    `run_options` so that no command module repeats them."""
+
+    device: str = "auto"
+    threads: int = 0
+    json_out: bool = False
+    quiet: bool = False
+    skip_existing: bool = False
+    executor: str | None = None
+    ray_address: str | None = None
+    workers: int | None = None
+
+    def select_device(self) -> Any:
+        """Apply --threads and resolve --device (auto: CUDA when available) to a torch.device."""
+        from cvkit.device import select_device, set_threads
+
+        set_threads(self.threads)
+        return select_device(self.device)
+
+    def batch(self) -> dict[str, Any]:
+        """Keyword arguments of `cvkit.io.batch.run_batch` taken from these options."""
+        return {"skip_existing": self.skip_existing, "json_out": self.json_out, "quiet": self.quiet,
+                "executor": self.executor, "ray_address": self.ray_address, "workers": self.workers}
+
+
+_RUN_PARAMS: dict[str, tuple[Any, Any]] = {
+    "skip_existing": (SkipExistingOpt, False),
+    "executor": (ExecutorOpt, None),
+    "ray_address": (RayAddressOpt, None),
+    "workers": (WorkersOpt, None),
+    "device": (DeviceOpt, "auto"),
+    "threads": (ThreadsOpt, 0),
+    "json_out": (JsonOpt, False),
+    "quiet": (QuietOpt, False),
+}
+_BATCH_ONLY = ("skip_existing", "executor", "ray_address", "workers")
+
+
+def run_options(*, batch: bool = True, device: bool = True, json_out: bool = True) -> Callable:
+    """Decorator for a command `fn(..., run: RunOptions)`: adds the shared options to its command line (batch:
+    --skip-existing/--executor/--ray-address/--workers; --device; --threads; --json; --quiet) and hands them to
+    `fn` as one RunOptions. Typer reads the wrapper's signature, so `--help` lists them like any other option."""
+    wanted = [n for n in _RUN_PARAMS if (batch or n not in _BATCH_ONLY) and (device or n != "device")
+              and (json_out or n != "json_out")]
+
+    def decorate(fn: Callable) -> Callable:
+        sig = inspect.signature(fn, eval_str=True)
+        own = [p for p in sig.parameters.values() if p.name != "run"]
+        extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=_RUN_PARAMS[n][1],
+                                   annotation=_RUN_PARAMS[n][0]) for n in wanted]
+        known = {f.name for f in fields(RunOptions)}
+
+        @functools.wraps(fn)
+        def command(**kwargs: Any) -> Any:
+            shared = {n: kwargs.pop(n) for n in wanted if n in kwargs and n in known}
+            return fn(**kwargs, run=RunOptions(**shared))
+
+        command.__signature__ = sig.replace(parameters=own + extra)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in own + extra}
+        return command
+
+    return decorate
 
 
 def _raise_interrupted(signum: int, frame: object) -> None:

@@ -11,17 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._options import (
-    DeviceOpt,
-    ExecutorOpt,
-    JsonOpt,
-    QuietOpt,
-    RayAddressOpt,
-    SeedOpt,
-    ThreadsOpt,
-    WorkersOpt,
-    err_console,
-)
+from ._options import QuietOpt, RunOptions, SeedOpt, ThreadsOpt, err_console, run_options
 
 TASK = "segment-lidar"
 
@@ -42,6 +32,7 @@ Examples:
 """
 
 
+@run_options()
 def segment_command(
     input: Annotated[Path, typer.Argument(help="Scan file or folder of scans.", show_default=False)],
     output: Annotated[Path | None, typer.Option(
@@ -62,16 +53,9 @@ def segment_command(
                    ] = True,
     range_image: Annotated[Path | None, typer.Option(
         "--range-image", help="Write a PNG of the projection (range above, predicted classes below).")] = None,
-    skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Batch: skip scans already done.")] = False,
-    executor: ExecutorOpt = None,
-    ray_address: RayAddressOpt = None,
-    workers: WorkersOpt = None,
-    device: DeviceOpt = "auto",
-    threads: ThreadsOpt = 0,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *,
+    run: RunOptions,
 ) -> None:
-    from cvkit.device import select_device, set_threads
     from cvkit.errors import ArgumentError
     from cvkit.io.atomic import atomic_path, check_output
     from cvkit.io.batch import mirrored, run_batch
@@ -80,8 +64,7 @@ def segment_command(
     from cvkit.segment_lidar.run import OUTPUT_SUFFIXES, collect_scans, segment_one, with_range_image
     from cvkit.segment_lidar.segment import range_image_png
 
-    set_threads(threads)
-    dev = select_device(device)
+    dev = run.select_device()
     import math
 
     if width is not None and width % 8:
@@ -129,11 +112,10 @@ def segment_command(
                     raise ArgumentError(f"{range_image}: cannot write PNG")
         return summary
 
-    result = run_batch(inputs, work, target, out_dir=output if inputs.batch else None, skip_existing=skip_existing,
-                       json_out=json_out, quiet=quiet, executor=executor, ray_address=ray_address, workers=workers,
+    result = run_batch(inputs, work, target, out_dir=output if inputs.batch else None, **run.batch(),
                        describe=lambda item, s: f"{item.path} -> {s['outputs'][0]}: {s['points']} points, "
                                                 f"{s['seconds']:.2f} s")
-    if not quiet and len(result.records) == 1 and not json_out:
+    if not run.quiet and len(result.records) == 1 and not run.json_out:
         _histogram_table(result.records[0])
 
 
@@ -242,6 +224,7 @@ Examples:
 """
 
 
+@run_options(batch=False)
 def evaluate_command(
     root: Annotated[Path, typer.Option("--root", help="SemanticKITTI root (sequences/XX/velodyne + labels).")],
     model: Annotated[str, typer.Option("--model", "-m", help="Model name or weights path.")] = "default",
@@ -250,31 +233,27 @@ def evaluate_command(
     sequences: Annotated[str | None, typer.Option("--sequences", help="Comma-separated sequences, e.g. 08.")
                          ] = None,
     knn: Annotated[bool, typer.Option("--knn/--no-knn", help="kNN post-processing for network models.")] = True,
-    device: DeviceOpt = "auto",
-    threads: ThreadsOpt = 0,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *,
+    run: RunOptions,
 ) -> None:
-    from cvkit.device import select_device, set_threads
     from cvkit.segment_lidar.evaluate import evaluate_model, evaluate_predictions
     from cvkit.segment_lidar.registry import build_segmenter
 
-    set_threads(threads)
     seqs = tuple(s.strip() for s in sequences.split(",")) if sequences else None
     if pred is not None:
         rep = evaluate_predictions(root, pred, seqs)
     else:
-        seg = build_segmenter(model, select_device(device), None, knn)
+        seg = build_segmenter(model, run.select_device(), None, knn)
 
         def on_scan(item, one: dict) -> None:
-            if not quiet:
+            if not run.quiet:
                 err_console.print(f"{one['scan']}: mIoU {one['miou']:.3f} ground {one['coarse_iou']['ground']:.3f}"
                                   f" ({one['seconds']:.2f} s)")
 
         rep = evaluate_model(root, seg, seqs, on_scan)
-    if json_out:
+    if run.json_out:
         sys.stdout.write(json.dumps(rep) + "\n")
-    if not quiet:
+    if not run.quiet:
         table = Table(title=f"segment-lidar: {rep['model']} on {rep['scans']} scans", title_justify="left")
         table.add_column("class")
         table.add_column("IoU", justify="right")
