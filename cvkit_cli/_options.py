@@ -9,7 +9,8 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -83,24 +84,20 @@ _RUN_PARAMS: dict[str, tuple[Any, Any]] = {
 _BATCH_ONLY = ("skip_existing", "executor", "ray_address", "workers")
 
 
-def run_options(*, batch: bool = True, device: bool = True, json_out: bool = True) -> Callable:
-    """Decorator for a command `fn(..., run: RunOptions)`: adds the shared options to its command line (batch:
-    --skip-existing/--executor/--ray-address/--workers; --device; --threads; --json; --quiet) and hands them to
-    `fn` as one RunOptions. Typer reads the wrapper's signature, so `--help` lists them like any other option."""
-    wanted = [n for n in _RUN_PARAMS if (batch or n not in _BATCH_ONLY) and (device or n != "device")
-              and (json_out or n != "json_out")]
+def _with_options(params: list[tuple[str, Any, Any]], make: Callable[[dict[str, Any]], Any], arg: str) -> Callable:
+    """Decorator: append `params` (name, Annotated option, default) to a command's signature and pass their values
+    to the command as one object `make(values)` in its keyword argument `arg`."""
+    names = [n for n, _, _ in params]
 
     def decorate(fn: Callable) -> Callable:
         sig = inspect.signature(fn, eval_str=True)
-        own = [p for p in sig.parameters.values() if p.name != "run"]
-        extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=_RUN_PARAMS[n][1],
-                                   annotation=_RUN_PARAMS[n][0]) for n in wanted]
-        known = {f.name for f in fields(RunOptions)}
+        own = [p for p in sig.parameters.values() if p.name != arg]
+        extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a) for n, a, d in params]
 
         @functools.wraps(fn)
         def command(**kwargs: Any) -> Any:
-            shared = {n: kwargs.pop(n) for n in wanted if n in kwargs and n in known}
-            return fn(**kwargs, run=RunOptions(**shared))
+            shared = {n: kwargs.pop(n) for n in names if n in kwargs}
+            return fn(**kwargs, **{arg: make(shared)})
 
         command.__signature__ = sig.replace(parameters=own + extra)  # type: ignore[attr-defined]
         command.__annotations__ = {p.name: p.annotation for p in own + extra}
@@ -108,6 +105,66 @@ def run_options(*, batch: bool = True, device: bool = True, json_out: bool = Tru
 
     return decorate
 
+
+def run_options(*, batch: bool = True, device: bool = True, json_out: bool = True) -> Callable:
+    """Decorator for a command `fn(..., run: RunOptions)`: adds the shared options to its command line (batch:
+    --skip-existing/--executor/--ray-address/--workers; --device; --threads; --json; --quiet) and hands them to
+    `fn` as one RunOptions. Typer reads the wrapper's signature, so `--help` lists them like any other option."""
+    wanted = [n for n in _RUN_PARAMS if (batch or n not in _BATCH_ONLY) and (device or n != "device")
+              and (json_out or n != "json_out")]
+    return _with_options([(n, *_RUN_PARAMS[n]) for n in wanted], lambda v: RunOptions(**v), "run")
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """The options every `cvkit train TASK` shares: where the model goes, the budget, seed, device and threads."""
+
+    out: Path
+    steps: int | None = None
+    minutes: float | None = None
+    seed: int = 0
+    device: str = "auto"
+    threads: int = 0
+    quiet: bool = False
+    nproc: int = 1
+
+    def select_device(self) -> Any:
+        """Apply --threads and resolve --device to a torch.device."""
+        from cvkit.device import select_device, set_threads
+
+        set_threads(self.threads)
+        return select_device(self.device)
+
+    def budget(self) -> Any:
+        """The --steps/--minutes budget as a cvkit.training.Budget (exit 4 when neither is given)."""
+        from cvkit.training import Budget
+
+        return Budget(self.steps, self.minutes)
+
+
+def train_options(*, out: str, steps: int | None = None, minutes: float | None = None,
+                  budget: tuple[str, ...] = ("steps", "minutes"), threads: int = 0, device: bool = True,
+                  nproc: bool = False) -> Callable:
+    """Decorator for a `cvkit train TASK` command `fn(..., opts: TrainOptions)`: adds --out/-o (default `out`),
+    the budget options named in `budget` (--steps, --minutes; the task's defaults), --seed, --device, --threads
+    (default `threads`), --quiet, and --nproc for recipes that train data-parallel: the same names in every task."""
+    params: list[tuple[str, Any, Any]] = [("out", Annotated[Path, typer.Option(
+        "--out", "--output", "-o", help="Output folder for weights.safetensors + card.json.")], Path(out))]
+    if "steps" in budget:
+        params.append(("steps", Annotated[int | None, typer.Option(
+            "--steps", min=1, help="Optimiser steps (training budget).")], steps))
+    if "minutes" in budget:
+        params.append(("minutes", Annotated[float | None, typer.Option(
+            "--minutes", min=0.01, help="Wall-clock minutes (training budget; the first limit reached stops).")],
+            minutes))
+    params.append(("seed", SeedOpt, 0))
+    if nproc:
+        params.append(("nproc", Annotated[int, typer.Option(
+            "--nproc", min=1, help="Data-parallel processes (torch.distributed: gloo on CPU, nccl on CUDA).")], 1))
+    if device:
+        params.append(("device", DeviceOpt, "auto"))
+    params += [("threads", ThreadsOpt, threads), ("quiet", QuietOpt, False)]
+    return _with_options(params, lambda v: TrainOptions(**v), "opts")
 
 def _raise_interrupted(signum: int, frame: object) -> None:
     raise Interrupted(signum)

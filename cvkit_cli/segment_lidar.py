@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._options import QuietOpt, RunOptions, SeedOpt, ThreadsOpt, err_console, run_options
+from ._options import RunOptions, TrainOptions, err_console, run_options, train_options
 
 TASK = "segment-lidar"
 
@@ -145,25 +145,22 @@ Examples:
 """
 
 
+@train_options(out="runs/segment-lidar", steps=560, budget=("steps",), threads=1, device=False)
 def train_command(
     data: Annotated[str, typer.Option("--data", help="synthetic or semantickitti:DIR.")] = "synthetic",
     arch: Annotated[str, typer.Option("--arch", help="ssgv3-tiny, ssgv3-21 or ssgv3-53.")] = "ssgv3-tiny",
-    steps: Annotated[int, typer.Option("--steps", min=1, help="Optimiser steps.")] = 560,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Scans per step.")] = 2,
     width: Annotated[int, typer.Option("--width", min=8, help="Range-image width (divisible by 8).")] = 512,
     lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default by optimiser).")] = None,
     optimizer: Annotated[str | None, typer.Option("--optimizer", help="sgd (paper) or adamw.")] = None,
-    out: Annotated[Path, typer.Option("--output", "-o", help="Output folder (weights.safetensors + card.json).")
-                   ] = Path("runs/segment-lidar"),
     name: Annotated[str, typer.Option("--name", help="Model name in the card.")] = "ssgv3-tiny-sim",
     init: Annotated[str | None, typer.Option(
         "--init", help="Start from these weights (asset name or path; fixes --arch), e.g. ssgv3-tiny-sim.")] = None,
     report_on: Annotated[Path | None, typer.Option(
         "--report-on", help="SemanticKITTI root to score the trained model on (metrics go in the card; "
         "never trained on).")] = None,
-    threads: ThreadsOpt = 1,
-    seed: SeedOpt = 0,
-    quiet: QuietOpt = False,
+    *,
+    opts: TrainOptions,
 ) -> None:
     from cvkit.errors import ArgumentError
     from cvkit.segment_lidar.ssgv3 import CONFIGS
@@ -175,11 +172,12 @@ def train_command(
         raise ArgumentError(f"--width {width} must be divisible by 8")
     if not (data == "synthetic" or data.startswith("semantickitti:")):
         raise ArgumentError(f"--data {data!r}: use synthetic or semantickitti:DIR")
+    steps, seed = opts.steps or 560, opts.seed
     cfg = TrainConfig(data=data, arch=arch, steps=steps, batch=batch, lr=lr, optimizer=optimizer, width=width,
-                      seed=seed, threads=threads, init=init)
+                      seed=seed, threads=opts.threads, init=init)
 
     def on_step(step: int, loss: float, elapsed: float) -> None:
-        if not quiet and (step % 20 == 0 or step == steps - 1):
+        if not opts.quiet and (step % 20 == 0 or step == steps - 1):
             err_console.print(f"step {step + 1}/{steps} loss {loss:.3f} {elapsed:.0f} s")
 
     model, summary = train(cfg, on_step)
@@ -188,7 +186,7 @@ def train_command(
         metrics = _card_metrics(model, summary, report_on)
     command = " ".join(["cvkit", "train", "segment-lidar", *sys.argv[3:]]) if len(sys.argv) > 3 else \
         f"cvkit train segment-lidar --data {data} --arch {arch} --steps {steps} --batch {batch} --seed {seed}"
-    path = save_trained(model, summary, out, name, command, data, seed, metrics)
+    path = save_trained(model, summary, opts.out, name, command, data, seed, metrics)
     err_console.print(f"saved {path} ({summary['params']} params, {summary['seconds']:.0f} s)")
 
 
