@@ -21,7 +21,7 @@ from cvkit.track.train import (
     train_siamfc_lite,
 )
 
-from .test_track_data import _write_got10k
+from .test_data import _write_got10k
 
 CARD_KEYS = {"name", "task", "architecture", "config", "params", "training", "metrics", "licence", "sha256"}
 

@@ -37,7 +37,7 @@ from cvkit.track.dmtrack_online import (
     unrolled_fit,
 )
 
-from .test_track_data import _write_got10k
+from .test_data import _write_got10k
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
