@@ -34,14 +34,16 @@ demo: setup
 		-o $(DEMO_OUT)/tracked.mp4 --boxes $(DEMO_OUT)/boxes.csv
 	@echo "demo: annotated video $(DEMO_OUT)/tracked.mp4, boxes $(DEMO_OUT)/boxes.csv"
 
-# the whole suite at 2 torch threads, then the quality tests again at 1 thread (results must hold at both)
+# the whole suite: the tests that assert no model quality in 2 processes (pytest-xdist, 1 torch thread each),
+# then the quality tests at 2 torch threads and again at 1 (their results must hold at both thread counts)
 test: setup
-	$(BIN)/python -m pytest -q -ra
-	CVKIT_TEST_THREADS=1 $(BIN)/python -m pytest -q -ra -m quality
+	CVKIT_TEST_THREADS=1 $(BIN)/python -m pytest -q -ra -n 2 -m "not quality"
+	$(BIN)/python -m pytest -q -ra -m quality
+	CVKIT_TEST_THREADS=1 $(BIN)/python -m pytest -q -ra -n 2 -m quality
 
-# the inner loop: no slow tests, 2 threads
+# the inner loop: no slow tests, 2 processes
 test-fast: setup
-	$(BIN)/python -m pytest -q -ra -m "not slow"
+	CVKIT_TEST_THREADS=1 $(BIN)/python -m pytest -q -ra -n 2 -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check cvkit cvkit_cli tests benchmarks experiments

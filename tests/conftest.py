@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 # Quality tests must hold at any thread count (float sums, and so tracking and training results, change with it):
-# `make test` runs the suite at 2 threads, then the `quality` tests again at CVKIT_TEST_THREADS=1.
+# `make test` runs the other tests in 2 xdist processes at 1 thread, then the `quality` tests at 2 and at 1.
 TEST_THREADS = int(os.environ.get("CVKIT_TEST_THREADS", "2"))
 torch.set_num_threads(max(1, min(TEST_THREADS, torch.get_num_threads())))
 
