@@ -198,7 +198,8 @@ def train_recipe(model: str, data: str, out_dir: str | Path, *, device: torch.de
     if model == "graph-lite":
         if data != "synthetic":
             raise ArgumentError("graph-lite trains on --data synthetic (content boxes with exact labels)")
-        cmd = training_command(f"cvkit train parse-table --data synthetic --max-steps {steps} --seed {seed}")
+        cmd = training_command(f"cvkit train parse-table --data synthetic --max-steps {steps} --seed {seed}"
+                               + (f" --nproc {nproc}" if nproc > 1 else ""))
         return train_graph_lite_parallel(nproc, out_dir, minutes=minutes, seed=seed, max_steps=steps, log=log,
                                          command=cmd, device=device)
     if model == "tabstructnet":
