@@ -36,9 +36,31 @@ def street_scans(folder: Path, n: int, points: int = 60000) -> None:
         np.c_[pts, rng.uniform(0, 1, len(pts))].astype(np.float32).tofile(folder / f"{i:03d}.bin")
 
 
+def table_pages(folder: Path, n: int, rows: int = 8, cols: int = 4) -> None:
+    """Ruled tables with printed numbers, one page image each (parse-table reads them with --ocr none: the
+    shipped graph-lite model on ink boxes, no OCR, so the timing is the structure model's)."""
+    import cv2
+
+    folder.mkdir(parents=True)
+    for i in range(n):
+        rng = np.random.default_rng(i)
+        img = np.full((60 + 40 * rows, 80 + 160 * cols, 3), 255, np.uint8)
+        for r in range(rows + 1):
+            cv2.line(img, (30, 30 + 40 * r), (30 + 160 * cols, 30 + 40 * r), (0, 0, 0), 2)
+        for c in range(cols + 1):
+            cv2.line(img, (30 + 160 * c, 30), (30 + 160 * c, 30 + 40 * rows), (0, 0, 0), 2)
+        for r in range(rows):
+            for c in range(cols):
+                text = "Item" if c == 0 else f"{rng.uniform(0, 1000):.1f}"
+                cv2.putText(img, text, (45 + 160 * c, 58 + 40 * r), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2)
+        cv2.imwrite(str(folder / f"{i:03d}.png"), img)
+
+
 TASKS = {
     "segment-lidar": (street_scans, ["segment-lidar", "{src}", "-o", "{out}", "--model", "classical", "--threads", "1",
                                      "--quiet"], "*.label"),
+    "parse-table": (table_pages, ["parse-table", "{src}", "-o", "{out}", "--ocr", "none", "--no-detect", "--threads",
+                                  "1", "--quiet"], "*-str.xml"),
 }
 
 

@@ -283,4 +283,43 @@ def evaluate(dataset: str, root: str | Path, parser, **kw) -> dict:
     return fn(root, parser, **kw)
 
 
-__all__ = ["DATASETS", "adjacency_prf", "evaluate", "evaluate_ctdar", "evaluate_icdar2013", "evaluate_pubtabnet"]
+def run_evaluation(dataset: str, root: str | Path, parser, *, model: str, ocr: str | None = None,
+                   dpi: float = 150.0, limit: int | None = None, detection: bool = False,
+                   progress: Callable[[str], None] | None = None) -> tuple[dict, list]:
+    """`cvkit evaluate parse-table`: the summary (scores, which regions, dataset, model, ocr) and the per-table
+    (per-document with `detection`) scores. ArgumentError for an unknown dataset or --detection off icdar2013."""
+    from ..errors import ArgumentError
+
+    if dataset not in DATASETS:
+        raise ArgumentError(f"--dataset {dataset!r}: use one of {', '.join(DATASETS)}")
+    if detection and dataset != "icdar2013":
+        raise ArgumentError("--detection scores ICDAR-2013 documents (--dataset icdar2013)")
+    ocr = ocr or ("pdf" if dataset == "icdar2013" else "auto")
+    if detection:
+        mode = "pdf" if ocr == "pdf" else "image"
+        scores = evaluate_detection(root, parser, mode=mode, dpi=dpi, ocr=ocr if mode == "image" else "rapidocr",
+                                    progress=progress, limit=limit)
+        scores["per_table"] = scores.pop("per_document")
+    else:
+        kw = {"ocr": ocr, "dpi": dpi} if dataset == "icdar2013" else {"ocr": ocr}
+        scores = evaluate(dataset, root, parser, limit=limit, progress=progress, **kw)
+    summary = {k: v for k, v in scores.items() if k != "per_table"}
+    summary["regions"] = "detected" if detection else "ground truth"
+    summary.update({"dataset": dataset, "model": model, "ocr": ocr})
+    return summary, scores.get("per_table", [])
+
+
+def metric_rows(summary: dict, prefix: str = "") -> list[tuple[str, float]]:
+    """(name, value) of every number in a summary, nested dicts flattened to 'key subkey ...' (for a table)."""
+    rows: list[tuple[str, float]] = []
+    for k, v in summary.items():
+        if isinstance(v, dict):
+            rows += metric_rows(v, f"{prefix}{k} ")
+        elif isinstance(v, float):
+            rows.append((f"{prefix}{k}", v))
+    return rows
+
+
+__all__ = ["DATASETS", "adjacency_prf", "evaluate", "evaluate_ctdar", "evaluate_icdar2013", "evaluate_pubtabnet",
+           "metric_rows",
+           "run_evaluation"]

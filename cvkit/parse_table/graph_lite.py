@@ -19,8 +19,10 @@ class GraphLiteParser:
 
     name = "graph-lite"
 
-    def __init__(self, net: GraphStructureNet, threshold: float = 0.5) -> None:
-        self.net = net.eval()
+    def __init__(self, net: GraphStructureNet, threshold: float = 0.5, device: torch.device | str | None = None
+                 ) -> None:
+        self.device = torch.device(device or "cpu")
+        self.net = net.to(self.device).eval()
         self.threshold = threshold
 
     @torch.inference_mode()
@@ -31,18 +33,19 @@ class GraphLiteParser:
         if n < 2:
             return probs
         boxes = boxes_array(chunks)
-        v = self.net.inputs(torch.from_numpy(vertex_features(boxes, masks, [c.text for c in chunks])))
+        dev = self.device
+        v = self.net.inputs(torch.from_numpy(vertex_features(boxes, masks, [c.text for c in chunks])).to(dev))
         iu, ju = np.triu_indices(n, 1)
         feats = {}
         for r, path in self.net.paths.items():
             feats[r] = path.vertices(v, v[:, 4:6])
         for s in range(0, len(iu), PAIR_CHUNK):
             i, j = iu[s:s + PAIR_CHUNK], ju[s:s + PAIR_CHUNK]
-            pf = torch.from_numpy(pair_features(boxes, i, j, masks))
-            pr = torch.from_numpy(pair_features(boxes, j, i, masks))
-            ti, tj = torch.from_numpy(i), torch.from_numpy(j)
+            pf = torch.from_numpy(pair_features(boxes, i, j, masks)).to(dev)
+            pr = torch.from_numpy(pair_features(boxes, j, i, masks)).to(dev)
+            ti, tj = torch.from_numpy(i).to(dev), torch.from_numpy(j).to(dev)
             for r, path in self.net.paths.items():
-                p = torch.sigmoid(path.pairs(feats[r], ti, tj, pf, pr)).numpy()
+                p = torch.sigmoid(path.pairs(feats[r], ti, tj, pf, pr)).cpu().numpy()
                 probs[r][i, j] = p
                 probs[r][j, i] = p
         return probs

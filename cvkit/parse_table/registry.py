@@ -9,10 +9,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..assets import Asset, asset_from_path, find_asset, load_into
 from ..errors import ModelError
 from ..registry import ModelInfo, register_task
+
+if TYPE_CHECKING:
+    import torch
 
 DEFAULT_MODEL = "graph-lite"
 TASK = "parse-table"
@@ -63,8 +67,9 @@ def _asset_for(model: str) -> Asset:
     return asset
 
 
-def build_parser(model: str = DEFAULT_MODEL):
-    """A content-box structure parser (`.parse(chunks, masks) -> Table`) by name or weights path."""
+def build_parser(model: str = DEFAULT_MODEL, device: torch.device | str | None = None):
+    """A content-box structure parser (`.parse(chunks, masks) -> Table`) by name or weights path, its network on
+    `device` (default CPU; `--device`). line-grid is classical and runs on the CPU whatever the device."""
     if model == "line-grid":
         from .classical import LineGridParser
 
@@ -81,11 +86,11 @@ def build_parser(model: str = DEFAULT_MODEL):
         net = GraphStructureNet(**{k: v for k, v in asset.card.get("config", {}).items() if k in ("width", "k")},
                                 vertex_features=int(first.shape[1]) if first is not None else N_VERTEX)
         load_into(net, state, asset.weights)
-        return GraphLiteParser(net)
+        return GraphLiteParser(net, device=device)
     if arch == "tabstructnet":
         from .tabstructnet import TabStructNet, TabStructNetParser
 
         net = TabStructNet(**asset.card.get("config", {}))
         load_into(net, asset.state_dict(), asset.weights)
-        return TabStructNetParser(net)
+        return TabStructNetParser(net, device=device)
     raise ModelError(f"{asset.weights}: unknown architecture {arch!r} in its card")

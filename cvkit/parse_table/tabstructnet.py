@@ -356,8 +356,8 @@ class TabStructNet(nn.Module):
         lab[best >= 0.7] = 1
         lab[iou.argmax(0)] = 1
         pos, neg = torch.nonzero(lab == 1)[:, 0], torch.nonzero(lab == 0)[:, 0]
-        pos = pos[torch.from_numpy(rng.permutation(len(pos))[:384]).long()]
-        neg = neg[torch.from_numpy(rng.permutation(len(neg))[: 768 - len(pos)]).long()]
+        pos = pos[torch.from_numpy(rng.permutation(len(pos))[:384]).long().to(pos.device)]
+        neg = neg[torch.from_numpy(rng.permutation(len(neg))[: 768 - len(pos)]).long().to(neg.device)]
         sel = torch.cat([pos, neg])
         losses["rpn_class"] = F.binary_cross_entropy_with_logits(logits[sel], lab[sel].float())
         losses["rpn_bbox"] = smooth_l1(deltas[pos], encode_boxes(anc[pos], t.boxes[arg[pos]]), 1 / 9)
@@ -367,12 +367,12 @@ class TabStructNet(nn.Module):
         best, arg = iou.max(1)
         pos, neg = torch.nonzero(best >= 0.5)[:, 0], torch.nonzero(best < 0.5)[:, 0]
         n_pos = min(len(pos), int(0.6 * self.roi_train))
-        pos = pos[torch.from_numpy(rng.permutation(len(pos))[:n_pos]).long()]
-        neg = neg[torch.from_numpy(rng.permutation(len(neg))[: self.roi_train - n_pos]).long()]
+        pos = pos[torch.from_numpy(rng.permutation(len(pos))[:n_pos]).long().to(pos.device)]
+        neg = neg[torch.from_numpy(rng.permutation(len(neg))[: self.roi_train - n_pos]).long().to(neg.device)]
         rois = torch.cat([rois[pos], rois[neg]])
         gt_idx = arg[pos]
         cls_logits, box_deltas = self.heads(feats, rois)
-        labels = torch.cat([torch.ones(len(pos)), torch.zeros(len(neg))]).long()
+        labels = torch.cat([torch.ones(len(pos)), torch.zeros(len(neg))]).long().to(cls_logits.device)
         losses["class"] = F.cross_entropy(cls_logits, labels)
         losses["bbox"] = smooth_l1(box_deltas[: len(pos)], encode_boxes(rois[: len(pos)], t.boxes[gt_idx]))
         refined = decode_boxes(rois[: len(pos)], box_deltas[: len(pos)])
@@ -392,17 +392,18 @@ class TabStructNet(nn.Module):
             same_row = spans_overlap(t.sr[g], t.er[g])
             same_col = spans_overlap(t.sc[g], t.ec[g])
             for r, target in (("row", same_row), ("col", same_col)):
-                i, j = monte_carlo_pairs(target.numpy(), rng)
+                i, j = monte_carlo_pairs(target.cpu().numpy(), rng)
                 if len(i) == 0:
                     continue
-                logit = self.structure(v, nb, torch.from_numpy(i), torch.from_numpy(j))[r]
+                i, j = torch.from_numpy(i).to(v.device), torch.from_numpy(j).to(v.device)
+                logit = self.structure(v, nb, i, j)[r]
                 losses[f"{r}_adj"] = F.binary_cross_entropy_with_logits(logit, target[i, j].float())
         return losses
 
     @staticmethod
     def _box_masks(rois: torch.Tensor, gt: torch.Tensor, size: int) -> torch.Tensor:
         """Mask targets of axis-aligned cells: the GT box rasterised in each RoI's size x size grid."""
-        t = (torch.arange(size, dtype=rois.dtype) + 0.5) / size
+        t = (torch.arange(size, dtype=rois.dtype, device=rois.device) + 0.5) / size
         xs = rois[:, :1] + (rois[:, 2:3] - rois[:, :1]) * t
         ys = rois[:, 1:2] + (rois[:, 3:4] - rois[:, 1:2]) * t
         inx = (xs >= gt[:, :1]) & (xs <= gt[:, 2:3])
@@ -424,13 +425,13 @@ class TabStructNet(nn.Module):
         k = nms(boxes, scores, nms_iou)[: self.max_det]
         boxes, scores = boxes[k], scores[k]
         n = len(boxes)
-        p_row = torch.eye(n)
-        p_col = torch.eye(n)
+        p_row = torch.eye(n, device=boxes.device)
+        p_col = torch.eye(n, device=boxes.device)
         if n >= 2:
             v = self.structure.vertex_features(feats[0][0], boxes, hw)
             h, w = hw
             nb = boxes / boxes.new_tensor([w, h, w, h])
-            i, j = torch.triu_indices(n, n, 1)
+            i, j = torch.triu_indices(n, n, 1, device=boxes.device)
             out = self.structure(v, nb, i, j)
             for r, m in (("row", p_row), ("col", p_col)):
                 p = torch.sigmoid(out[r])
@@ -480,8 +481,9 @@ class TabStructNetParser:
     name = "tabstructnet"
     needs_image = True
 
-    def __init__(self, net: TabStructNet, threshold: float = 0.5) -> None:
-        self.net = net.eval()
+    def __init__(self, net: TabStructNet, threshold: float = 0.5, device: torch.device | str | None = None) -> None:
+        self.device = torch.device(device or "cpu")
+        self.net = net.to(self.device).eval()
         self.threshold = threshold
 
     def parse_image(self, img: np.ndarray, words: list) -> Table:
@@ -490,7 +492,7 @@ class TabStructNetParser:
         from .table import Cell, Table
 
         x, s = letterbox(img, self.net.image_size)
-        out = self.net.detect(x)
+        out = {k: v.cpu() for k, v in self.net.detect(x.to(self.device)).items()}
         boxes = (out["boxes"] / s).numpy()
         n = len(boxes)
         if n == 0:

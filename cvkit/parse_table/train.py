@@ -50,7 +50,7 @@ def sample_graph(rng: np.random.Generator, max_pairs: int = MAX_PAIRS) -> dict |
 def graph_loss(net: GraphStructureNet, g: dict) -> tuple[torch.Tensor, dict[str, float]]:
     """Sum of the three relations' BCE losses and their pair accuracies."""
     out = net(g["v"], g["i"], g["j"], g["pf"], g["pr"])
-    loss = torch.zeros(())
+    loss = torch.zeros((), device=g["v"].device)
     acc = {}
     for r in RELATIONS:
         loss = loss + F.binary_cross_entropy_with_logits(out[r], g["t"][r])
@@ -58,10 +58,18 @@ def graph_loss(net: GraphStructureNet, g: dict) -> tuple[torch.Tensor, dict[str,
     return loss, acc
 
 
+def to_device(g: dict, device: torch.device | str | None) -> dict:
+    """A sampled graph with every tensor on `device` (None: left where it is)."""
+    if device is None:
+        return g
+    return {k: to_device(v, device) if isinstance(v, dict) else v.to(device) for k, v in g.items()}
+
+
 def train_graph_lite(out_dir: str | Path, minutes: float = 25.0, seed: int = 0, batch: int = 4, lr: float = 2e-3,
                      max_steps: int | None = None, log: Callable[[str], None] = print,
                      command: str = "cvkit train parse-table --data synthetic", save_every: int = 400,
-                     dist: Distributed = Distributed(), history: list[float] | None = None) -> Path | None:
+                     dist: Distributed = Distributed(), history: list[float] | None = None,
+                     device: torch.device | str | None = None) -> Path | None:
     """Train graph-lite on synthetic tables within a time budget and save it as an asset in `out_dir`.
 
     Data-parallel with `dist` (see `cvkit.training.run_data_parallel`): every process draws the same global
@@ -70,8 +78,8 @@ def train_graph_lite(out_dir: str | Path, minutes: float = 25.0, seed: int = 0, 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     val_rng = np.random.default_rng(seed + 10_000)
-    val = [g for g in (sample_graph(val_rng) for _ in range(40)) if g is not None]
-    net = GraphStructureNet()
+    val = [to_device(g, device) for g in (sample_graph(val_rng) for _ in range(40)) if g is not None]
+    net = GraphStructureNet().to(device)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     t0, c0 = time.time(), time.process_time()
     budget = minutes * 60.0
@@ -91,7 +99,7 @@ def train_graph_lite(out_dir: str | Path, minutes: float = 25.0, seed: int = 0, 
             g = sample_graph(rng)
             if g is None or not dist.mine(i):
                 continue
-            loss, _ = graph_loss(net, g)
+            loss, _ = graph_loss(net, to_device(g, device))
             (loss / batch).backward()
             total += float(loss.detach()) / batch
         dist.sum_gradients(net)
@@ -133,7 +141,28 @@ def _save_graph_lite(out_dir, net, metrics, seconds, step, seed, batch, lr, comm
                     for k, v in metrics.items()],
         "licence": "Apache-2.0",
     }
-    return save_asset(out_dir, net.state_dict(), card)
+    return save_asset(out_dir, {k: v.cpu() for k, v in net.state_dict().items()}, card)
+
+
+def _graph_lite_rank(dist: Distributed, out_dir: str, kwargs: dict, device: torch.device | None) -> Path | None:
+    """One process of a data-parallel graph-lite run (a module-level function: spawned processes import it)."""
+    if device is not None and device.type == "cuda":
+        device = torch.device("cuda", dist.rank % torch.cuda.device_count())
+    return train_graph_lite(out_dir, dist=dist, device=device, **kwargs)
+
+
+def train_graph_lite_parallel(nproc: int, out_dir: str | Path, *, device: torch.device | None = None,
+                              **kwargs) -> Path | None:
+    """`train_graph_lite` data-parallel over `nproc` processes on this machine (`cvkit train parse-table --nproc`):
+    the same loss curve as one process, the card records the world size. `kwargs` (and `log`) must pickle.
+
+    Gloo in every case: `Distributed` reduces its scalars as CPU tensors (gloo also reduces CUDA gradients); on
+    CUDA each rank trains on GPU rank % count."""
+    from ..training import run_data_parallel
+
+    if nproc <= 1:
+        return train_graph_lite(out_dir, device=device, **kwargs)
+    return run_data_parallel(nproc, _graph_lite_rank, str(out_dir), kwargs, device, backend="gloo")
 
 
 @torch.no_grad()
@@ -144,9 +173,47 @@ def validate(net: GraphStructureNet, graphs: list[dict]) -> dict[str, float]:
     return {r: float(np.mean([a[r] for a in accs])) for r in RELATIONS}
 
 
+def _stderr(message: str) -> None:
+    """Training log line on stderr (module-level, so data-parallel processes can unpickle it)."""
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
+
+
+def _silent(message: str) -> None:
+    pass
+
+
+def train_recipe(model: str, data: str, out_dir: str | Path, *, device: torch.device | None = None, nproc: int = 1,
+                 seed: int = 0, steps: int | None = None, minutes: float = 60.0, epochs: int = 20,
+                 backbone: str = "resnet101", quiet: bool = False) -> Path | None:
+    """`cvkit train parse-table`: graph-lite on synthetic tables (time or step budget, `nproc` data-parallel
+    processes) or TabStruct-Net on a dataset layout; ArgumentError (exit 4) for a combination that cannot run."""
+    from ..errors import ArgumentError
+    from ..training import training_command
+    from .data import parse_data_spec
+
+    parse_data_spec(data)
+    log = _silent if quiet else _stderr
+    if model == "graph-lite":
+        if data != "synthetic":
+            raise ArgumentError("graph-lite trains on --data synthetic (content boxes with exact labels)")
+        cmd = training_command(f"cvkit train parse-table --data synthetic --max-steps {steps} --seed {seed}"
+                               + (f" --nproc {nproc}" if nproc > 1 else ""))
+        return train_graph_lite_parallel(nproc, out_dir, minutes=minutes, seed=seed, max_steps=steps, log=log,
+                                         command=cmd, device=device)
+    if model == "tabstructnet":
+        if nproc > 1:
+            raise ArgumentError("--nproc: tabstructnet trains in one process (batch 1, as in the paper)")
+        return train_tabstructnet(data, out_dir, epochs=epochs, seed=seed, backbone=backbone, max_steps=steps,
+                                  log=log, device=device)
+    raise ArgumentError(f"--model {model!r}: use graph-lite or tabstructnet")
+
+
 def train_tabstructnet(data: str, out_dir: str | Path, epochs: int = 1, seed: int = 0, backbone: str = "resnet101",
                        image_size: int = 1536, roi_train: int = 512, max_steps: int | None = None,
-                       log: Callable[[str], None] = print, **net_kw) -> Path:
+                       log: Callable[[str], None] = print, device: torch.device | str | None = None,
+                       **net_kw) -> Path:
     """The paper's recipe: batch 1, SGD lr 0.001, momentum 0.9, weight decay 1e-4, gradient clip 5.
 
     `data` is LAYOUT:DIR (scitsr, pubtabnet, icdar2013). Stage 1 of the paper uses 512 RoIs, stage 2 2048
@@ -156,12 +223,13 @@ def train_tabstructnet(data: str, out_dir: str | Path, epochs: int = 1, seed: in
     from .data import parse_data_spec, read_layout
     from .tabstructnet import TabStructNet, Targets, letterbox
 
+    device = torch.device(device or "cpu")
     layout, root = parse_data_spec(data)
     if layout == "synthetic" or root is None:
         raise ValueError("TabStruct-Net trains on table images: use scitsr:DIR, pubtabnet:DIR or icdar2013:DIR")
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = TabStructNet(backbone, image_size=image_size, roi_train=roi_train, **net_kw)
+    net = TabStructNet(backbone, image_size=image_size, roi_train=roi_train, **net_kw).to(device)
     opt = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9, weight_decay=1e-4)
     t0, step = time.time(), 0
     for epoch in range(epochs):
@@ -171,12 +239,13 @@ def train_tabstructnet(data: str, out_dir: str | Path, epochs: int = 1, seed: in
                 continue
             x, s = letterbox(sample.image, image_size)
             boxes = torch.tensor([c.bbox for c in cells], dtype=torch.float32) * s
-            t = Targets(boxes, *(torch.tensor([getattr(c, a) for c in cells]) for a in ("sr", "er", "sc", "ec")))
+            t = Targets(boxes.to(device), *(torch.tensor([getattr(c, a) for c in cells], device=device)
+                                            for a in ("sr", "er", "sc", "ec")))
             net.train()
             for m in net.modules():  # BN frozen (paper / Mask R-CNN config)
                 if isinstance(m, torch.nn.BatchNorm2d):
                     m.eval()
-            losses = net.loss(x, t, rng)
+            losses = net.loss(x.to(device), t, rng)
             loss = sum(losses.values())
             opt.zero_grad()
             loss.backward()
@@ -193,4 +262,4 @@ def train_tabstructnet(data: str, out_dir: str | Path, epochs: int = 1, seed: in
             "training": {"command": f"cvkit train parse-table --model tabstructnet --data {data} --epochs {epochs}",
                          "data": data, "seconds": round(time.time() - t0), "seed": seed, "steps": step},
             "metrics": [], "licence": "Apache-2.0"}
-    return save_asset(out_dir, net.state_dict(), card)
+    return save_asset(out_dir, {k: v.cpu() for k, v in net.state_dict().items()}, card)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import sys
 import time
 from pathlib import Path
@@ -11,17 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cvkit_cli._options import run_guarded
-
-
-def cli(*args: str) -> tuple[int, str]:
-    """Run the real app in-process; returns (exit code, stdout)."""
-    from cvkit_cli.main import app
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = run_guarded(lambda: app([str(a) for a in args], standalone_mode=False))
-    return code, out.getvalue()
+from tests.cli.helpers import cli
 
 
 def write_scans(folder: Path, n: int) -> None:
@@ -51,28 +39,22 @@ def test_unreachable_ray_address_is_exit_5_quickly(tmp_path, capsys) -> None:
 
 
 @pytest.mark.slow
-def test_ray_batch_equals_local_collects_failures_and_resumes(tmp_path) -> None:
-    pytest.importorskip("ray", reason="Ray is the optional extra cvkit[ray]")
-    import ray
-
+def test_ray_batch_equals_local_collects_failures_and_resumes(tmp_path, ray_cluster) -> None:
     src = tmp_path / "scans"
     write_scans(src, 6)
     (src / "03.bin").write_bytes(b"\x00" * 10)  # not a multiple of 16 bytes: a bad scan
     local, remote = tmp_path / "local", tmp_path / "ray"
     args = ("--model", "classical", "--threads", "1", "--quiet")
     code_local, _ = cli("segment-lidar", src, "-o", local, *args)
-    try:
-        code_ray, _ = cli("segment-lidar", src, "-o", remote, *args, "--executor", "ray", "--workers", "2")
-        assert code_local == code_ray == 6
-        done = sorted(p.name for p in local.glob("*.label"))
-        assert done == sorted(p.name for p in remote.glob("*.label")) and len(done) == 5 and "03.label" not in done
-        for name in done:
-            assert (local / name).read_bytes() == (remote / name).read_bytes()
-        assert not [p for p in remote.iterdir() if p.name.startswith(".")]
-        (src / "03.bin").unlink()
-        before = {p.name: p.stat().st_mtime_ns for p in remote.glob("*.label")}
-        code, out = cli("segment-lidar", src, "-o", remote, *args, "--executor", "ray", "--skip-existing", "--json")
-        assert code == 0 and out == ""  # nothing left to do
-        assert before == {p.name: p.stat().st_mtime_ns for p in remote.glob("*.label")}
-    finally:
-        ray.shutdown()
+    code_ray, _ = cli("segment-lidar", src, "-o", remote, *args, "--executor", "ray", "--workers", "2")
+    assert code_local == code_ray == 6
+    done = sorted(p.name for p in local.glob("*.label"))
+    assert done == sorted(p.name for p in remote.glob("*.label")) and len(done) == 5 and "03.label" not in done
+    for name in done:
+        assert (local / name).read_bytes() == (remote / name).read_bytes()
+    assert not [p for p in remote.iterdir() if p.name.startswith(".")]
+    (src / "03.bin").unlink()
+    before = {p.name: p.stat().st_mtime_ns for p in remote.glob("*.label")}
+    code, out = cli("segment-lidar", src, "-o", remote, *args, "--executor", "ray", "--skip-existing", "--json")
+    assert code == 0 and out == ""  # nothing left to do
+    assert before == {p.name: p.stat().st_mtime_ns for p in remote.glob("*.label")}

@@ -70,4 +70,4 @@ def test_synthetic_pages_have_tables_and_detection_finds_most() -> None:
 def test_synthetic_page_tables_lie_on_the_page(seed: int) -> None:
     p = synth_page(np.random.default_rng(seed))
     w, h = p.size
-    assert all(0 <= b[0] < b[2] <= w and 0 <= b[1] < b[3] <= h for b in p.tables)
+    assert p.tables and all(0 <= b[0] < b[2] <= w and 0 <= b[1] < b[3] <= h for b in p.tables)
