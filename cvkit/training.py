@@ -159,7 +159,7 @@ class Distributed:
             return value
         import torch.distributed as dist
 
-        t = torch.tensor([value], dtype=torch.float64)
+        t = torch.tensor([value], dtype=torch.float64, device=_collective_device())
         dist.all_reduce(t)
         return float(t)
 
@@ -169,9 +169,18 @@ class Distributed:
             return value
         import torch.distributed as dist
 
-        t = torch.tensor([value], dtype=torch.float64)
+        t = torch.tensor([value], dtype=torch.float64, device=_collective_device())
         dist.broadcast(t, 0)
         return float(t)
+
+
+def _collective_device() -> torch.device:
+    """Where a scalar for a collective must live: the current GPU under nccl, else the CPU (gloo)."""
+    import torch.distributed as dist
+
+    if dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
 
 
 def _free_port() -> int:

@@ -160,7 +160,7 @@ def train_options(*, out: str, steps: int | None = None, minutes: float | None =
     params.append(("seed", SeedOpt, 0))
     if nproc:
         params.append(("nproc", Annotated[int, typer.Option(
-            "--nproc", min=1, help="Data-parallel processes (torch.distributed: gloo on CPU, nccl on CUDA).")], 1))
+            "--nproc", min=1, help="Data-parallel training processes on this machine (torch.distributed).")], 1))
     if device:
         params.append(("device", DeviceOpt, "auto"))
     params += [("threads", ThreadsOpt, threads), ("quiet", QuietOpt, False)]
