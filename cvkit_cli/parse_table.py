@@ -74,13 +74,14 @@ def parse_table_command(
 
 TRAIN_HELP = """Train the table-structure model: the recipe that produced the shipped asset.
 
-graph-lite trains on procedurally generated tables in a time budget (--minutes) or --steps (CPU, one thread;
---nproc N trains data-parallel in N processes, the same loss curve); tabstructnet is the paper's full model on
-a dataset layout (scitsr:DIR, pubtabnet:DIR, icdar2013:DIR; --epochs; a GPU is advised). Both train on --device.
+graph-lite trains on procedurally generated tables for --steps (the shipped recipe: 4000, about 19 CPU minutes)
+or --minutes, on one thread; --nproc N trains data-parallel in N processes with the same loss curve.
+tabstructnet is the paper's full model on a dataset layout (scitsr:DIR, pubtabnet:DIR, icdar2013:DIR;
+--epochs; a GPU is advised). Both train on --device.
 
 Examples:
 
-  cvkit train parse-table --data synthetic --max-steps 4000 --out assets/parse-table/graph-lite
+  cvkit train parse-table --data synthetic --steps 4000 --out assets/parse-table/graph-lite
 
   cvkit train parse-table --model tabstructnet --data scitsr:/data/SciTSR --epochs 20 --device cuda
 """
@@ -95,7 +96,7 @@ def train_command(
     backbone: Annotated[str, typer.Option("--backbone", help="tabstructnet: resnet101, resnet50, resnet18, tiny.")
                         ] = "resnet101",
     max_steps: Annotated[int | None, typer.Option(
-        "--max-steps", min=1, help="Same as --steps (graph-lite recipe: 4000, about 19 CPU minutes).")] = None,
+        "--max-steps", min=1, hidden=True, help="Old name of --steps.")] = None,
     *,
     opts: TrainOptions,
 ) -> None:

@@ -23,8 +23,8 @@ EXAMPLES: dict[str, Ex] = {
         Ex({"eu-001.pdf": F.pdf(), "eu-001-reg.xml": F.reg_xml()}),
     "cvkit parse-table scans/ -o out/ --format icdar2013 --skip-existing --json | jq .n_cells":
         Ex({"scans/a.pdf": F.pdf(), "scans/more/b.pdf": F.pdf(pages=2)}),
-    "cvkit train parse-table --data synthetic --max-steps 4000 --out assets/parse-table/graph-lite":
-        Ex(subs=[("--max-steps 4000", "--max-steps 2")], slow=True),
+    "cvkit train parse-table --data synthetic --steps 4000 --out assets/parse-table/graph-lite":
+        Ex(subs=[("--steps 4000", "--steps 2")], slow=True),
     "cvkit evaluate parse-table --dataset pubtabnet --root ../shared/data/parse-table/pubtabnet-mini --json":
         Ex({"ptn/mini_val/t1.png": F.table_png(),
             "ptn/sample_gt.json": F.text(json.dumps({"t1.png": {"html": "<html><body><table><tr><td>00</td>"
