@@ -32,7 +32,11 @@ def headline(metrics: list[dict], metric: str) -> dict | None:
     """The card's first metric named like the task's headline metric, measured on real data when one is."""
     if not metric:
         return None
-    named = [m for m in metrics if str(m.get("metric", "")).lower().startswith(metric.lower())]
+    def name(m: dict) -> str:
+        return str(m.get("metric", "")).lower()
+
+    exact = [m for m in metrics if name(m) == metric.lower()]  # a peer's "success_auc_siam_lite" is not ours
+    named = exact or [m for m in metrics if name(m).startswith(metric.lower())]
     real = [m for m in named if "synthetic" not in str(m.get("data", "")).lower()]
     return (real or named or [None])[0]
 
