@@ -165,6 +165,7 @@ def train_command(
     from cvkit.errors import ArgumentError
     from cvkit.segment_lidar.ssgv3 import CONFIGS
     from cvkit.segment_lidar.train import TrainConfig, save_trained, train
+    from cvkit.training import training_command
 
     if arch not in CONFIGS:
         raise ArgumentError(f"--arch {arch!r}: use one of {', '.join(CONFIGS)}")
@@ -184,8 +185,8 @@ def train_command(
     metrics = []
     if report_on is not None:
         metrics = _card_metrics(model, summary, report_on)
-    command = " ".join(["cvkit", "train", "segment-lidar", *sys.argv[3:]]) if len(sys.argv) > 3 else \
-        f"cvkit train segment-lidar --data {data} --arch {arch} --steps {steps} --batch {batch} --seed {seed}"
+    command = training_command(f"cvkit train segment-lidar --data {data} --arch {arch} --steps {steps} "
+                               f"--batch {batch} --seed {seed}")
     path = save_trained(model, summary, opts.out, name, command, data, seed, metrics)
     err_console.print(f"saved {path} ({summary['params']} params, {summary['seconds']:.0f} s)")
 
