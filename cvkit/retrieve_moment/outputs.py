@@ -4,13 +4,14 @@ top moment cut to a clip. All atomic (temp file, then rename)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from ..errors import ArgumentError, InputError
-from ..io.atomic import write_text_atomic
+from ..io.atomic import check_not_input, write_text_atomic
 from ..io.video import VideoWriter
 
 
@@ -112,3 +113,40 @@ def write_clip(video: str | Path, target: str | Path, start: float, end: float) 
     if n == 0:
         raise InputError(video, f"no frames between {start:.2f} s and {end:.2f} s")
     return n
+
+
+@dataclass(frozen=True)
+class MomentOutputs:
+    """The files `cvkit retrieve-moment` writes from its records: JSON Lines, cues, the overlay video (one
+    video only) and the top moment's clip (None: not asked)."""
+
+    jsonl: Path | None = None
+    cues: Path | None = None
+    overlay: Path | None = None
+    clip: Path | None = None
+
+    def check(self, videos: list[Path], batch: bool) -> None:
+        """Before any work: no output is an input, and --overlay needs a single video."""
+        if batch and self.overlay:
+            raise ArgumentError("--overlay needs a single video, not a folder")
+        for p in (self.jsonl, self.cues, self.overlay, self.clip):
+            if p is not None:
+                check_not_input(p, videos)
+
+    def write(self, records: list[dict], first_video: Path) -> None:
+        """Write every requested output from the query records."""
+        if self.jsonl:
+            write_jsonl(self.jsonl, records)
+        if self.cues:
+            write_cues(self.cues, records)
+        if self.overlay:
+            write_overlay(first_video, self.overlay, records[0])
+        if self.clip and records[0]["moments"]:
+            m = records[0]["moments"][0]
+            write_clip(m.get("video", first_video), self.clip, m["start"], m["end"])
+
+
+def moments_table(records: list[dict]) -> str:
+    """Tab-separated lines: [video] rank start end score query (the video column when moments name one)."""
+    return "".join(f"{m['video'] + chr(9) if 'video' in m else ''}{m['rank']}\t{m['start']:.2f}\t{m['end']:.2f}\t"
+                   f"{m['score']:.4f}\t{rec['query']}\n" for rec in records for m in rec["moments"])
