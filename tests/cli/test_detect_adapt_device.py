@@ -1,7 +1,10 @@
 """`--device` reaches the detect-adapt model (train, detect, evaluate) without CUDA: `select_device` answers the
-meta device and the loaders record what they were given."""
+meta device and the loaders record what they were given. `probe_devices` serves the other tasks' device tests."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -14,27 +17,33 @@ from tests.robustness.harness import invoke
 META = torch.device("meta")
 
 
-@pytest.fixture
-def seen(monkeypatch):
-    """Devices handed to the model loaders; `--device X` resolves to meta (and is recorded as asked)."""
+def probe_devices(monkeypatch: pytest.MonkeyPatch, loaders: dict[str, tuple[str, Callable[..., Any]]]) -> dict:
+    """`--device X` resolves to the meta device (recorded as got["asked"] = X); each loader `key: (dotted path,
+    pick)` is replaced by one that records `pick(*args, **kwargs)` (the device it was given) as got[key] and stops
+    the command with exit 5."""
     got: dict = {}
 
     def select_device(name: str = "auto") -> torch.device:
         got["asked"] = name
         return META
 
-    def load_predictor(model: str, device) -> None:
-        got["model"] = device
-        raise ModelError("stop here")
-
-    def train(out, **kw) -> None:
-        got.setdefault("train", []).append(kw["device"])
-        raise ModelError("stop here")
+    def stopper(key: str, pick: Callable[..., Any]) -> Callable[..., None]:
+        def stop(*args: Any, **kwargs: Any) -> None:
+            got[key] = pick(*args, **kwargs)
+            raise ModelError("stop here")
+        return stop
 
     monkeypatch.setattr("cvkit.device.select_device", select_device)
-    monkeypatch.setattr("cvkit.detect_adapt.registry.load_predictor", load_predictor)
-    monkeypatch.setattr("cvkit.detect_adapt.train.train", train)
+    for key, (target, pick) in loaders.items():
+        monkeypatch.setattr(target, stopper(key, pick))
     return got
+
+
+@pytest.fixture
+def seen(monkeypatch):
+    return probe_devices(monkeypatch, {
+        "model": ("cvkit.detect_adapt.registry.load_predictor", lambda model, device: device),
+        "train": ("cvkit.detect_adapt.train.train", lambda out, **kw: kw["device"])})
 
 
 def test_detect_and_evaluate_pass_the_device(seen, tmp_path):
@@ -47,4 +56,4 @@ def test_detect_and_evaluate_pass_the_device(seen, tmp_path):
 
 def test_train_passes_the_device(seen, tmp_path):
     r = invoke(["train", "detect-adapt", "--device", "cuda:0", "--steps", "1", "-o", str(tmp_path / "m")])
-    assert r.code == 5 and seen == {"asked": "cuda:0", "train": ["meta"]}
+    assert r.code == 5 and seen == {"asked": "cuda:0", "train": "meta"}
