@@ -34,12 +34,10 @@ def detect_command(
     input: Annotated[Path, typer.Argument(help="Image file or folder of images.", show_default=False)],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file (one image) or folder.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="coco (JSON) or voc (XML).")] = "coco",
-    model: Annotated[str, typer.Option("--model", "-m", help="default, mcar-synthetic-fog, a trained folder or "
-                                       "weights path.")] = "default",
+    model: Annotated[str, typer.Option("--model", "-m", help="Name, trained folder or weights path.")] = "default",
     score_thr: Annotated[float, typer.Option("--score-thr", help="Keep detections scoring at least this.")] = 0.5,
     classes: Annotated[str | None, typer.Option("--classes", help="Comma-separated class names to keep.")] = None,
-    overlay: Annotated[Path | None, typer.Option("--overlay", help="Boxes drawn: folder (one image: .png/.jpg).")
-                       ] = None,
+    overlay: Annotated[Path | None, typer.Option("--overlay", help="Folder (or .png) for the boxes drawn.")] = None,
     *,
     run: RunOptions,
 ) -> None:

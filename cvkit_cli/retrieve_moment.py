@@ -62,15 +62,10 @@ def retrieve_command(
     cache_dir = cache or ((output.parent / ".cvkit-features") if output else default_cache_dir())
     r = Retriever(model, prior, str(run.select_device()), cache_dir, top, nms)
     feats: dict = {}
-
-    def work(item) -> dict:
-        feats[item.path], hit = r.features(item.path)
-        return {"duration": round(feats[item.path].duration, 1), "cached": hit}
-
     failures = []
-    try:  # features per video (cached); the moments of the videos that failed are left out (exit 6 at the end)
-        run_batch(inputs, work, lambda item: [], quiet=run.quiet, describe=lambda it, rec: f"{it.path}: "
-                  f"{rec['duration']:.1f} s{' (cached features)' if rec['cached'] else ''}")
+    try:  # features per video (cached); the videos that fail are left out of the ranking (exit 6 at the end)
+        run_batch(inputs, lambda it: r.features_into(it.path, feats), lambda it: [], quiet=run.quiet, describe=lambda
+                  it, rec: f"{it.path}: {rec['duration']} s{' (cached features)' if rec['cached'] else ''}")
     except BatchError as e:
         failures = e.failures
     records = rank_queries(r, feats, qs, top, single=len(inputs.items) == 1)
@@ -89,8 +84,7 @@ Examples:
 
   cvkit train retrieve-moment --data charades_sta_train.txt --features c3d/ -o my-vlanet
 
-  cvkit train retrieve-moment --model prior --data charades_sta_train.txt --durations Charades_v1_train.csv \\
-      -o prior.json
+  cvkit train retrieve-moment --model prior --data charades_sta_train.txt --durations Charades_v1_train.csv -o p.json
 """
 
 
@@ -148,7 +142,7 @@ def evaluate_command(
                              log=None if run.quiet else (lambda m: err_console.print(m, markup=False)))
     if run.json_out:
         sys.stdout.write(json.dumps(tables) + "\n")
-    if not run.quiet and not run.json_out:
+    elif not run.quiet:
         t = Table(title=f"retrieve-moment on {dataset}")
         for k in ("method", *next(iter(tables.values()))):
             t.add_column(k, justify="left" if k == "method" else "right")

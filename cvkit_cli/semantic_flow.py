@@ -33,15 +33,13 @@ Examples:
 def flow_command(
     source: Annotated[Path | None, typer.Argument(help="Source image.", show_default=False)] = None,
     target: Annotated[Path | None, typer.Argument(help="Target image.", show_default=False)] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Flow .flo/.npy, or a folder with --pairs.")
-                      ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Flow .flo/.npy (--pairs: a folder).")] = None,
     pairs: Annotated[Path | None, typer.Option("--pairs", help="CSV of source,target pairs (batch).")] = None,
     warp: Annotated[Path | None, typer.Option("--warp", help="Write the source warped onto the target.")] = None,
     viz: Annotated[Path | None, typer.Option("--viz", help="Side-by-side picture of the matches.")] = None,
     matches: Annotated[Path | None, typer.Option("--matches", help="CSV of the confident matches.")] = None,
     keypoints: Annotated[Path | None, typer.Option("--keypoints", help="CSV of source points x,y.")] = None,
-    keypoints_out: Annotated[Path | None, typer.Option(
-        "--keypoints-out", help="Where the transferred points go (default: CSV on stdout).")] = None,
+    keypoints_out: Annotated[Path | None, typer.Option("--keypoints-out", help="Points out (default: stdout).")] = None,
     model: Annotated[str, typer.Option(
         "--model", "-m", help="default (gsf), nn, gsfnet, gsfnet-lite, or a trained weights path.")] = "default",
     size: Annotated[int, typer.Option("--size", min=64, max=640, help=SIZE_HELP)] = 384,
@@ -102,16 +100,14 @@ def train_command(
     *,
     opts: TrainOptions,
 ) -> None:
+    from cvkit.semantic_flow import train as recipe
     from cvkit.semantic_flow.model import GSFConfig
-    from cvkit.semantic_flow.train import TrainOptions as Recipe
-    from cvkit.semantic_flow.train import run_recipe
 
-    recipe = Recipe(config=GSFConfig(backbone=backbone, image_size=image_size, width=width), stage1_steps=stage1_steps,
-                    stage2_steps=stage2_steps, batch=batch, lr=lr, seed=opts.seed, backbone_weights=backbone_weights,
-                    m_temperature=m_temperature, device=str(opts.select_device()))
-    cmd = " ".join(["cvkit", "train", "semantic-flow", *sys.argv[3:]])
-    path, summary = run_recipe(opts.out, recipe, dataset or data, root, cmd,
-                               log=None if opts.quiet else err_console.print)
+    cfg = recipe.TrainOptions(GSFConfig(backbone=backbone, image_size=image_size, width=width), stage1_steps,
+                              stage2_steps, batch, lr, opts.seed, backbone_weights=backbone_weights,
+                              m_temperature=m_temperature, device=str(opts.select_device()))
+    path, summary = recipe.run_recipe(opts.out, cfg, dataset or data, root, " ".join(
+        ["cvkit", "train", "semantic-flow", *sys.argv[3:]]), log=None if opts.quiet else err_console.print)
     err_console.print(f"wrote {path} ({summary['params']})")
 
 

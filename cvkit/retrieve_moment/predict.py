@@ -111,6 +111,11 @@ class Retriever:
                                     f"({self.min_window():.2f} s) of model {self.model_name}")
         return vf, hit
 
+    def features_into(self, video: Path, store: dict[Path, VideoFeatures]) -> dict:
+        """`features(video)` kept in `store`; the batch record: duration and whether the cache answered."""
+        store[video], hit = self.features(video)
+        return {"duration": round(store[video].duration, 1), "cached": hit}
+
     def query(self, vf: VideoFeatures, sentence: str, top: int | None = None) -> list[Moment]:
         """Ranked moments for one sentence."""
         q = clean_query(sentence)

@@ -29,7 +29,7 @@ EXAMPLES: dict[str, Ex] = {
         Ex({"charades_sta_train.txt": MOMENT_ANN, **MOMENT_C3D}, subs=[("-o my-vlanet", "-o my-vlanet --epochs 1")],
            slow=True),
     "cvkit train retrieve-moment --model prior --data charades_sta_train.txt --durations Charades_v1_train.csv "
-    "-o prior.json":
+    "-o p.json":
         Ex({"charades_sta_train.txt": MOMENT_ANN, "Charades_v1_train.csv": F.text("id,length\nV0,3.0\nV1,3.0\n")}),
     "cvkit evaluate retrieve-moment --dataset charades-sta --root data/charades --limit 200":
         Ex({"data/charades/charades_sta_test.txt": MOMENT_ANN, "data/charades/videos/V0.mp4": MOMENT_VIDEO,
