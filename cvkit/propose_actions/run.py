@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..assets import Asset, asset_from_path, find_asset, load_into
+from ..assets import Asset, find_asset, load_into
 from ..errors import ArgumentError, InputError, ModelError
 from ..io.batch import Inputs, Item, mirrored
 from ..io.video import VIDEO_SUFFIXES
+from ..io.weights import find_weights
 from .data import strip_v
 from .model import BCGNN, BCGNNConfig
 from .predict import PostConfig, Proposals, propose_bcgnn, propose_prior, sliding_windows
@@ -77,13 +78,8 @@ def load_proposer(model: str, device: torch.device | None = None) -> Proposer:
                "cvkit train propose-actions --data anet:DIR --features csv_mean_100 --size paper -o runs/bcgnn")
         raise ModelError(f"--model {model}: no weights ship for it (trained on annotations/features we may not "
                          f"redistribute); train with `{how}` and pass --model runs/...")
-    asset = find_asset(TASK, model)
-    if asset is not None:
-        return _from_asset(asset, device)
-    if Path(model).exists():
-        return _from_asset(asset_from_path(model), device)
-    raise ModelError(f"--model {model!r}: not a shipped asset ({DEFAULT_MODEL}), bcgnn, prior, sliding-window, "
-                     "or an existing weights path")
+    return _from_asset(find_weights(TASK, model, f"--model {model!r}: not a shipped asset ({DEFAULT_MODEL}), bcgnn, "
+                                    "prior, sliding-window, or an existing weights path"), device)
 
 
 def read_durations(path: Path) -> dict[str, float]:

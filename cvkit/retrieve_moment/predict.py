@@ -40,14 +40,11 @@ class Moment:
 
 def load_vlanet(name: str, device: str = "cpu") -> VLANet:
     """A shipped VLANet asset by name, or a weights path (card.json beside it for the config)."""
-    from ..assets import asset_from_path, find_asset, load_into
+    from ..assets import load_into
+    from ..io.weights import find_weights
 
-    asset = find_asset(TASK, name)
-    if asset is None:
-        if not Path(name).exists():
-            raise ModelError(f"unknown model {name!r}: use one of {', '.join(BUILTIN)}, vlanet-small-synth, or a "
-                             "weights path (train one with `cvkit train retrieve-moment`)")
-        asset = asset_from_path(name)
+    asset = find_weights(TASK, name, f"unknown model {name!r}: use one of {', '.join(BUILTIN)}, vlanet-small-synth, "
+                         "or a weights path (train one with `cvkit train retrieve-moment`)")
     asset.verify()
     if "config" not in asset.card:
         raise ModelError(f"{asset.weights}: no card.json with the VLANet config beside the weights")
