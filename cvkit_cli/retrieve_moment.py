@@ -19,7 +19,6 @@ HELP = """Find the moments of a video that a sentence describes; ranked (start, 
 
 VIDEO is a video file or a folder (moments of all its videos ranked together). Features are extracted once per
 video and cached by content hash (beside -o, or --cache DIR), so further queries cost only the text side.
---model auto is concepts+prior: the ImageNet concept bank on the blind, query-independent prior.
 
 Examples:
 
@@ -53,16 +52,14 @@ def retrieve_command(
     from cvkit.io.batch import run_batch
     from cvkit.retrieve_moment.outputs import MomentOutputs, moments_table
     from cvkit.retrieve_moment.predict import Retriever, query_list, rank_queries, video_inputs
-    from cvkit.retrieve_moment.visual import default_cache_dir
+    from cvkit.retrieve_moment.visual import cache_dir_for
 
     qs = query_list(query, queries)
     inputs = video_inputs(video)
     outs = MomentOutputs(output, srt, overlay, clip_out)
     outs.check([it.path for it in inputs.items], video.is_dir())
-    cache_dir = cache or ((output.parent / ".cvkit-features") if output else default_cache_dir())
-    r = Retriever(model, prior, str(run.select_device()), cache_dir, top, nms)
-    feats: dict = {}
-    failures = []
+    r = Retriever(model, prior, str(run.select_device()), cache_dir_for(cache, output), top, nms)
+    feats, failures = {}, []
     try:  # features per video (cached); the videos that fail are left out of the ranking (exit 6 at the end)
         run_batch(inputs, lambda it: r.features_into(it.path, feats), lambda it: [], quiet=run.quiet, describe=lambda
                   it, rec: f"{it.path}: {rec['duration']} s{' (cached features)' if rec['cached'] else ''}")
@@ -108,8 +105,10 @@ def train_command(
     *,
     opts: TrainOptions,
 ) -> None:
+    from cvkit.device import set_threads
     from cvkit.retrieve_moment.train import run_recipe
 
+    set_threads(opts.threads)
     data = str(prior_from or ann or data or ("synthetic" if synthetic else "")) or None
     rep = run_recipe(opts.out, "prior" if prior_from else model, data, features, durations, videos, test_videos,
                      epochs, opts.seed, None if opts.quiet else (lambda m: err_console.print(m, markup=False)),

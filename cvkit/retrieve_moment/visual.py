@@ -105,6 +105,11 @@ def default_cache_dir() -> Path:
     return Path(root) / "retrieve-moment"
 
 
+def cache_dir_for(cache: Path | None, output: Path | None) -> Path:
+    """The feature cache of a run: --cache, else .cvkit-features beside the -o file, else `default_cache_dir()`."""
+    return cache or ((output.parent / ".cvkit-features") if output else default_cache_dir())
+
+
 def extract(path: str | Path, rate: float = DEFAULT_RATE, cache_dir: str | Path | None = None,
             extractor: EffNetExtractor | None = None, device: str = "cpu") -> tuple[VideoFeatures, bool]:
     """Features of one video, from the cache when present; returns (features, cache_hit)."""
