@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
+from ._options import RunOptions, TrainOptions, err_console, run_options, train_options
 
 TASK = "detect-adapt"
 
@@ -29,99 +29,63 @@ Examples:
 """
 
 
+@run_options()
 def detect_command(
     input: Annotated[Path, typer.Argument(help="Image file or folder of images.", show_default=False)],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file (one image) or folder.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="coco (JSON) or voc (XML).")] = "coco",
-    model: Annotated[str, typer.Option("--model", "-m", help="default, mcar-synthetic-fog, or a trained model "
-                                       "folder / weights path.")] = "default",
+    model: Annotated[str, typer.Option("--model", "-m", help="Name, trained folder or weights path.")] = "default",
     score_thr: Annotated[float, typer.Option("--score-thr", help="Keep detections scoring at least this.")] = 0.5,
     classes: Annotated[str | None, typer.Option("--classes", help="Comma-separated class names to keep.")] = None,
-    overlay: Annotated[Path | None, typer.Option("--overlay", help="Folder (or .png/.jpg for one image) for "
-                                                 "images with the boxes drawn.")] = None,
-    skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Batch: skip images already done.")] = False,
-    device: DeviceOpt = "auto",
-    threads: ThreadsOpt = 0,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    overlay: Annotated[Path | None, typer.Option("--overlay", help="Folder (or .png) for the boxes drawn.")] = None,
+    *,
+    run: RunOptions,
 ) -> None:
     from cvkit.detect_adapt.data import IMAGE_SUFFIXES
-    from cvkit.detect_adapt.predict import FORMATS, detect_one
+    from cvkit.detect_adapt.predict import Destinations, class_filter, detect_one
     from cvkit.detect_adapt.registry import load_predictor
-    from cvkit.device import select_device, set_threads
     from cvkit.errors import ArgumentError
-    from cvkit.io.batch import discover, mirrored, run_batch
+    from cvkit.io.batch import discover, run_batch
 
-    set_threads(threads)
-    if fmt not in FORMATS:
-        raise ArgumentError(f"--format {fmt!r}: use coco or voc")
     if not 0.0 <= score_thr <= 1.0:
         raise ArgumentError(f"--score-thr {score_thr}: must be in [0, 1]")
+    Destinations(output, overlay, fmt, False).check()  # the format before any input is read
     inputs = discover(input, IMAGE_SUFFIXES, what="image")
-    predictor = load_predictor(model, select_device(device))
-    keep = None
-    if classes:
-        wanted = [c.strip() for c in classes.split(",") if c.strip()]
-        unknown = [c for c in wanted if c not in predictor.class_names]
-        if unknown:
-            raise ArgumentError(f"--classes: unknown {', '.join(unknown)} (model classes: "
-                                f"{', '.join(predictor.class_names)})")
-        keep = {predictor.class_names.index(c) for c in wanted}
-    if inputs.batch and output is not None and output.suffix.lower() in (".json", ".xml"):
-        raise ArgumentError(f"{output}: a folder of images needs an output folder")
-    if inputs.batch and overlay is not None and overlay.suffix:
-        raise ArgumentError(f"{overlay}: a folder of images needs an overlay folder")
-
-    def dest(item) -> Path | None:
-        if output is None:
-            return None
-        return mirrored(item, output, FORMATS[fmt]) if inputs.batch else output
-
-    def over(item) -> Path | None:
-        if overlay is None:
-            return None
-        return mirrored(item, overlay, ".png") if inputs.batch or not overlay.suffix else overlay
-
-    def targets(item) -> list[Path]:
-        return [p for p in (dest(item), over(item)) if p is not None]
-
-    def work(item) -> dict:
-        return detect_one(predictor, item.path, dest(item), fmt, over(item), score_thr, keep)
-
-    run_batch(inputs, work, targets, out_dir=output if inputs.batch else None, skip_existing=skip_existing,
-              json_out=json_out or output is None, quiet=quiet,
+    predictor = load_predictor(model, run.select_device())
+    keep = class_filter(predictor.class_names, classes)
+    to = Destinations(output, overlay, fmt, inputs.batch)
+    to.check()
+    run_batch(inputs, lambda it: detect_one(predictor, it.path, to.detections(it), fmt, to.picture(it), score_thr,
+                                            keep), to.paths, out_dir=output if inputs.batch else None,
+              **{**run.batch(), "json_out": run.json_out or output is None},
               describe=lambda item, r: f"{item.path}: {r['count']} detections ({r['seconds']:.2f} s)")
 
 
-TRAIN_HELP = """Train a detector on labelled source images and adapt it, without labels, to target images.
+TRAIN_HELP = """Train a detector on labelled images (--data) and adapt it, without labels, to --target images.
 
---method mcar (paper: multi-label conditional adversarial alignment + consistency), image-adv (DANN / DA-Faster
-image level), photometric (source-only with photometric / haze jitter) or source-only. --init starts from a trained
-model folder. An interrupted run resumes from OUT/checkpoint.pt when started again with the same -o.
+--method mcar (the paper's multi-label conditional adversarial alignment), image-adv (DANN), photometric (haze
+jitter) or source-only. Rerun with the same -o to resume from OUT/checkpoint.pt.
 
 Examples:
 
-  cvkit train detect-adapt --source synthetic --target synthetic-fog --source-steps 600 --steps 150 -o model/
+  cvkit train detect-adapt --data synthetic --target synthetic-fog --source-steps 600 --steps 150 -o model/
 
-  cvkit train detect-adapt --source synthetic --target fog_frames/ --init model/ --steps 60 -o adapted/
+  cvkit train detect-adapt --data synthetic --target fog_frames/ --init model/ --steps 60 -o adapted/
 
-  cvkit train detect-adapt --source voc:VOCdevkit/VOC2007 --target watercolor/JPEGImages --backbone resnet101 \\
+  cvkit train detect-adapt --data voc:VOCdevkit/VOC2007 --target watercolor/JPEGImages --backbone resnet101 \\
       --min-size 600 --classes bicycle,bird,car,cat,dog,person --device cuda --steps 70000 -o runs/wc/
 """
 
 
+@train_options(out="runs/detect-adapt", steps=150, threads=1)
 def train_command(
-    source: Annotated[str, typer.Option("--source", help="synthetic, voc:DIR or coco:FILE.")] = "synthetic",
-    target: Annotated[str, typer.Option("--target", help="synthetic-fog or a folder of unlabelled images.")
+    data: Annotated[str, typer.Option("--data", help="Labelled: synthetic, voc:DIR or coco:FILE.")] = "synthetic",
+    target: Annotated[str, typer.Option("--target", help="Unlabelled: synthetic-fog or an image folder.")
                       ] = "synthetic-fog",
-    out: Annotated[Path, typer.Option("--output", "-o", help="Output folder (weights, card, checkpoint).")
-                   ] = Path("runs/detect-adapt"),
     method: Annotated[str, typer.Option("--method", help="mcar, image-adv, photometric or source-only.")] = "mcar",
     init: Annotated[str | None, typer.Option("--init", help="Start from this trained model folder.")] = None,
-    steps: Annotated[int, typer.Option("--steps", min=1, help="Optimiser steps (of --method).")] = 150,
-    source_steps: Annotated[int, typer.Option("--source-steps", min=0, help="First train source-only this many "
-                                              "steps (into OUT/source-only, seed SEED), then adapt from it (seed "
-                                              "SEED + 1).")] = 0,
+    source_steps: Annotated[int, typer.Option("--source-steps", min=0, help="Source-only steps first (into "
+                                              "OUT/source-only, seed SEED), then adapt (seed SEED + 1).")] = 0,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Source (and target) images per step.")] = 4,
     lr: Annotated[float, typer.Option("--lr", help="SGD learning rate (x0.1 after 70% of the steps).")] = 0.01,
     lam: Annotated[float, typer.Option("--lambda", help="Adversarial loss weight.")] = 0.5,
@@ -130,53 +94,23 @@ def train_command(
     gamma: Annotated[float, typer.Option("--gamma", help="Focal adversarial focusing parameter.")] = 5.0,
     cond: Annotated[str, typer.Option("--cond", help="Discriminator conditioning: p or p+q.")] = "p",
     backbone: Annotated[str, typer.Option("--backbone", help="efflite0, vgg16, resnet101 or tiny.")] = "efflite0",
-    min_size: Annotated[int | None, typer.Option("--min-size", help="Shorter image side (default: 192 for "
-                                                 "synthetic, 600 otherwise).")] = None,
+    min_size: Annotated[int | None, typer.Option("--min-size", help="Shorter side (synthetic 192, else 600).")] = None,
     class_names: Annotated[str | None, typer.Option("--classes", help="Comma-separated source classes.")] = None,
-    eval_images: Annotated[int, typer.Option("--eval-images", help="Synthetic: held-out scenes scored into "
-                                             "the card.")] = 200,
-    device: DeviceOpt = "auto",
-    threads: ThreadsOpt = 1,
-    seed: SeedOpt = 0,
-    quiet: QuietOpt = False,
+    eval_images: Annotated[int, typer.Option("--eval-images", help="Synthetic: held-out scenes for the card.")] = 200,
+    source: Annotated[str | None, typer.Option("--source", hidden=True)] = None,  # the old name of --data
+    *,
+    opts: TrainOptions,
 ) -> None:
-    from cvkit.detect_adapt.adapt import AdaptConfig
-    from cvkit.detect_adapt.detector import DetectorConfig
-    from cvkit.detect_adapt.train import small_config, train
-    from cvkit.device import select_device, set_threads
-    from cvkit.errors import ArgumentError
+    from cvkit.detect_adapt.train import run_recipe
 
-    set_threads(threads)
-    try:
-        acfg = AdaptConfig(method=method, lam=lam, mu=mu, eps=eps, gamma=gamma, cond=cond,
-                           head_channels=64 if source == "synthetic" else 512)
-    except ValueError as e:
-        raise ArgumentError(str(e)) from None
-    if source == "synthetic" and backbone == "efflite0" and class_names is None and min_size is None:
-        cfg = small_config()
-    else:
-        if class_names is None:
-            raise ArgumentError("--classes is required with a real source (the class names to detect)")
-        names = tuple(c.strip() for c in class_names.split(",") if c.strip())
-        if backbone not in ("efflite0", "vgg16", "resnet101", "tiny"):
-            raise ArgumentError(f"--backbone {backbone!r}: use efflite0, vgg16, resnet101 or tiny")
-        cfg = DetectorConfig(class_names=names, backbone=backbone, min_size=min_size or 600)
-    if source_steps:
-        if init is not None:
-            raise ArgumentError("--source-steps and --init exclude each other")
-        pre = AdaptConfig(method="source-only", head_channels=acfg.head_channels)
-        if not (out / "source-only" / "card.json").exists():  # finished before an interruption: keep it
-            train(out / "source-only", source=source, target=target, acfg=pre, cfg=cfg, steps=source_steps,
-                  batch=batch,
-                  lr=lr, seed=seed, eval_images=0, device=str(select_device(device)), quiet=quiet,
-                  name="source-only")
-        init, seed = str(out / "source-only"), seed + 1
-    _, log, info = train(out, source=source, target=target, acfg=acfg, cfg=cfg, steps=steps, batch=batch, lr=lr,
-                         seed=seed, init=init, eval_images=eval_images, device=str(select_device(device)),
-                         quiet=quiet, name=f"{method}-{target}")
+    log, info = run_recipe(opts.out, source=source or data, target=target, method=method, init=init,
+                           steps=opts.steps, minutes=opts.minutes, source_steps=source_steps, batch=batch, lr=lr,
+                           lam=lam, mu=mu, eps=eps, gamma=gamma, cond=cond, backbone=backbone, min_size=min_size,
+                           class_names=class_names, eval_images=eval_images, device=str(opts.select_device()),
+                           seed=opts.seed, quiet=opts.quiet)
     for m in info["metrics"]:
         err_console.print(f"{m['data']}: {m['metric']} = {m['value']}")
-    err_console.print(f"saved {out} ({log.steps} steps, {log.seconds:.0f} s)")
+    err_console.print(f"saved {opts.out} ({log.steps} steps, {log.seconds:.0f} s)")
 
 
 EVALUATE_HELP = """Score a model on a labelled dataset: VOC AP@0.5 (all-point and VOC07 11-point), COCO mAP@[.5:.95].
@@ -189,32 +123,21 @@ Examples:
 """
 
 
+@run_options(batch=False)
 def evaluate_command(
     root: Annotated[Path, typer.Option("--root", help="Dataset root (VOC folder, COCO JSON/folder, or a folder "
                                        "of images with same-stem VOC XML).")],
     dataset: Annotated[str, typer.Option("--dataset", help="voc, coco or folder.")] = "folder",
-    model: Annotated[str, typer.Option("--model", "-m", help="Model name, trained folder or weights path.")
-                     ] = "default",
-    device: DeviceOpt = "auto",
-    threads: ThreadsOpt = 0,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    model: Annotated[str, typer.Option("--model", "-m", help="Name, trained folder or weights path.")] = "default",
+    *,
+    run: RunOptions,
 ) -> None:
-    from cvkit.detect_adapt.data import load_dataset
-    from cvkit.detect_adapt.evaluate import evaluate_dataset
-    from cvkit.detect_adapt.registry import load_predictor
-    from cvkit.device import select_device, set_threads
-    from cvkit.errors import ArgumentError
+    from cvkit.detect_adapt.evaluate import evaluate_root
 
-    set_threads(threads)
-    if dataset not in ("voc", "coco", "folder"):
-        raise ArgumentError(f"--dataset {dataset!r}: use voc, coco or folder")
-    predictor = load_predictor(model, select_device(device))
-    items = load_dataset(f"{dataset}:{root}", predictor.class_names)
-    rep = evaluate_dataset(predictor, items, quiet=quiet)
-    if json_out:
+    rep = evaluate_root(model, dataset, root, run.select_device(), quiet=run.quiet)
+    if run.json_out:
         sys.stdout.write(json.dumps(rep) + "\n")
-    if not quiet:
+    if not run.quiet:
         err_console.print(f"{rep['model']} on {rep['images']} images: AP50 {rep['map']:.4f} (all-point), "
                           f"{rep['map07']:.4f} (VOC07), COCO mAP {rep['coco_map']:.4f}")
         for name, v in rep["per_class"].items():

@@ -10,17 +10,17 @@ from typing import Annotated
 
 import typer
 
-from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
+from ._options import RunOptions, TrainOptions, err_console, run_options, train_options
 
 TASK = "propose-actions"
 
 PROPOSE_HELP = """Temporal action proposals (start, end, score) for a video or its snippet features (BC-GNN).
 
-INPUT: a video (.mp4/.avi/...; features from the EfficientNet-Lite0 trunk + motion cues, one snippet per 16
-frames), a feature file (BSN csv_mean_100 .csv with header f0..fN; .npy/.npz of shape (snippets, dims); .h5),
-or a folder of them. Writes the ActivityNet result JSON (-o), a CSV ranking beside it (.csv) and a timeline
-PNG (.png). A folder (or glob) is a batch: -o DIR gets one result per video (mirroring the tree;
---skip-existing resumes) and DIR/proposals.json with all of them; a failed video is reported, exit 6.
+INPUT: a video (features from the EfficientNet-Lite0 trunk + motion cues, one snippet per 16 frames), a feature
+file (BSN csv_mean_100 .csv; .npy/.npz of shape (snippets, dims); .h5), or a folder / glob of them (batch: -o DIR
+gets one result per video, mirroring the tree, and DIR/proposals.json with all). Writes the ActivityNet result
+JSON (-o), a CSV ranking (.csv) and a timeline (.png) beside it. A CSV with a `video` column (video,seconds[,subset],
+e.g. BSN's video_info_new.csv) is a duration list for the content-free models (prior, sliding-window).
 
 Examples:
 
@@ -29,102 +29,44 @@ Examples:
   cvkit propose-actions csv_mean_100/ -o val/ --durations video_info_new.csv --model runs/bcgnn --json
 
   cvkit propose-actions video_info_new.csv --subset validation --model runs/prior -o prior_val.json
-
-A CSV with a `video` column (video,seconds and optionally subset, e.g. BSN's video_info_new.csv) is a
-duration list for the content-free models (a prior table from `cvkit train propose-actions --model prior`,
-or sliding-window).
 """
 
 
+@run_options()
 def propose_command(
     input: Annotated[str, typer.Argument(help="Video, feature file, folder or glob.", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Result JSON (one input) or folder (batch).")
                       ] = Path("proposals.json"),
     model: Annotated[str, typer.Option("--model", "-m", help="bcgnn-small-synth, sliding-window, or a trained "
-                                       "asset folder / weights path (BC-GNN or prior).")] = "bcgnn-small-synth",
+                                       "folder / weights path.")] = "bcgnn-small-synth",
     duration: Annotated[float | None, typer.Option("--duration", help="Seconds (feature input).")] = None,
-    durations: Annotated[Path | None, typer.Option("--durations", help="CSV video,seconds (video_info_new.csv).")
-                         ] = None,
+    durations: Annotated[Path | None, typer.Option("--durations", help="CSV video,seconds (features).")] = None,
     fps: Annotated[float, typer.Option("--fps", help="Feature input without a duration: frames/s.")] = 30.0,
     stride: Annotated[int, typer.Option("--stride-frames", min=1, help="Frames per snippet.")] = 16,
-    mode: Annotated[str, typer.Option("--mode", help="anet (rescale to the model's window) or thumos "
-                                      "(sliding windows).")] = "anet",
+    mode: Annotated[str, typer.Option("--mode", help="anet (rescale to the window) or thumos (slide it).")] = "anet",
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="Proposals kept per video.")] = 100,
     nms: Annotated[str, typer.Option("--nms", help="soft, hard or none.")] = "soft",
     subset: Annotated[str, typer.Option("--subset", help="Duration list: only this subset.")] = "",
     timeline: Annotated[bool, typer.Option("--timeline/--no-timeline", help="Write the timeline PNG.")] = True,
-    skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Batch: skip videos already done.")
-                             ] = False,
-    device: DeviceOpt = "auto",
-    threads: ThreadsOpt = 0,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *,
+    run: RunOptions,
 ) -> None:
-    from cvkit.device import select_device, set_threads
-    from cvkit.errors import ArgumentError
-    from cvkit.io.batch import discover, mirrored, run_batch
+    from cvkit.io.batch import discover, run_batch
     from cvkit.io.video import VIDEO_SUFFIXES
-    from cvkit.propose_actions import results as R
-    from cvkit.propose_actions.predict import PostConfig
     from cvkit.propose_actions.readers import FEATURE_SUFFIXES
-    from cvkit.propose_actions.run import (
-        ItemOptions,
-        is_durations_csv,
-        load_proposer,
-        propose_from_durations,
-        propose_one,
-        read_durations,
-    )
+    from cvkit.propose_actions.run import ProposeJob, check_result_path, item_options, load_proposer
 
-    if mode not in ("anet", "thumos"):
-        raise ArgumentError(f"--mode {mode!r}: use anet or thumos")
-    if nms not in ("soft", "hard", "none"):
-        raise ArgumentError(f"--nms {nms!r}: use soft, hard or none")
-    set_threads(threads)
+    opts = item_options(duration, durations, fps, stride, mode, nms, top_k)
     inputs = discover(input, (*VIDEO_SUFFIXES, *FEATURE_SUFFIXES), what="video or feature")
-    if inputs.batch and output.suffix.lower() == ".json":
-        raise ArgumentError(f"{output}: a folder of inputs needs -o DIR (one result per video + proposals.json)")
-    if not inputs.batch and output.suffix.lower() != ".json":
-        raise ArgumentError(f"{output}: the result file must end in .json (the CSV and PNG go beside it)")
-    proposer = load_proposer(model, select_device(device))
-    opts = ItemOptions(duration, read_durations(durations) if durations else None, fps, stride, mode,
-                       post=PostConfig(nms=nms, top_k=top_k))
-    single = inputs.items[0].path
-    if not inputs.batch and is_durations_csv(single):  # a duration list for the content-free models
-        items = propose_from_durations(proposer, single, subset, top_k)
-        R.write_anet_json(items, output, proposer.name)
-        R.write_csv(items, output.with_suffix(".csv"))
-        if not quiet:
-            err_console.print(f"{len(items)} videos -> {output} and {output.with_suffix('.csv')}")
-        return
-
-    def targets(item) -> list[Path]:
-        base = mirrored(item, output, ".json") if inputs.batch else output
-        return [base, base.with_suffix(".csv")] + ([base.with_suffix(".png")] if timeline else [])
-
-    def work(item) -> dict:
-        props, summary = propose_one(proposer, item.path, opts)
-        out = targets(item)
-        R.write_anet_json([props], out[0], proposer.name)
-        R.write_csv([props], out[1])
-        if timeline:
-            R.write_timeline(props, out[2])
-        return {**summary, **R.jsonl_record(props, 10), "output": str(out[0])}
-
-    def describe(item, rec: dict) -> str:
-        top = ", ".join(f"{s:.1f}-{e:.1f}s ({c:.2f})" for s, e, c in rec["proposals"][:3])
-        return f"{item.path}: {rec['snippets']} snippets, {rec['duration']} s -> {rec['output']}; top: {top}"
-
+    check_result_path(output, inputs.batch)
+    job = ProposeJob(load_proposer(model, run.select_device()), inputs, output, opts, subset, timeline)
     try:
-        run_batch(inputs, work, targets, out_dir=output if inputs.batch else None, skip_existing=skip_existing,
-                  json_out=json_out, quiet=quiet, describe=describe)
+        run_batch(inputs, job.work, job.targets, out_dir=output if inputs.batch else None, **run.batch(),
+                  describe=job.describe)
     finally:
-        if inputs.batch:  # one ActivityNet file for the whole folder (finished and skipped videos)
-            done = [targets(i)[0] for i in inputs.items if targets(i)[0].is_file()]
-            if done:
-                R.merge_anet_json(done, output / "proposals.json")
-                if not quiet:
-                    err_console.print(f"{len(done)} videos -> {output / 'proposals.json'}")
+        n = job.merge()
+        if n and not run.quiet:
+            err_console.print(f"{n} videos -> {output / 'proposals.json'}")
 
 
 TRAIN_HELP = """Train BC-GNN (or build the prior table): the recipes behind the shipped asset and for real features.
@@ -141,6 +83,7 @@ Examples:
 """
 
 
+@train_options(out="runs/propose-actions", steps=1500, budget=("steps",), threads=1)
 def train_command(
     model: Annotated[str, typer.Option("--model", help="bcgnn or prior.")] = "bcgnn",
     data: Annotated[str, typer.Option("--data", help="synthetic, anet:DIR or thumos:CSV.")] = "synthetic",
@@ -148,34 +91,30 @@ def train_command(
     size: Annotated[str, typer.Option("--size", help="paper, slim or small.")] = "small",
     input_kind: Annotated[str, typer.Option("--input", help="profile (feature-agnostic) or raw.")] = "profile",
     videos: Annotated[int, typer.Option("--videos", min=1, help="Synthetic training videos.")] = 3000,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Epochs (paper: 20).")] = 20,
-    steps: Annotated[int, typer.Option("--steps", min=0, help="Optimiser steps (0: use --epochs).")] = 1500,
-    batch: Annotated[int, typer.Option("--batch", min=1)] = 16,
+    epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Epochs instead of --steps (paper 20).")
+                      ] = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Videos per step.")] = 16,
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate (paper 1e-4).")] = 1e-3,
     weight_decay: Annotated[float, typer.Option("--weight-decay", help="Paper 5e-3.")] = 1e-4,
     fps: Annotated[float, typer.Option("--fps", help="THUMOS feature fps.")] = 30.0,
     stride: Annotated[int, typer.Option("--stride-frames", min=1, help="THUMOS snippet stride.")] = 5,
-    out: Annotated[Path, typer.Option("--output", "-o", help="Asset folder.")] = Path("runs/propose-actions"),
     name: Annotated[str, typer.Option("--name", help="Model name in the card.")] = "bcgnn-small-synth",
-    report: Annotated[bool, typer.Option("--report/--no-report", help="Score on the held-out synthetic set "
-                                         "(with prior and sliding windows) into the card.")] = False,
-    device: DeviceOpt = "cpu",
-    threads: ThreadsOpt = 1,
-    seed: SeedOpt = 0,
-    quiet: QuietOpt = False,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Synthetic: held-out scores in the card.")
+                      ] = False,
+    *,
+    opts: TrainOptions,
 ) -> None:
     from cvkit.propose_actions import workflows
 
     command = " ".join(["cvkit", "train", "propose-actions", *sys.argv[3:]])
-    path = workflows.train(model, data, features, size, input_kind, videos, epochs, steps, batch, lr, weight_decay,
-                           fps, stride, out, name, report, device, threads, seed, command,
-                           None if quiet else err_console.print)
+    path = workflows.train(model, data, features, size, input_kind, videos, epochs or 20, 0 if epochs else opts.steps,
+                           batch, lr, weight_decay, fps, stride, opts.out, name, report, str(opts.select_device()),
+                           opts.threads, opts.seed, command, None if opts.quiet else err_console.print)
     err_console.print(f"saved {path}")
 
 
-EVALUATE_HELP = """Score proposals: AR@AN and AUC as the official ActivityNet evaluation (tIoU 0.5:0.05:0.95, AN 1..100)
-or THUMOS-14 AR@50..1000 (tIoU 0.5:0.05:1.0); --dataset synthetic compares a model with the prior and sliding
-windows on the held-out generated set.
+EVALUATE_HELP = """Score --results: AR@AN and AUC as the official ActivityNet evaluation (tIoU 0.5:0.05:0.95, AN 1..100)
+or THUMOS-14 AR@50..1000; --dataset synthetic compares --model with the prior and sliding windows.
 
 Examples:
 
@@ -185,27 +124,24 @@ Examples:
 """
 
 
+@run_options(batch=False)
 def evaluate_command(
     dataset: Annotated[str, typer.Option("--dataset", help="anet, thumos or synthetic.")] = "anet",
-    root: Annotated[Path | None, typer.Option("--root", help="Annotations (BSN folder/json, or THUMOS CSV).")
-                    ] = None,
-    results: Annotated[Path | None, typer.Option("--results", help="ActivityNet result JSON.")] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Annotations (BSN folder/json, THUMOS CSV).")] = None,
+    results: Annotated[Path | None, typer.Option("--results", help="ActivityNet result JSON to score.")] = None,
     subset: Annotated[str, typer.Option("--subset", help="ActivityNet subset.")] = "validation",
     model: Annotated[str, typer.Option("--model", "-m", help="Synthetic: the model.")] = "bcgnn-small-synth",
     videos: Annotated[int, typer.Option("--videos", min=1, help="Synthetic test videos.")] = 300,
     plot: Annotated[Path | None, typer.Option("--plot", help="AR-AN curve PNG.")] = None,
-    threads: ThreadsOpt = 0,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *,
+    run: RunOptions,
 ) -> None:
-    from cvkit.device import set_threads
     from cvkit.propose_actions import workflows
 
-    set_threads(threads)
-    rep = workflows.evaluate(dataset, root, results, subset, model, videos, plot)
-    if json_out:
+    rep = workflows.evaluate(dataset, root, results, subset, model, videos, plot, run.select_device())
+    if run.json_out:
         sys.stdout.write(json.dumps(rep) + "\n")
-    if not quiet:
+    if not run.quiet:
         for name, row in rep["models"].items():
             err_console.print(f"{name}: " + "  ".join(f"{k} {v:.2f}" for k, v in row.items() if isinstance(v, float)))
 

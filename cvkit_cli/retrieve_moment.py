@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
+from ._options import RunOptions, TrainOptions, err_console, run_options, train_options
 
 TASK = "retrieve-moment"
 
@@ -19,8 +19,6 @@ HELP = """Find the moments of a video that a sentence describes; ranked (start, 
 
 VIDEO is a video file or a folder (moments of all its videos ranked together). Features are extracted once per
 video and cached by content hash (beside -o, or --cache DIR), so further queries cost only the text side.
---model: auto (= concepts+prior), prior (blind, query-independent), concepts (ImageNet concept bank alone),
-concepts+prior, vlanet-small-synth (trained on synthetic shapes only), or a VLANet weights path.
 
 Examples:
 
@@ -32,6 +30,7 @@ Examples:
 """
 
 
+@run_options(batch=False)
 def retrieve_command(
     video: Annotated[Path, typer.Argument(help="Video file or folder of videos.", show_default=False)],
     query: Annotated[str | None, typer.Argument(help="The sentence (or use --queries).", show_default=False)] = None,
@@ -44,154 +43,115 @@ def retrieve_command(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="JSON Lines output.")] = None,
     srt: Annotated[Path | None, typer.Option("--srt", help="Cues of the moments: .srt or .vtt.")] = None,
     overlay: Annotated[Path | None, typer.Option("--overlay", help="Video with a timeline bar (one video).")] = None,
-    clip_out: Annotated[Path | None, typer.Option("--clip-out", help="Cut the top moment to this video file.")
-                        ] = None,
+    clip_out: Annotated[Path | None, typer.Option("--clip-out", help="Cut the top moment to this video.")] = None,
     cache: Annotated[Path | None, typer.Option("--cache", help="Feature cache folder.")] = None,
-    device: DeviceOpt = "auto", threads: ThreadsOpt = 0, json_out: JsonOpt = False, quiet: QuietOpt = False,
+    *,
+    run: RunOptions,
 ) -> None:
-    from cvkit.device import select_device, set_threads
-    from cvkit.errors import ArgumentError, BatchError
-    from cvkit.io.atomic import check_not_input
-    from cvkit.retrieve_moment.outputs import write_clip, write_cues, write_jsonl, write_overlay
-    from cvkit.retrieve_moment.predict import Retriever, list_videos, read_queries, search
-    from cvkit.retrieve_moment.visual import default_cache_dir
+    from cvkit.errors import BatchError
+    from cvkit.io.batch import run_batch
+    from cvkit.retrieve_moment.outputs import MomentOutputs, moments_table
+    from cvkit.retrieve_moment.predict import Retriever, query_list, rank_queries, video_inputs
+    from cvkit.retrieve_moment.visual import cache_dir_for
 
-    set_threads(threads)
-    if (query is None) == (queries is None):
-        raise ArgumentError("give one QUERY argument or --queries FILE")
-    qs = read_queries(queries) if queries else [query]
-    videos = list_videos(video) if video.is_dir() else [video]
-    folder = video.is_dir()
-    if folder and overlay:
-        raise ArgumentError("--overlay needs a single video, not a folder")
-    outs = [p for p in (output, srt, overlay, clip_out) if p is not None]
-    for p in outs:
-        check_not_input(p, videos)
-    cache_dir = cache or ((output.parent / ".cvkit-features") if output else default_cache_dir())
-    r = Retriever(model, prior, str(select_device(device)), cache_dir, top, nms)
-    log = None if quiet else (lambda m: err_console.print(m, markup=False, highlight=False))
-    records, failures = search(r, videos, qs, top, log)
-    if output:
-        write_jsonl(output, records)
-    if srt:
-        write_cues(srt, records)
-    if overlay:
-        write_overlay(videos[0], overlay, records[0])
-    if clip_out and records[0]["moments"]:
-        m = records[0]["moments"][0]
-        write_clip(m.get("video", videos[0]), clip_out, m["start"], m["end"])
-    for rec in records:
-        if json_out:
-            sys.stdout.write(json.dumps(rec) + "\n")
-        else:
-            for m in rec["moments"]:
-                where = f"{m['video']}\t" if folder else ""
-                sys.stdout.write(f"{where}{m['rank']}\t{m['start']:.2f}\t{m['end']:.2f}\t{m['score']:.4f}\t"
-                                 f"{rec['query']}\n")
+    qs = query_list(query, queries)
+    inputs = video_inputs(video)
+    outs = MomentOutputs(output, srt, overlay, clip_out)
+    outs.check([it.path for it in inputs.items], video.is_dir())
+    r = Retriever(model, prior, str(run.select_device()), cache_dir_for(cache, output), top, nms)
+    feats, failures = {}, []
+    try:  # features per video (cached); the videos that fail are left out of the ranking (exit 6 at the end)
+        run_batch(inputs, lambda it: r.features_into(it.path, feats), lambda it: [], quiet=run.quiet, describe=lambda
+                  it, rec: f"{it.path}: {rec['duration']} s{' (cached features)' if rec['cached'] else ''}")
+    except BatchError as e:
+        failures = e.failures
+    records = rank_queries(r, feats, qs, top, single=len(inputs.items) == 1)
+    outs.write(records, inputs.items[0].path)
+    sys.stdout.write("".join(json.dumps(rec) + "\n" for rec in records) if run.json_out else moments_table(records))
     if failures:
         raise BatchError(failures)
 
 
+TRAIN_HELP = """Train VLANet weakly (video-sentence pairs only): the Synth-STA recipe, or the paper-size model on a
+Charades-STA layout with precomputed features; or fit the blind prior (--model prior).
+
+Examples:
+
+  cvkit train retrieve-moment --data synthetic --epochs 40 --threads 1 -o assets/retrieve-moment/vlanet-small-synth
+
+  cvkit train retrieve-moment --data charades_sta_train.txt --features c3d/ -o my-vlanet
+
+  cvkit train retrieve-moment --model prior --data charades_sta_train.txt --durations Charades_v1_train.csv -o p.json
+"""
+
+
+@train_options(out="runs/retrieve-moment", budget=(), device=False)
 def train_command(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (weights + card), or prior .json.")],
-    synthetic: Annotated[bool, typer.Option("--synthetic", help="Synth-STA recipe of the shipped model.")] = False,
-    ann: Annotated[Path | None, typer.Option("--ann", help="Training annotations (.txt/.jsonl/.json).")] = None,
+    model: Annotated[str, typer.Option("--model", help="vlanet or prior (the blind prior, a JSON).")] = "vlanet",
+    data: Annotated[str | None, typer.Option("--data", help="synthetic or annotations (.txt/.jsonl/.json).")] = None,
     features: Annotated[Path | None, typer.Option("--features", help="Folder of <vid>.npy or an .h5.")] = None,
-    prior_from: Annotated[Path | None, typer.Option("--prior-from", help="Fit only the blind prior on these "
-                                                    "annotations.")] = None,
     durations: Annotated[Path | None, typer.Option("--durations", help="Charades_v1_train.csv (lengths).")] = None,
     videos: Annotated[int, typer.Option("--videos", min=2, help="Synthetic training videos.")] = 800,
-    test_videos: Annotated[int, typer.Option("--test-videos", min=2, help="Synthetic test videos (validation: "
-                                             "half as many).")] = 300,
-    epochs: Annotated[int, typer.Option("--epochs", min=1)] = 10,
+    test_videos: Annotated[int, typer.Option("--test-videos", min=2, help="Synthetic test videos.")] = 300,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the training videos.")] = 10,
     video_dim: Annotated[int, typer.Option("--video-dim", help="Feature size (4096 for C3D).")] = 4096,
     hidden: Annotated[int, typer.Option("--hidden", help="D of the paper.")] = 512,
     windows: Annotated[str, typer.Option("--windows", help="Window lengths in feature steps.")] = "11,13,15",
     stride: Annotated[int, typer.Option("--stride", min=1, help="Group stride in feature steps.")] = 1,
     feature_rate: Annotated[float, typer.Option("--feature-rate", help="Feature steps per second.")] = 1.5,
-    seed: SeedOpt = 0, threads: ThreadsOpt = 0,
+    synthetic: Annotated[bool, typer.Option("--synthetic", hidden=True)] = False,  # old: --data synthetic
+    ann: Annotated[Path | None, typer.Option("--ann", hidden=True)] = None,  # old: --data ANN
+    prior_from: Annotated[Path | None, typer.Option("--prior-from", hidden=True)] = None,  # old: --model prior --data
+    *,
+    opts: TrainOptions,
 ) -> None:
-    """Train VLANet weakly (video-sentence pairs only): the Synth-STA recipe, or the paper-size model on a
-    Charades-STA layout with precomputed features; or fit the blind prior.
-
-    Examples:
-
-      cvkit train retrieve-moment --synthetic --epochs 40 --threads 1 -o assets/retrieve-moment/vlanet-small-synth
-
-      cvkit train retrieve-moment --ann charades_sta_train.txt --features c3d/ -o my-vlanet
-
-      cvkit train retrieve-moment --prior-from charades_sta_train.txt --durations Charades_v1_train.csv -o prior.json
-    """
     from cvkit.device import set_threads
-    from cvkit.errors import ArgumentError
-    from cvkit.retrieve_moment.data import read_annotations, read_charades_durations
-    from cvkit.retrieve_moment.model import VLANetConfig
-    from cvkit.retrieve_moment.prior import fit_prior
-    from cvkit.retrieve_moment.train import train_on_layout, train_synth
+    from cvkit.retrieve_moment.train import run_recipe
 
-    set_threads(threads)
-    log = lambda m: err_console.print(m, markup=False)  # noqa: E731
-    if prior_from:
-        qs = read_annotations(prior_from, read_charades_durations(durations) if durations else None)
-        fit_prior(qs, name=output.stem, source=str(prior_from)).save(output)
-    elif synthetic:
-        r = train_synth(str(output), n_train=videos, n_test=test_videos, epochs=epochs, seed=seed, log=log)
-        log(json.dumps({k: r[k] for k in ("model", "prior", "random")}))
-    elif ann and features:
-        try:
-            wins = tuple(int(w) for w in windows.split(","))
-        except ValueError:
-            raise ArgumentError(f"--windows {windows!r}: comma-separated integers") from None
-        cfg = VLANetConfig(video_dim=video_dim, hidden=hidden, windows=wins, stride=stride,
-                           feature_rate=feature_rate)
-        train_on_layout(str(ann), str(features), str(output), cfg, epochs, seed=seed,
-                        durations=str(durations) if durations else None, log=log)
-    else:
-        raise ArgumentError("give --synthetic, or --ann with --features, or --prior-from")
+    set_threads(opts.threads)
+    data = str(prior_from or ann or data or ("synthetic" if synthetic else "")) or None
+    rep = run_recipe(opts.out, "prior" if prior_from else model, data, features, durations, videos, test_videos,
+                     epochs, opts.seed, None if opts.quiet else (lambda m: err_console.print(m, markup=False)),
+                     windows, video_dim=video_dim, hidden=hidden, stride=stride, feature_rate=feature_rate)
+    if data == "synthetic" and not opts.quiet:
+        err_console.print(json.dumps(rep), markup=False)
 
 
+EVALUATE_HELP = """R@{1,5} x IoU{0.3,0.5,0.7} and mIoU of the model beside the blind prior and random windows.
+
+Examples:
+
+  cvkit evaluate retrieve-moment --dataset charades-sta --root data/charades --limit 200
+"""
+
+
+@run_options(batch=False)
 def evaluate_command(
     dataset: Annotated[str, typer.Option("--dataset", help="charades-sta, qvhighlights, anet-captions, synth-sta.")],
     root: Annotated[Path | None, typer.Option("--root", help="Dataset folder (see docs/retrieve-moment.md).")] = None,
-    model: Annotated[str, typer.Option("--model", "-m")] = "auto",
-    prior: Annotated[str, typer.Option("--prior")] = "charades-sta-published",
+    model: Annotated[str, typer.Option("--model", "-m", help="As for `cvkit retrieve-moment`.")] = "auto",
+    prior: Annotated[str, typer.Option("--prior", help="Prior name or JSON.")] = "charades-sta-published",
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="First N queries only.")] = None,
-    device: DeviceOpt = "auto", threads: ThreadsOpt = 0, json_out: JsonOpt = False,
+    *,
+    run: RunOptions,
 ) -> None:
-    """R@{1,5} x IoU{0.3,0.5,0.7} and mIoU of the model beside the blind prior and random windows.
+    from cvkit.retrieve_moment.evaluate import evaluate_tables
 
-    Examples:
-
-      cvkit evaluate retrieve-moment --dataset charades-sta --root data/charades --limit 200
-    """
-    from cvkit.device import select_device, set_threads
-    from cvkit.errors import ArgumentError
-    from cvkit.retrieve_moment.evaluate import evaluate_dataset
-    from cvkit.retrieve_moment.predict import Retriever
-    from cvkit.retrieve_moment.train import synth_eval
-
-    set_threads(threads)
-    if dataset == "synth-sta":
-        tables = synth_eval(model if model != "auto" else "vlanet-small-synth", limit or 300)
-    else:
-        if root is None:
-            raise ArgumentError(f"--dataset {dataset} needs --root DIR")
-        tables = evaluate_dataset(dataset, root, Retriever(model, prior, str(select_device(device))), prior, limit,
-                                  log=lambda m: err_console.print(m, markup=False))
-    if json_out:
+    tables = evaluate_tables(dataset, root, model, prior, limit, str(run.select_device()),
+                             log=None if run.quiet else (lambda m: err_console.print(m, markup=False)))
+    if run.json_out:
         sys.stdout.write(json.dumps(tables) + "\n")
-        return
-    t = Table(title=f"retrieve-moment on {dataset}")
-    t.add_column("method")
-    for k in next(iter(tables.values())):
-        t.add_column(k, justify="right")
-    for name, row in tables.items():
-        t.add_row(name, *[f"{v:.2f}" for v in row.values()])
-    err_console.print(t)
+    elif not run.quiet:
+        t = Table(title=f"retrieve-moment on {dataset}")
+        for k in ("method", *next(iter(tables.values()))):
+            t.add_column(k, justify="left" if k == "method" else "right")
+        for name, row in tables.items():
+            t.add_row(name, *[f"{v:.2f}" for v in row.values()])
+        err_console.print(t)
 
 
 def register(app: typer.Typer, train_app: typer.Typer, evaluate_app: typer.Typer) -> None:
     """Add the commands to the app."""
     app.command("retrieve-moment", help=HELP)(retrieve_command)
-    train_app.command("retrieve-moment")(train_command)
-    evaluate_app.command("retrieve-moment")(evaluate_command)
+    train_app.command("retrieve-moment", help=TRAIN_HELP)(train_command)
+    evaluate_app.command("retrieve-moment", help=EVALUATE_HELP)(evaluate_command)

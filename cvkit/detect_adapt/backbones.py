@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from ..nn.efficientnet_lite import EfficientNetLite0, load_efficientnet_lite0, trunk_channels, trunk_stride
-from ..nn.resnet import Bottleneck
+from ..nn.resnet import add_trunk
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -85,17 +85,7 @@ class ResNet101Backbone(Backbone):
 
     def __init__(self) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-        cin = 64
-        for name, (width, blocks, stride) in zip(("layer1", "layer2", "layer3"),
-                                                 [(64, 3, 1), (128, 4, 2), (256, 23, 2)], strict=True):
-            layer = [Bottleneck(cin, width, stride)] + [Bottleneck(width * 4, width) for _ in range(blocks - 1)]
-            setattr(self, name, nn.Sequential(*layer))
-            cin = width * 4
-        self.channels, self.stride = 1024, 16
+        self.channels, self.stride = add_trunk(self, (3, 4, 23)), 16
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(self.relu(self.bn1(self.conv1((x - self.mean) / self.std))))

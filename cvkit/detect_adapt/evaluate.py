@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import torch
 
@@ -67,3 +68,16 @@ def evaluate_dataset(predictor, items: list, score_thr: float = 0.01, quiet: boo
     rep["per_class"] = {predictor.class_names[k]: v for k, v in rep["per_class"].items()}
     rep["model"] = predictor.name
     return rep
+
+
+def evaluate_root(model: str, dataset: str, root: str | Path, device: torch.device, quiet: bool = True) -> dict:
+    """`cvkit evaluate detect-adapt`: load the model and the `dataset` layout (voc, coco or folder) at `root`,
+    then score the model on it."""
+    from ..errors import ArgumentError
+    from .data import load_dataset
+    from .registry import load_predictor
+
+    if dataset not in ("voc", "coco", "folder"):
+        raise ArgumentError(f"--dataset {dataset!r}: use voc, coco or folder")
+    predictor = load_predictor(model, device)
+    return evaluate_dataset(predictor, load_dataset(f"{dataset}:{root}", predictor.class_names), quiet=quiet)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..io.atomic import atomic_path, write_text_atomic
+from ..io.batch import Item, mirrored
 from .data import read_image
 
 FORMATS = {"coco": ".json", "voc": ".xml"}
@@ -91,3 +93,54 @@ def detect_one(predictor, path: Path, out: Path | None, fmt: str, overlay: Path 
             if not cv2.imwrite(str(tmp), draw_overlay(bgr, dets, predictor.class_names)):
                 raise OSError(f"cannot write {overlay}")
     return {"detections": dets, "count": len(dets), "size": list(size)}
+
+
+def class_filter(class_names: tuple[str, ...], classes: str | None) -> set[int] | None:
+    """`--classes a,b` -> the indices to keep (None: all); ArgumentError names unknown classes."""
+    from ..errors import ArgumentError
+
+    if not classes:
+        return None
+    wanted = [c.strip() for c in classes.split(",") if c.strip()]
+    unknown = [c for c in wanted if c not in class_names]
+    if unknown:
+        raise ArgumentError(f"--classes: unknown {', '.join(unknown)} (model classes: {', '.join(class_names)})")
+    return {class_names.index(c) for c in wanted}
+
+
+@dataclass(frozen=True)
+class Destinations:
+    """Where each input's detections (-o) and overlay (--overlay) go: as given for one image, mirrored under
+    the folders for a batch. `check()` refuses a file name where a batch needs a folder."""
+
+    output: Path | None
+    overlay: Path | None
+    fmt: str
+    batch: bool
+
+    def check(self) -> None:
+        """ArgumentError (exit 4) when a batch is given a file instead of a folder."""
+        from ..errors import ArgumentError
+
+        if self.fmt not in FORMATS:
+            raise ArgumentError(f"--format {self.fmt!r}: use coco or voc")
+        if self.batch and self.output is not None and self.output.suffix.lower() in (".json", ".xml"):
+            raise ArgumentError(f"{self.output}: a folder of images needs an output folder")
+        if self.batch and self.overlay is not None and self.overlay.suffix:
+            raise ArgumentError(f"{self.overlay}: a folder of images needs an overlay folder")
+
+    def detections(self, item: Item) -> Path | None:
+        """The COCO/VOC file of `item`, or None without -o."""
+        if self.output is None:
+            return None
+        return mirrored(item, self.output, FORMATS[self.fmt]) if self.batch else self.output
+
+    def picture(self, item: Item) -> Path | None:
+        """The overlay PNG of `item`, or None without --overlay."""
+        if self.overlay is None:
+            return None
+        return mirrored(item, self.overlay, ".png") if self.batch or not self.overlay.suffix else self.overlay
+
+    def paths(self, item: Item) -> list[Path]:
+        """Every file written for `item` (checked before any work; --skip-existing looks at them)."""
+        return [p for p in (self.detections(item), self.picture(item)) if p is not None]

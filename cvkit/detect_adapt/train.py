@@ -167,3 +167,43 @@ def train(out: str | Path, *, source: str = "synthetic", target: str = "syntheti
     card.metrics = metrics
     save_model(out, model, card)
     return model, log, {"metrics": metrics}
+
+
+def run_recipe(out: str | Path, *, source: str = "synthetic", target: str = "synthetic-fog", method: str = "mcar",
+               init: str | None = None, steps: int | None = 150, minutes: float | None = None, source_steps: int = 0,
+               batch: int = 4, lr: float = 0.01, lam: float = 0.5, mu: float = 0.01, eps: float = 0.1,
+               gamma: float = 5.0, cond: str = "p", backbone: str = "efflite0", min_size: int | None = None,
+               class_names: str | None = None, eval_images: int = 200, device: str = "cpu", seed: int = 0,
+               quiet: bool = False) -> tuple[TrainLog, dict]:
+    """`cvkit train detect-adapt`: check the options, pick the detector config (the shipped small one for the
+    synthetic benchmark), optionally train source-only first (OUT/source-only, seed SEED) and adapt from it
+    (seed SEED + 1), then train `method` into `out`. Returns the last run's log and card metrics."""
+    from ..errors import ArgumentError
+
+    out = Path(out)
+    try:
+        acfg = AdaptConfig(method=method, lam=lam, mu=mu, eps=eps, gamma=gamma, cond=cond,
+                           head_channels=64 if source == "synthetic" else 512)
+    except ValueError as e:
+        raise ArgumentError(str(e)) from None
+    if source == "synthetic" and backbone == "efflite0" and class_names is None and min_size is None:
+        cfg = small_config()
+    else:
+        if class_names is None:
+            raise ArgumentError("--classes is required with a real source (the class names to detect)")
+        names = tuple(c.strip() for c in class_names.split(",") if c.strip())
+        if backbone not in ("efflite0", "vgg16", "resnet101", "tiny"):
+            raise ArgumentError(f"--backbone {backbone!r}: use efflite0, vgg16, resnet101 or tiny")
+        cfg = DetectorConfig(class_names=names, backbone=backbone, min_size=min_size or 600)
+    if source_steps:
+        if init is not None:
+            raise ArgumentError("--source-steps and --init exclude each other")
+        pre = AdaptConfig(method="source-only", head_channels=acfg.head_channels)
+        if not (out / "source-only" / "card.json").exists():  # finished before an interruption: keep it
+            train(out / "source-only", source=source, target=target, acfg=pre, cfg=cfg, steps=source_steps,
+                  batch=batch, lr=lr, seed=seed, eval_images=0, device=device, quiet=quiet, name="source-only")
+        init, seed = str(out / "source-only"), seed + 1
+    _, log, info = train(out, source=source, target=target, acfg=acfg, cfg=cfg, steps=steps, minutes=minutes,
+                         batch=batch, lr=lr, seed=seed, init=init, eval_images=eval_images, device=device,
+                         quiet=quiet, name=f"{method}-{target}")
+    return log, info

@@ -5,6 +5,8 @@ carries them offline. `last_stride=1` is the re-ID "bag of tricks" option (keeps
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -38,6 +40,23 @@ class Bottleneck(nn.Module):
         return self.relu(y + (x if self.downsample is None else self.downsample(x)))
 
 
+def add_trunk(module: nn.Module, depths: Sequence[int], strides: Sequence[int] = (1, 2, 2, 2)) -> int:
+    """Register a ResNet stem (`conv1`, `bn1`, `relu`, `maxpool`) and `layer1`.. of Bottleneck stacks (`depths`
+    blocks each, first block strided by `strides`) on `module`, with torchvision's names; returns the channels out.
+    ResNet-50/101 use four layers; a detector trunk may stop after three (conv4)."""
+    module.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
+    module.bn1 = nn.BatchNorm2d(64)
+    module.relu = nn.ReLU(inplace=True)
+    module.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+    cin = 64
+    for k, (blocks, stride) in enumerate(zip(depths, strides, strict=False)):
+        width = 64 * 2**k
+        layer = [Bottleneck(cin, width, stride)] + [Bottleneck(width * 4, width) for _ in range(blocks - 1)]
+        setattr(module, f"layer{k + 1}", nn.Sequential(*layer))
+        cin = width * 4
+    return cin
+
+
 class ResNet50(nn.Module):
     """ResNet-50 trunk (no classifier): `stem_to(x, 'layer3')` and `from_layer(x, 'layer4')` split it."""
 
@@ -47,18 +66,7 @@ class ResNet50(nn.Module):
     def __init__(self, last_stride: int = 2, depths: tuple[int, int, int, int] = (3, 4, 6, 3)) -> None:
         """`depths`: bottlenecks per layer, (3, 4, 6, 3) is ResNet-50, (3, 4, 23, 3) ResNet-101 (see `ResNet101`)."""
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-        cin = 64
-        for name, (width, blocks, stride) in zip(
-            self.LAYERS, [(64, depths[0], 1), (128, depths[1], 2), (256, depths[2], 2), (512, depths[3], last_stride)],
-            strict=True
-        ):
-            layer = [Bottleneck(cin, width, stride)] + [Bottleneck(width * 4, width) for _ in range(blocks - 1)]
-            setattr(self, name, nn.Sequential(*layer))
-            cin = width * 4
+        add_trunk(self, depths, (1, 2, 2, last_stride))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Normalised image (N,3,H,W) -> last conv map (N,2048,H/32,W/32) (H/16 with last_stride=1)."""

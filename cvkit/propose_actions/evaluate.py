@@ -66,7 +66,7 @@ def plot_curve(curves: dict[str, RecallCurve], target: Path, title: str = "AR-AN
 
 
 def synthetic_comparison(model, input_kind: str, seed: int = 7, n: int = 300, train_seed: int = 0,
-                         post=None, prior_videos: int = 3000) -> dict[str, dict]:
+                         post=None, prior_videos: int = 3000, device=None) -> dict[str, dict]:
     """Held-out generated test set (seed `seed`, never trained on): BC-GNN vs the prior (fitted on the synthetic
     training annotations) vs sliding windows, AR@AN in percent, same run."""
     from .predict import propose_bcgnn, propose_prior, sliding_windows
@@ -79,7 +79,7 @@ def synthetic_comparison(model, input_kind: str, seed: int = 7, n: int = 300, tr
     gt = {str(k): v.segments * v.duration for k, v in enumerate(test)}
     out: dict[str, dict] = {}
     runs = {
-        "bcgnn": {str(k): propose_bcgnn(model, v.features, v.duration, input_kind, str(k), post)
+        "bcgnn": {str(k): propose_bcgnn(model, v.features, v.duration, input_kind, str(k), post, device=device)
                   for k, v in enumerate(test)},
         "prior": {str(k): propose_prior(prior, v.duration, str(k)) for k, v in enumerate(test)},
         "sliding-window": {str(k): sliding_windows(v.duration, str(k)) for k, v in enumerate(test)},

@@ -15,9 +15,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..assets import Asset, asset_from_path, find_asset, load_into
+from ..assets import Asset, find_asset, load_into
 from ..errors import ArgumentError, InputError, ModelError
+from ..io.batch import Inputs, Item, mirrored
 from ..io.video import VIDEO_SUFFIXES
+from ..io.weights import find_weights
 from .data import strip_v
 from .model import BCGNN, BCGNNConfig
 from .predict import PostConfig, Proposals, propose_bcgnn, propose_prior, sliding_windows
@@ -76,13 +78,8 @@ def load_proposer(model: str, device: torch.device | None = None) -> Proposer:
                "cvkit train propose-actions --data anet:DIR --features csv_mean_100 --size paper -o runs/bcgnn")
         raise ModelError(f"--model {model}: no weights ship for it (trained on annotations/features we may not "
                          f"redistribute); train with `{how}` and pass --model runs/...")
-    asset = find_asset(TASK, model)
-    if asset is not None:
-        return _from_asset(asset, device)
-    if Path(model).exists():
-        return _from_asset(asset_from_path(model), device)
-    raise ModelError(f"--model {model!r}: not a shipped asset ({DEFAULT_MODEL}), bcgnn, prior, sliding-window, "
-                     "or an existing weights path")
+    return _from_asset(find_weights(TASK, model, f"--model {model!r}: not a shipped asset ({DEFAULT_MODEL}), bcgnn, "
+                                    "prior, sliding-window, or an existing weights path"), device)
 
 
 def read_durations(path: Path) -> dict[str, float]:
@@ -182,3 +179,95 @@ def propose_from_durations(proposer: Proposer, path: Path, subset: str = "", top
             out.append(propose_prior(proposer.prior, d, v, top_k) if proposer.kind == "prior"
                        else sliding_windows(d, v, top_k))
     return out
+
+
+def item_options(duration: float | None = None, durations: Path | None = None, fps: float = 30.0,
+                 stride_frames: int = 16, mode: str = "anet", nms: str = "soft", top_k: int = 100) -> ItemOptions:
+    """The per-item options of `cvkit propose-actions`, checked (ArgumentError for an unknown mode or NMS)."""
+    if mode not in ("anet", "thumos"):
+        raise ArgumentError(f"--mode {mode!r}: use anet or thumos")
+    if nms not in ("soft", "hard", "none"):
+        raise ArgumentError(f"--nms {nms!r}: use soft, hard or none")
+    return ItemOptions(duration, read_durations(durations) if durations else None, fps, stride_frames, mode,
+                       post=PostConfig(nms=nms, top_k=top_k))
+
+
+def check_result_path(output: Path, batch: bool) -> None:
+    """-o is a result .json for one input and a folder for a batch (ArgumentError otherwise)."""
+    if batch and output.suffix.lower() == ".json":
+        raise ArgumentError(f"{output}: a folder of inputs needs -o DIR (one result per video + proposals.json)")
+    if not batch and output.suffix.lower() != ".json":
+        raise ArgumentError(f"{output}: the result file must end in .json (the CSV and PNG go beside it)")
+
+
+@dataclass
+class ProposeJob:
+    """One `cvkit propose-actions` run over its inputs: each item's outputs (result JSON, CSV ranking, timeline
+    PNG; mirrored under -o DIR for a batch), the work for one item, its progress line, and the merged
+    DIR/proposals.json of a batch. A single CSV with a `video` column is a duration list (`listing`)."""
+
+    proposer: Proposer
+    inputs: Inputs
+    output: Path
+    opts: ItemOptions
+    subset: str = ""
+    timeline: bool = True
+
+    @property
+    def listing(self) -> bool:
+        """True when the one input is a duration list for the content-free models."""
+        return not self.inputs.batch and is_durations_csv(self.inputs.items[0].path)
+
+    def targets(self, item: Item) -> list[Path]:
+        """The files written for `item`: result JSON, CSV and (with the timeline, not for a list) PNG."""
+        base = mirrored(item, self.output, ".json") if self.inputs.batch else self.output
+        png = [base.with_suffix(".png")] if self.timeline and not self.listing else []
+        return [base, base.with_suffix(".csv"), *png]
+
+    def work(self, item: Item) -> dict:
+        """Propose for one input and write its outputs; the JSON Lines record."""
+        if self.listing:
+            return propose_list_and_write(self.proposer, item.path, self.subset, self.opts.post.top_k,
+                                          self.targets(item))
+        return propose_and_write(self.proposer, item.path, self.opts, self.targets(item))
+
+    def describe(self, item: Item, rec: dict) -> str:
+        """The progress line of a finished item."""
+        if self.listing:
+            return f"{rec['videos']} videos -> {rec['output']} and {Path(rec['output']).with_suffix('.csv')}"
+        top = ", ".join(f"{s:.1f}-{e:.1f}s ({c:.2f})" for s, e, c in rec["proposals"][:3])
+        return f"{item.path}: {rec['snippets']} snippets, {rec['duration']} s -> {rec['output']}; top: {top}"
+
+    def merge(self) -> int:
+        """Batch: one ActivityNet file DIR/proposals.json of the finished (and skipped) videos; their count."""
+        from .results import merge_anet_json
+
+        done = [self.targets(i)[0] for i in self.inputs.items if self.targets(i)[0].is_file()] \
+            if self.inputs.batch else []
+        if done:
+            merge_anet_json(done, self.output / "proposals.json")
+        return len(done)
+
+
+def propose_and_write(proposer: Proposer, path: Path, opts: ItemOptions, out: list[Path]) -> dict:
+    """Propose for one input and write `out`: the ActivityNet result JSON, the CSV ranking and, when a third path
+    is given, the timeline PNG; returns the JSON Lines record (top 10 proposals)."""
+    from . import results as R
+
+    props, summary = propose_one(proposer, path, opts)
+    R.write_anet_json([props], out[0], proposer.name)
+    R.write_csv([props], out[1])
+    if len(out) > 2:
+        R.write_timeline(props, out[2])
+    return {**summary, **R.jsonl_record(props, 10), "output": str(out[0])}
+
+
+def propose_list_and_write(proposer: Proposer, path: Path, subset: str, top_k: int, out: list[Path]) -> dict:
+    """A duration list (CSV with a `video` column) through a content-free model: result JSON `out[0]` and CSV
+    `out[1]` for all its videos; returns a record naming the count."""
+    from . import results as R
+
+    items = propose_from_durations(proposer, path, subset, top_k)
+    R.write_anet_json(items, out[0], proposer.name)
+    R.write_csv(items, out[1])
+    return {"videos": len(items), "model": proposer.name, "output": str(out[0])}

@@ -83,7 +83,8 @@ def train(model: str, data: str, features: Path | None, size: str, input_kind: s
     net, summary = train_bcgnn(cfg, samples, mcfg, on_step)
     metrics = []
     if report and kind == "synthetic":
-        rep = synthetic_comparison(net, input_kind, seed=7, n=300, train_seed=seed)
+        rep = synthetic_comparison(net, input_kind, seed=7, n=300, train_seed=seed,
+                                   device=next(net.parameters()).device)
         metrics = _synthetic_metrics(rep, 300)
     feature = "any (self-similarity profile)" if input_kind == "profile" else f"{kind} features, {in_dim}-D"
     return save_bcgnn(net, summary, out, name, command, data if kind != "synthetic" else
@@ -91,15 +92,15 @@ def train(model: str, data: str, features: Path | None, size: str, input_kind: s
 
 
 def evaluate(dataset: str, root: Path | None, results: Path | None, subset: str, model: str, videos: int,
-             plot: Path | None) -> dict:
+             plot: Path | None, device=None) -> dict:
     """Score a result file (anet/thumos) or compare models on the synthetic set; optional AR-AN PNG."""
     if dataset == "synthetic":
         from .run import load_proposer
 
-        prop = load_proposer(model)
+        prop = load_proposer(model, device)
         if prop.kind != "bcgnn":
             raise ArgumentError("--dataset synthetic compares a BC-GNN model with the baselines")
-        rep = synthetic_comparison(prop.net, prop.input, n=videos)
+        rep = synthetic_comparison(prop.net, prop.input, n=videos, device=prop.device)
         curves = rep.pop("_curves")
         out = {"dataset": "synthetic", "videos": videos, "models": rep}
     elif dataset in ("anet", "thumos"):

@@ -107,3 +107,20 @@ def _features_from_store(arr: np.ndarray, q: Query, retriever):
     if kind == "cheap":
         return VideoFeatures(z, z, arr, dur, cfg.feature_rate, 0.0, (0, 0))
     return VideoFeatures(arr, z, z, dur, cfg.feature_rate, 0.0, (0, 0), effnet_every=1)
+
+
+def evaluate_tables(dataset: str, root: str | Path | None, model: str = "auto", prior: str = "charades-sta-published",
+                    limit: int | None = None, device: str = "cpu", log=None) -> dict[str, dict[str, float]]:
+    """`cvkit evaluate retrieve-moment`: the tables of `evaluate_dataset` on a layout under `root`, or for
+    synth-sta the Synth-STA test split (the first `limit` videos, default 300) with a VLANet (auto: the shipped
+    one)."""
+    from ..errors import ArgumentError
+    from .predict import Retriever
+    from .train import synth_eval
+
+    if dataset == "synth-sta":
+        return synth_eval(model if model != "auto" else "vlanet-small-synth", limit or 300, device=device)
+    if root is None:
+        raise ArgumentError(f"--dataset {dataset} needs --root DIR")
+    return evaluate_dataset(dataset, root, Retriever(model, prior, device), prior, limit,
+                            log=log or (lambda m: None))

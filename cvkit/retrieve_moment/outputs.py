@@ -4,13 +4,16 @@ top moment cut to a clip. All atomic (temp file, then rename)."""
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from ..errors import ArgumentError, InputError
-from ..io.atomic import write_text_atomic
+from ..io.atomic import check_not_input, write_text_atomic
 from ..io.video import VideoWriter
 
 
@@ -48,67 +51,100 @@ def write_cues(path: str | Path, records: list[dict]) -> None:
 def write_overlay(video: str | Path, target: str | Path, record: dict) -> None:
     """Copy of the video with a timeline bar: all top-n moments shaded, the top-1 in green, a playhead, and the
     query and the current moment's rank as text."""
+    dur = max(record["duration"], 1e-6)
+
+    def draw(t: float, frame: np.ndarray) -> np.ndarray:
+        h, w = frame.shape[:2]
+        bar_y = h - 18
+        cv2.rectangle(frame, (0, bar_y), (w - 1, h - 1), (40, 40, 40), -1)
+        active = None
+        for m in sorted(record["moments"], key=lambda m: -m["rank"]):
+            x0, x1 = int(m["start"] / dur * w), max(int(m["end"] / dur * w), int(m["start"] / dur * w) + 1)
+            colour = (0, 200, 0) if m["rank"] == 1 else (0, 140, 220)
+            cv2.rectangle(frame, (x0, bar_y + 3), (x1, h - 4), colour, -1 if m["rank"] == 1 else 1)
+            if m["start"] <= t <= m["end"] and (active is None or m["rank"] < active):
+                active = m["rank"]
+        cv2.line(frame, (int(t / dur * w), bar_y), (int(t / dur * w), h - 1), (255, 255, 255), 2)
+        for text, y in ((record["query"], 16), (f"moment #{active}" if active else "", 34)):
+            if text:
+                cv2.putText(frame, text, (6, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
+                cv2.putText(frame, text, (6, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+        return frame
+
+    if _rewrite(video, target, draw) == 0:
+        raise InputError(video, "cannot decode video")
+
+
+def _rewrite(video: str | Path, target: str | Path, edit: Callable[[float, np.ndarray], np.ndarray | None],
+             end: float = math.inf) -> int:
+    """Re-encode the frames of `video` before `end` seconds into `target` (atomic; nothing is left when no frame
+    is written), each as `edit(t, frame)` returns it (None: leave it out); returns the number written."""
     cap = cv2.VideoCapture(str(video))
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    ok, frame = cap.read()
-    if not ok:
-        raise InputError(video, "cannot decode video")
-    h, w = frame.shape[:2]
-    dur = max(record["duration"], 1e-6)
-    writer = VideoWriter(target, fps, (w, h))
-    i = 0
+    writer, n, i = None, 0, 0
     try:
-        while ok:
-            t = i / fps
-            bar_y = h - 18
-            cv2.rectangle(frame, (0, bar_y), (w - 1, h - 1), (40, 40, 40), -1)
-            active = None
-            for m in sorted(record["moments"], key=lambda m: -m["rank"]):
-                x0, x1 = int(m["start"] / dur * w), max(int(m["end"] / dur * w), int(m["start"] / dur * w) + 1)
-                colour = (0, 200, 0) if m["rank"] == 1 else (0, 140, 220)
-                cv2.rectangle(frame, (x0, bar_y + 3), (x1, h - 4), colour, -1 if m["rank"] == 1 else 1)
-                if m["start"] <= t <= m["end"] and (active is None or m["rank"] < active):
-                    active = m["rank"]
-            cv2.line(frame, (int(t / dur * w), bar_y), (int(t / dur * w), h - 1), (255, 255, 255), 2)
-            for text, y in ((record["query"], 16), (f"moment #{active}" if active else "", 34)):
-                if text:
-                    cv2.putText(frame, text, (6, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
-                    cv2.putText(frame, text, (6, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1,
-                                cv2.LINE_AA)
-            writer.write(frame)
+        while True:
             ok, frame = cap.read()
+            if not ok or i / fps >= end:
+                break
+            if writer is None:
+                writer = VideoWriter(target, fps, (frame.shape[1], frame.shape[0]))
+            out = edit(i / fps, frame)
+            if out is not None:
+                writer.write(np.ascontiguousarray(out))
+                n += 1
             i += 1
     except BaseException:
-        writer.close(ok=False)
+        if writer is not None:
+            writer.close(ok=False)
         raise
     finally:
         cap.release()
-    writer.close(ok=True)
+    if writer is not None:
+        writer.close(ok=n > 0)
+    return n
 
 
 def write_clip(video: str | Path, target: str | Path, start: float, end: float) -> int:
     """Re-encode frames with start <= t < end into `target`; returns the number of frames written."""
-    cap = cv2.VideoCapture(str(video))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-    writer = VideoWriter(target, fps, size)
-    n, i = 0, 0
-    try:
-        while True:
-            ok, frame = cap.read()
-            t = i / fps
-            if not ok or t >= end:
-                break
-            if t >= start:
-                writer.write(np.ascontiguousarray(frame))
-                n += 1
-            i += 1
-    except BaseException:
-        writer.close(ok=False)
-        raise
-    finally:
-        cap.release()
-    writer.close(ok=n > 0)
+    n = _rewrite(video, target, lambda t, frame: frame if t >= start else None, end)
     if n == 0:
         raise InputError(video, f"no frames between {start:.2f} s and {end:.2f} s")
     return n
+
+
+@dataclass(frozen=True)
+class MomentOutputs:
+    """The files `cvkit retrieve-moment` writes from its records: JSON Lines, cues, the overlay video (one
+    video only) and the top moment's clip (None: not asked)."""
+
+    jsonl: Path | None = None
+    cues: Path | None = None
+    overlay: Path | None = None
+    clip: Path | None = None
+
+    def check(self, videos: list[Path], batch: bool) -> None:
+        """Before any work: no output is an input, and --overlay needs a single video."""
+        if batch and self.overlay:
+            raise ArgumentError("--overlay needs a single video, not a folder")
+        for p in (self.jsonl, self.cues, self.overlay, self.clip):
+            if p is not None:
+                check_not_input(p, videos)
+
+    def write(self, records: list[dict], first_video: Path) -> None:
+        """Write every requested output from the query records."""
+        if self.jsonl:
+            write_jsonl(self.jsonl, records)
+        if self.cues:
+            write_cues(self.cues, records)
+        if self.overlay:
+            write_overlay(first_video, self.overlay, records[0])
+        if self.clip and records[0]["moments"]:
+            m = records[0]["moments"][0]
+            write_clip(m.get("video", first_video), self.clip, m["start"], m["end"])
+
+
+def moments_table(records: list[dict]) -> str:
+    """Tab-separated lines: [video] rank start end score query (the video column when moments name one)."""
+    return "".join(f"{m['video'] + chr(9) if 'video' in m else ''}{m['rank']}\t{m['start']:.2f}\t{m['end']:.2f}\t"
+                   f"{m['score']:.4f}\t{rec['query']}\n" for rec in records for m in rec["moments"])

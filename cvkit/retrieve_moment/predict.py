@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..errors import ArgumentError, InputError, ModelError
+from ..io.batch import Inputs, Item
 from .concepts import ConceptBank, window_contrast
 from .model import VLANet, VLANetConfig
 from .prior import TemporalPrior, load_prior
@@ -39,14 +40,11 @@ class Moment:
 
 def load_vlanet(name: str, device: str = "cpu") -> VLANet:
     """A shipped VLANet asset by name, or a weights path (card.json beside it for the config)."""
-    from ..assets import asset_from_path, find_asset, load_into
+    from ..assets import load_into
+    from ..io.weights import find_weights
 
-    asset = find_asset(TASK, name)
-    if asset is None:
-        if not Path(name).exists():
-            raise ModelError(f"unknown model {name!r}: use one of {', '.join(BUILTIN)}, vlanet-small-synth, or a "
-                             "weights path (train one with `cvkit train retrieve-moment`)")
-        asset = asset_from_path(name)
+    asset = find_weights(TASK, name, f"unknown model {name!r}: use one of {', '.join(BUILTIN)}, vlanet-small-synth, "
+                         "or a weights path (train one with `cvkit train retrieve-moment`)")
     asset.verify()
     if "config" not in asset.card:
         raise ModelError(f"{asset.weights}: no card.json with the VLANet config beside the weights")
@@ -109,6 +107,11 @@ class Retriever:
             raise InputError(video, f"clip is {vf.duration:.2f} s, shorter than the smallest window "
                                     f"({self.min_window():.2f} s) of model {self.model_name}")
         return vf, hit
+
+    def features_into(self, video: Path, store: dict[Path, VideoFeatures]) -> dict:
+        """`features(video)` kept in `store`; the batch record: duration and whether the cache answered."""
+        store[video], hit = self.features(video)
+        return {"duration": round(store[video].duration, 1), "cached": hit}
 
     def query(self, vf: VideoFeatures, sentence: str, top: int | None = None) -> list[Moment]:
         """Ranked moments for one sentence."""
@@ -200,34 +203,37 @@ def read_queries(path: str | Path) -> list[str]:
     return qs
 
 
-def search(retriever: Retriever, videos: list[Path], queries: list[str], top: int, log=None
-           ) -> tuple[list[dict], list[tuple[str, str]]]:
-    """Every query on every video. One video: a record per query (video-level). Several: a record per query
-    with the moments of all videos ranked together. Returns (records, failures); queries are checked before any
-    video is read, and a single unreadable video raises."""
-    from ..errors import CvkitError
+def query_list(query: str | None, queries: str | Path | None) -> list[str]:
+    """The QUERY argument or the --queries file (exactly one of them), each query checked before any video is
+    read."""
+    if (query is None) == (queries is None):
+        raise ArgumentError("give one QUERY argument or --queries FILE")
+    return [clean_query(q) for q in (read_queries(queries) if queries else [query])]
 
-    qs = [clean_query(q) for q in queries]
-    feats: dict[Path, VideoFeatures] = {}
-    failures: list[tuple[str, str]] = []
-    for v in videos:
-        try:
-            feats[v], hit = retriever.features(v)
-            if log:
-                log(f"{v}: {feats[v].duration:.1f} s{' (cached features)' if hit else ''}")
-        except CvkitError as e:
-            if len(videos) == 1:
-                raise
-            failures.append((str(v), getattr(e, "problem", str(e))))
+
+def video_inputs(video: str | Path) -> Inputs:
+    """A video file, or a folder of videos (recursive, sorted), as batch items; a batch when more than one video
+    (a single video's error is its own, not exit 6)."""
+    video = Path(video)
+    if not video.is_dir():
+        return Inputs([Item(video, Path(video.name))], False, video.parent)
+    items = [Item(v, v.relative_to(video)) for v in list_videos(video)]
+    return Inputs(items, len(items) > 1, video)
+
+
+def rank_queries(retriever: Retriever, feats: dict[Path, VideoFeatures], queries: list[str], top: int,
+                 single: bool) -> list[dict]:
+    """A record per query: the moments of the one video (`single`), or those of all `feats` videos ranked
+    together (each moment names its video)."""
     records = []
-    for q in qs:
-        if len(videos) == 1:
-            vf = feats[videos[0]]
-            records.append(record(videos[0], q, vf.duration, retriever.model_name, retriever.query(vf, q, top)))
+    for q in (clean_query(q) for q in queries):
+        if single:
+            v, vf = next(iter(feats.items()))
+            records.append(record(v, q, vf.duration, retriever.model_name, retriever.query(vf, q, top)))
             continue
         pool = [(m, v) for v, vf in feats.items() for m in retriever.query(vf, q, top)]
         pool.sort(key=lambda mv: -mv[0].score)
         records.append({"query": q, "videos": len(feats), "model": retriever.model_name, "moments": [
             {"video": str(v), "start": m.start, "end": m.end, "score": m.score, "rank": i + 1}
             for i, (m, v) in enumerate(pool[:top])]})
-    return records, failures
+    return records

@@ -252,7 +252,7 @@ def train_on_layout(ann: str, features: str, out_dir: str, cfg: VLANetConfig, ep
 
     card = {"name": Path(out_dir).name, "task": "retrieve-moment", "architecture": "vlanet",
             "config": cfg.to_dict(),
-            "training": {"command": f"cvkit train retrieve-moment --ann {ann} --features {features} "
+            "training": {"command": f"cvkit train retrieve-moment --data {ann} --features {features} "
                                     f"--epochs {epochs} --seed {seed} -o {out_dir}",
                          "data": f"{ann} (weak: video-sentence pairs only)", "seconds": round(hist["seconds"], 1),
                          "seed": seed, "epochs": hist["epochs"]},
@@ -261,7 +261,7 @@ def train_on_layout(ann: str, features: str, out_dir: str, cfg: VLANetConfig, ep
     return hist
 
 
-def synth_eval(model_name: str = "vlanet-small-synth", n_test: int = 300, seed: int = 0) -> dict:
+def synth_eval(model_name: str = "vlanet-small-synth", n_test: int = 300, seed: int = 0, device: str = "cpu") -> dict:
     """The acceptance table on the Synth-STA test split: model, the prior shipped beside it (fitted on the
     training split's annotations), random windows."""
     from ..errors import ModelError
@@ -269,7 +269,7 @@ def synth_eval(model_name: str = "vlanet-small-synth", n_test: int = 300, seed: 
     from .prior import load_prior
     from .text import TextEncoder
 
-    model = load_vlanet(model_name)
+    model = load_vlanet(model_name, device)
     from ..assets import find_asset
 
     asset = find_asset("retrieve-moment", model_name)
@@ -278,8 +278,43 @@ def synth_eval(model_name: str = "vlanet-small-synth", n_test: int = 300, seed: 
         raise ModelError(f"{folder}: no prior-synth-sta.json beside the weights (written by the --synthetic recipe)")
     prior = load_prior(str(folder / "prior-synth-sta.json"))
     test = synth_items(n_test, 2_000_000 + seed, model.cfg)
-    enc = TextEncoder()
+    enc = TextEncoder(device)
     sents = sorted({it.sentences[0] for it in test})
     toks = dict(zip(sents, enc.tokens(sents), strict=True))
     table, _ = evaluate_items(model, test, toks)
     return {"model": table, "prior": prior_table(prior, test), "random": random_table(test, model.cfg, seed)}
+
+
+def run_recipe(out: str | Path, model: str = "vlanet", data: str | None = None, features: str | Path | None = None,
+               durations: str | Path | None = None, videos: int = 800, test_videos: int = 300, epochs: int = 10,
+               seed: int = 0, log=print, windows: str = "11,13,15", **config) -> dict:
+    """`cvkit train retrieve-moment`: --model prior fits the blind prior on the annotations `data` (-> `out`, a
+    .json, or OUT/prior.json); --data synthetic is the Synth-STA recipe of the shipped model; annotations with
+    precomputed `features` train the paper-size VLANet (`windows` "a,b,c" and `config`: VLANetConfig fields).
+    Returns a summary; `log` None is silent."""
+    from ..errors import ArgumentError
+    from .data import read_annotations, read_charades_durations
+    from .prior import fit_prior
+
+    out, log = Path(out), log or (lambda m: None)
+    if model == "prior":
+        if data is None or data == "synthetic":
+            raise ArgumentError("--model prior needs --data ANNOTATIONS (.txt/.jsonl/.json)")
+        target = out if out.suffix.lower() == ".json" else out / "prior.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        qs = read_annotations(data, read_charades_durations(durations) if durations else None)
+        fit_prior(qs, name=target.stem, source=str(data)).save(target)
+        return {"prior": str(target)}
+    if model != "vlanet":
+        raise ArgumentError(f"--model {model!r}: use vlanet or prior")
+    if data == "synthetic":
+        r = train_synth(str(out), n_train=videos, n_test=test_videos, epochs=epochs, seed=seed, log=log)
+        return {k: r[k] for k in ("model", "prior", "random")}
+    if data is None or features is None:
+        raise ArgumentError("give --data synthetic, or --data ANNOTATIONS with --features, or --model prior")
+    try:
+        wins = tuple(int(w) for w in windows.split(","))
+    except ValueError:
+        raise ArgumentError(f"--windows {windows!r}: comma-separated integers") from None
+    return train_on_layout(str(data), str(features), str(out), VLANetConfig(windows=wins, **config), epochs,
+                           seed=seed, durations=str(durations) if durations else None, log=log)

@@ -6,7 +6,6 @@ A second query on the same video reads the cache and costs only the text side.""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..assets import sha256_file
 from ..errors import InputError
 from .cheap import cheap_features
 
@@ -42,15 +42,6 @@ class VideoFeatures:
     def effnet_rate(self) -> float:
         """Rows per second of effnet/logits."""
         return self.rate / self.effnet_every
-
-
-def content_hash(path: str | Path) -> str:
-    """sha256 of the file's bytes (the cache key: renamed or copied videos hit the same entry)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def sample_frames(path: str | Path, rate: float) -> tuple[np.ndarray, float, float, tuple[int, int]]:
@@ -114,6 +105,11 @@ def default_cache_dir() -> Path:
     return Path(root) / "retrieve-moment"
 
 
+def cache_dir_for(cache: Path | None, output: Path | None) -> Path:
+    """The feature cache of a run: --cache, else .cvkit-features beside the -o file, else `default_cache_dir()`."""
+    return cache or ((output.parent / ".cvkit-features") if output else default_cache_dir())
+
+
 def extract(path: str | Path, rate: float = DEFAULT_RATE, cache_dir: str | Path | None = None,
             extractor: EffNetExtractor | None = None, device: str = "cpu") -> tuple[VideoFeatures, bool]:
     """Features of one video, from the cache when present; returns (features, cache_hit)."""
@@ -124,7 +120,7 @@ def extract(path: str | Path, rate: float = DEFAULT_RATE, cache_dir: str | Path 
         raise InputError(path, "zero-length file")
     cache_file = None
     if cache_dir is not None:
-        key = f"{content_hash(path)}-r{rate:g}-v{CACHE_VERSION}"
+        key = f"{sha256_file(path)}-r{rate:g}-v{CACHE_VERSION}"  # renamed or copied videos hit the same entry
         cache_file = Path(cache_dir) / f"{key}.npz"
         if cache_file.is_file():
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -83,8 +84,6 @@ def evaluate_records(records: list[PairRecord], methods: dict[str, FlowFn], alph
 def method_functions(names: list[str], size: int = 384, device: object = "cpu") -> dict[str, FlowFn]:
     """Flow functions by name: gsf, guidance, nn (one shared SemanticFlow), identity, dis, farneback, or a path to
     trained GSFNet weights (named by its folder / file stem). ArgumentError for an unknown name."""
-    from pathlib import Path
-
     from ..errors import ArgumentError
     from .learned import LearnedFlow
     from .predict import GSFParams, SemanticFlow
@@ -101,6 +100,21 @@ def method_functions(names: list[str], size: int = 384, device: object = "cpu") 
             lf = LearnedFlow.from_path(m, device)
             fns[Path(m).stem if Path(m).is_file() else Path(m).name] = lambda s, t, _f=lf: _f(s, t).flow
         else:
-            raise ArgumentError(f"--methods: unknown method {m!r} (gsf, nn, guidance, identity, dis, farneback, "
+            raise ArgumentError(f"--model: unknown method {m!r} (gsf, nn, guidance, identity, dis, farneback, "
                                 "or a trained weights path)")
     return fns
+
+
+def evaluate_dataset(dataset: str, root: str | Path, methods: str = "gsf,nn", size: int = 384, split: str = "test",
+                     limit: int = 0, alphas: tuple[float, ...] = (0.05, 0.1), device: object = "cpu") -> dict:
+    """`cvkit evaluate semantic-flow`: read the `dataset` layout at `root` (`split` for pf-pascal/spair; the first
+    `limit` pairs, 0 = all) and score the comma-separated `methods` (see `method_functions`) by PCK."""
+    from ..errors import ArgumentError
+    from .data import READERS
+
+    if dataset not in READERS:
+        raise ArgumentError(f"--dataset {dataset!r}: use {', '.join(READERS)}")
+    records = READERS[dataset](root, split) if dataset in ("pf-pascal", "spair") else READERS[dataset](root)
+    records = records[:limit] if limit else records
+    fns = method_functions([m.strip() for m in methods.split(",") if m.strip()], size, device)
+    return {**evaluate_records(records, fns, alphas), "dataset": dataset}

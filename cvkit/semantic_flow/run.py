@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import ArgumentError, InputError
 from ..io.atomic import atomic_path, check_not_input
+from ..io.batch import Inputs, Item
 from ..io.images import read_image
 from .flo import write_flow
 from .metrics import sample_flow
@@ -205,3 +206,40 @@ def run_pair(sf: SemanticFlow, source: Path, target: Path, out: Outputs, keypoin
     summary["outputs"] = [str(p) for p in out.paths()]
     summary["seconds"] = round(time.time() - t0, 3)
     return summary
+
+
+@dataclass
+class PairPlan:
+    """The pairs of one `cvkit semantic-flow` run as batch items (the source image is the item), each item's
+    target image and outputs; `batch` is True for a --pairs file."""
+
+    inputs: Inputs
+    partner: dict[Item, Path]
+    outputs: dict[Item, Outputs]
+
+
+def plan_pairs(source: Path | None, target: Path | None, pairs: Path | None, out: Outputs, fmt: str = "flo",
+               keypoints: Path | None = None) -> PairPlan:
+    """SOURCE TARGET with `out` (one pair), or a --pairs CSV with `out.flow` the output folder (one flow a pair,
+    DIR/A__B.FMT); ArgumentError (exit 4) on a wrong combination, every output checked before any work."""
+    if fmt not in ("flo", "npy"):
+        raise ArgumentError(f"--format {fmt!r}: use flo or npy")
+    if pairs is not None:
+        if source is not None or target is not None:
+            raise ArgumentError("give either SOURCE TARGET or --pairs, not both")
+        if out.flow is None or out.flow.suffix.lower() in FLOW_SUFFIXES:
+            raise ArgumentError("--pairs needs -o DIR (an output folder)")
+        if any(p is not None for p in (out.warp, out.viz, out.matches, out.keypoints_out, keypoints)):
+            raise ArgumentError("--warp/--viz/--matches/--keypoints work on a single pair")
+        rows = read_pairs(pairs)
+        items = [Item(a, Path(f"{a.stem}__{b.stem}.{fmt}")) for a, b in rows]
+        plan = PairPlan(Inputs(items, True, pairs.parent), {it: b for it, (_, b) in zip(items, rows, strict=True)},
+                        {it: Outputs(flow=out.flow / it.rel) for it in items})
+    else:
+        if source is None or target is None:
+            raise ArgumentError("give SOURCE and TARGET images (or --pairs pairs.csv -o DIR)")
+        item = Item(source, Path(source.name))
+        plan = PairPlan(Inputs([item], False, source.parent), {item: target}, {item: out})
+    for it in plan.inputs.items:
+        check_outputs(plan.outputs[it], [it.path, plan.partner[it]] + ([keypoints] if keypoints else []))
+    return plan

@@ -1,7 +1,7 @@
 """Training recipe of the learned GSF model (paper Sec. 4.3): stage 1 trains only the pruning net W_P with L_P
 (backbone W_F and matching net W_M frozen); stage 2 trains end to end with L_final. Pairs come from synthetic
 affine + TPS warps of an image folder (default: the scikit-image / scikit-learn bundled images; the paper used
-PASCAL VOC 2012) or from the PF-PASCAL training pairs (`--dataset pf-pascal --root DIR`, HPF layout).
+PASCAL VOC 2012) or from the PF-PASCAL training pairs (`--data pf-pascal --root DIR`, HPF layout).
 
 Optimiser, learning rate, batch and epochs are not given by the paper: Adam 1e-4 (backbone x 0.1), batch 16 at
 paper size. The EfficientNet-Lite0 backbone stays frozen unless `train_backbone` (its weights are the package's).
@@ -42,6 +42,7 @@ class TrainOptions:
     backbone_weights: Path | None = None
     log_every: int = 20
     m_temperature: float = 1.0             # L_M softmax temperature (1 = paper)
+    device: str = "cpu"
 
 
 def _to_tensor(bgr: np.ndarray, size: int) -> torch.Tensor:
@@ -84,6 +85,8 @@ def train(opts: TrainOptions, log=print) -> tuple[GSFNet, dict]:
     if opts.backbone_weights is not None:
         state = torch.load(opts.backbone_weights, map_location="cpu", weights_only=True)
         model.backbone.net.load_state_dict(state, strict=False)
+    dev = torch.device(opts.device)
+    model.to(dev)
     cache: dict = {}
     t0 = time.time()
     history = []
@@ -105,7 +108,7 @@ def train(opts: TrainOptions, log=print) -> tuple[GSFNet, dict]:
         if not train_bb:
             model.backbone.eval()
         for step in range(steps):
-            src, tgt = sample_batch(opts, rng, cache)
+            src, tgt = (x.to(dev) for x in sample_batch(opts, rng, cache))
             with torch.set_grad_enabled(train_bb):
                 feats = (model.backbone(src), model.backbone(tgt))
             out = model(src, tgt, features=feats)
@@ -133,10 +136,37 @@ def head_state(model: GSFNet) -> dict[str, torch.Tensor]:
     state.update({f"matching.{k}": v for k, v in model.matching.state_dict().items()})
     if model.config.backbone != "lite0":
         state.update({f"backbone.{k}": v for k, v in model.backbone.state_dict().items()})
-    return {k: v.detach().contiguous() for k, v in state.items()}
+    return {k: v.detach().cpu().contiguous() for k, v in state.items()}
 
 
 def save_model(model: GSFNet, folder: Path, card: dict) -> Path:
     """Write weights.safetensors + card.json (config inside the card)."""
     card = {**card, "config": model.config.to_dict()}
     return save_asset(folder, head_state(model), card)
+
+
+def run_recipe(out: Path, opts: TrainOptions, data: str = "synthetic", root: Path | None = None,
+               command: str = "cvkit train semantic-flow", log=print) -> tuple[Path, dict]:
+    """`cvkit train semantic-flow`: the training pairs of `data` (synthetic warps of the package images or of the
+    images under `root`; pf-pascal: the training split under `root`), `train`, then weights + card into `out`."""
+    from ..io.images import list_images
+    from .data import read_pf_pascal
+
+    if opts.config.backbone not in ("lite0", "resnet101"):
+        raise ArgumentError(f"--backbone {opts.config.backbone!r}: use lite0 or resnet101")
+    if opts.config.image_size % 16:
+        raise ArgumentError(f"--image-size {opts.config.image_size}: must be a multiple of 16")
+    if data == "pf-pascal":
+        if root is None:
+            raise ArgumentError("--data pf-pascal needs --root")
+        opts.pairs = [(r.source, r.target) for r in read_pf_pascal(root, "trn")]
+    elif data == "synthetic":
+        if root is not None:
+            opts.images = list_images(root)
+    else:
+        raise ArgumentError(f"--data {data!r}: use synthetic or pf-pascal")
+    model, summary = train(opts, log=log)
+    card = {"name": out.name, "task": "semantic-flow", "architecture": f"GSFNet ({opts.config.backbone})",
+            "training": {"command": command, "data": data if root is None else f"{data}:{root}",
+                         "seconds": summary["seconds"], "seed": opts.seed}, "metrics": [], "licence": "MIT"}
+    return save_model(model, out, card), summary

@@ -54,7 +54,7 @@ def work(tmp_path_factory):
                       f"</ymin><xmax>{int(b[2])}</xmax><ymax>{int(b[3])}</ymax></bndbox></object>\n"
                       for b, c in zip(s.boxes, s.labels, strict=True))
         p.with_suffix(".xml").write_text(f"<annotation>\n{obj}</annotation>\n")
-    r = cvkit("train", "detect-adapt", "--source", f"folder:{imgs}", "--target", imgs, "--backbone", "tiny",
+    r = cvkit("train", "detect-adapt", "--data", f"folder:{imgs}", "--target", imgs, "--backbone", "tiny",
               "--classes", ",".join(CLASSES), "--min-size", 96, "--source-steps", 1, "--steps", 1, "--batch", 1,
               "--method", "mcar", "-o", d / "model", "--quiet")
     assert r.returncode == 0, r.stderr

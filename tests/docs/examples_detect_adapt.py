@@ -64,12 +64,12 @@ EXAMPLES: dict[str, Ex] = {
     "cvkit detect-adapt foggy/ -o dets/ --format voc --score-thr 0.5 --classes car,person": Ex(_images("foggy")),
     "cvkit detect-adapt frames/ -o dets/ --model runs/my-mcar/ --overlay overlays/":
         Ex(_images("frames"), prepare=_trained("runs/my-mcar")),
-    "cvkit train detect-adapt --source synthetic --target synthetic-fog --source-steps 600 --steps 150 -o model/":
+    "cvkit train detect-adapt --data synthetic --target synthetic-fog --source-steps 600 --steps 150 -o model/":
         Ex(subs=[("--source-steps 600 --steps 150", "--source-steps 1 --steps 1 --batch 1 --eval-images 1")]),
-    "cvkit train detect-adapt --source synthetic --target fog_frames/ --init model/ --steps 60 -o adapted/":
+    "cvkit train detect-adapt --data synthetic --target fog_frames/ --init model/ --steps 60 -o adapted/":
         Ex(_images("fog_frames"), subs=[("--steps 60", "--steps 1 --batch 1 --eval-images 1")],
            prepare=_trained("model")),
-    "cvkit train detect-adapt --source voc:VOCdevkit/VOC2007 --target watercolor/JPEGImages --backbone resnet101 "
+    "cvkit train detect-adapt --data voc:VOCdevkit/VOC2007 --target watercolor/JPEGImages --backbone resnet101 "
     "--min-size 600 --classes bicycle,bird,car,cat,dog,person --device cuda --steps 70000 -o runs/wc/":
         Ex({**_voc("VOCdevkit/VOC2007"), **_images("watercolor/JPEGImages")},
            subs=[("--min-size 600", "--min-size 64"), ("--device cuda", "--device cpu"),

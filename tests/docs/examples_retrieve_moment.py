@@ -22,13 +22,14 @@ EXAMPLES: dict[str, Ex] = {
     "cvkit retrieve-moment videos/ --queries queries.txt --json -o found.jsonl":
         Ex({"videos/a.mp4": MOMENT_VIDEO, "videos/b/c.avi": MOMENT_VIDEO,
             "queries.txt": F.text("a person opens the door\na dog runs\n")}, slow=True),
-    "cvkit train retrieve-moment --synthetic --epochs 40 --threads 1 -o assets/retrieve-moment/vlanet-small-synth":
+    "cvkit train retrieve-moment --data synthetic --epochs 40 --threads 1 -o assets/retrieve-moment/vlanet-small-synth":
         Ex(subs=[("--epochs 40", "--epochs 1 --videos 4 --test-videos 4"),
                  ("assets/retrieve-moment/vlanet-small-synth", "runs/small")], slow=True),
-    "cvkit train retrieve-moment --ann charades_sta_train.txt --features c3d/ -o my-vlanet":
+    "cvkit train retrieve-moment --data charades_sta_train.txt --features c3d/ -o my-vlanet":
         Ex({"charades_sta_train.txt": MOMENT_ANN, **MOMENT_C3D}, subs=[("-o my-vlanet", "-o my-vlanet --epochs 1")],
            slow=True),
-    "cvkit train retrieve-moment --prior-from charades_sta_train.txt --durations Charades_v1_train.csv -o prior.json":
+    "cvkit train retrieve-moment --model prior --data charades_sta_train.txt --durations Charades_v1_train.csv "
+    "-o p.json":
         Ex({"charades_sta_train.txt": MOMENT_ANN, "Charades_v1_train.csv": F.text("id,length\nV0,3.0\nV1,3.0\n")}),
     "cvkit evaluate retrieve-moment --dataset charades-sta --root data/charades --limit 200":
         Ex({"data/charades/charades_sta_test.txt": MOMENT_ANN, "data/charades/videos/V0.mp4": MOMENT_VIDEO,

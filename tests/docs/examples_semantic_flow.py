@@ -72,7 +72,7 @@ EXAMPLES: dict[str, Ex] = {
     "cvkit evaluate semantic-flow --dataset pf-pascal|pf-willow|spair|homography --root DIR":
         Ex(_homography_root("DIR"), subs=[("pf-pascal|pf-willow|spair|homography", "homography")]),
     "cvkit evaluate semantic-flow --dataset homography --root ../shared/data/semantic-flow "
-    "--methods gsf,nn,dis,farneback":
+    "--model gsf,nn,dis,farneback":
         Ex(_homography_root("graf"), subs=[("../shared/data/semantic-flow", "graf")]),
     "cvkit semantic-flow graf1.png graf3.png -o flow.flo --viz pair.png --warp warped.png": Ex(PAIR),
     "cvkit semantic-flow a.jpg b.jpg -o flow.npy --keypoints kps.csv --json": Ex(AB),
@@ -80,7 +80,7 @@ EXAMPLES: dict[str, Ex] = {
         Ex(PAIRS),
     "cvkit train semantic-flow --backbone lite0 --image-size 256 --width 16 --stage1-steps 150 --stage2-steps 350 "
     "--m-temperature 0.1 -o runs/gsf-lite": Ex(subs=TRAIN_FAST, slow=True),
-    "cvkit train semantic-flow --backbone resnet101 --backbone-weights resnet101.pth --dataset pf-pascal --root DATA "
+    "cvkit train semantic-flow --backbone resnet101 --backbone-weights resnet101.pth --data pf-pascal --root DATA "
     "-o runs/gsf-r101":
         Ex({**PF_PASCAL, "resnet101.pth": _resnet101_stem},
            subs=[("-o runs/gsf-r101", "--image-size 64 --stage1-steps 1 --stage2-steps 1 --batch 2 -o runs/gsf-r101")],
