@@ -56,7 +56,7 @@ FAST_REAL = ("-o model/", "--steps 1 --batch 1 --min-size 64 -o model/")
 EXAMPLES: dict[str, Ex] = {
     "cvkit detect-adapt foggy/ -o dets/ --format voc --score-thr 0.5 --classes car,person --overlay overlays/":
         Ex({**_images("foggy"), "foggy/more/x.png": F.image(96, 128, 7)}),
-    "cvkit train detect-adapt --source voc:VOCdevkit/VOC2007 --target target_images/ --classes car,person -o model/":
+    "cvkit train detect-adapt --data voc:VOCdevkit/VOC2007 --target target_images/ --classes car,person -o model/":
         Ex({**_voc("VOCdevkit/VOC2007"), **_images("target_images")}, subs=[FAST_REAL], slow=True),
     "cvkit evaluate detect-adapt --dataset folder --root labelled/ --model model/":
         Ex(_labelled("labelled"), prepare=_trained("model")),
