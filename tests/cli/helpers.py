@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+from collections.abc import Callable
+from typing import Any
 
+import pytest
+import torch
+
+from cvkit.errors import ModelError
 from cvkit_cli._options import run_guarded
 
 
@@ -16,3 +22,28 @@ def cli(*args: object) -> tuple[int, str]:
     with contextlib.redirect_stdout(out):
         code = run_guarded(lambda: app([str(a) for a in args], standalone_mode=False))
     return code, out.getvalue()
+
+
+META = torch.device("meta")
+
+
+def probe_devices(monkeypatch: pytest.MonkeyPatch, loaders: dict[str, tuple[str, Callable[..., Any]]]) -> dict:
+    """`--device X` resolves to the meta device (recorded as got["asked"] = X); each loader `key: (dotted path,
+    pick)` is replaced by one that records `pick(*args, **kwargs)` (the device it was given) as got[key] and stops
+    the command with exit 5."""
+    got: dict = {}
+
+    def select_device(name: str = "auto") -> torch.device:
+        got["asked"] = name
+        return META
+
+    def stopper(key: str, pick: Callable[..., Any]) -> Callable[..., None]:
+        def stop(*args: Any, **kwargs: Any) -> None:
+            got[key] = pick(*args, **kwargs)
+            raise ModelError("stop here")
+        return stop
+
+    monkeypatch.setattr("cvkit.device.select_device", select_device)
+    for key, (target, pick) in loaders.items():
+        monkeypatch.setattr(target, stopper(key, pick))
+    return got

@@ -1,42 +1,14 @@
 """`--device` reaches the detect-adapt model (train, detect, evaluate) without CUDA: `select_device` answers the
-meta device and the loaders record what they were given. `probe_devices` serves the other tasks' device tests."""
+meta device and the loaders record what they were given."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 import cv2
 import numpy as np
 import pytest
-import torch
 
-from cvkit.errors import ModelError
+from tests.cli.helpers import META, probe_devices
 from tests.robustness.harness import invoke
-
-META = torch.device("meta")
-
-
-def probe_devices(monkeypatch: pytest.MonkeyPatch, loaders: dict[str, tuple[str, Callable[..., Any]]]) -> dict:
-    """`--device X` resolves to the meta device (recorded as got["asked"] = X); each loader `key: (dotted path,
-    pick)` is replaced by one that records `pick(*args, **kwargs)` (the device it was given) as got[key] and stops
-    the command with exit 5."""
-    got: dict = {}
-
-    def select_device(name: str = "auto") -> torch.device:
-        got["asked"] = name
-        return META
-
-    def stopper(key: str, pick: Callable[..., Any]) -> Callable[..., None]:
-        def stop(*args: Any, **kwargs: Any) -> None:
-            got[key] = pick(*args, **kwargs)
-            raise ModelError("stop here")
-        return stop
-
-    monkeypatch.setattr("cvkit.device.select_device", select_device)
-    for key, (target, pick) in loaders.items():
-        monkeypatch.setattr(target, stopper(key, pick))
-    return got
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tests.cli.test_detect_adapt_device import probe_devices
+from tests.cli.helpers import probe_devices
 from tests.robustness.harness import invoke
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.cli.test_detect_adapt_device import probe_devices
+from tests.cli.helpers import probe_devices
 from tests.robustness.harness import invoke
 
 

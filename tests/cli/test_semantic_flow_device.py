@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from cvkit.semantic_flow.data import READERS
-from tests.cli.test_detect_adapt_device import probe_devices
+from tests.cli.helpers import probe_devices
 from tests.robustness.harness import invoke
 
 
