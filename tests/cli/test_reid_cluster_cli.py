@@ -20,7 +20,7 @@ def _app() -> typer.Typer:
     """The real app when it registers reid-cluster, else an app with just this task's commands."""
     from cvkit_cli import main
 
-    names = {c.name for c in main.app.registered_commands}
+    names = {c.name for c in main.app.registered_commands} | {g.name for g in main.app.registered_groups}
     if "reid-cluster" in names:
         return main.app
     from cvkit_cli.reid_cluster import register
