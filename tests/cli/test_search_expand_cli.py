@@ -77,6 +77,12 @@ def test_descriptor_file_db_and_mismatches(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [row["results"][0]["id"] for row in rows] == ["item0", "item1"]
+    # the short form `cvkit search-expand QUERY --db DB` is `query QUERY --db DB`, with options in any order
+    r = cvkit("search-expand", str(tmp_path / "q.npy"), "--db", str(db), "--qe", "aqe", "--top", "5")
+    assert r.returncode == 0, r.stderr
+    assert [json.loads(line)["results"][0]["id"] for line in r.stdout.splitlines()] == ["item0", "item1"]
+    r = cvkit("search-expand", "--top", "3", "--db", str(db), str(tmp_path / "q.npy"))
+    assert r.returncode == 0 and [len(json.loads(line)["results"]) for line in r.stdout.splitlines()] == [3, 3]
     np.save(tmp_path / "bad.npy", x[:2, :8])
     r = cvkit("search-expand", "query", str(tmp_path / "bad.npy"), "--db", str(db))
     assert r.returncode == 3 and "bad.npy" in r.stderr
