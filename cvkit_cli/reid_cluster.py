@@ -141,7 +141,7 @@ Examples:
 """
 
 
-@train_options(out="runs/reid-cluster", budget=())
+@train_options(out="runs/reid-cluster", budget=("minutes",))
 def train_command(
     data: Annotated[str, typer.Option("--data", help="synthetic, or a folder of unlabelled crops / Market root.")
                     ] = "synthetic",
@@ -158,6 +158,7 @@ def train_command(
 
     weights = run_training(data, model, opts.out, rounds=rounds, epochs=epochs, lr=lr, clusters=clusters, p=p, k=k,
                     seed=opts.seed, init_backbone=init_backbone, device=opts.select_device(), log=_log(opts.quiet),
+                    minutes=opts.minutes,
                     command=" ".join(["cvkit", "train", "reid-cluster", *sys.argv[3:]]) if len(sys.argv) > 3 else "")
     if not opts.quiet:
         err_console.print(f"wrote {weights} and card.json")

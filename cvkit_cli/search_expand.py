@@ -121,7 +121,7 @@ Examples:
 """
 
 
-@train_options(out="runs/lattqe", budget=())
+@train_options(out="runs/lattqe")
 def train_command(
     data: Annotated[str, typer.Option("--data", help="synthetic, or 'features' with --features/--labels.")
                     ] = "synthetic",
@@ -131,7 +131,8 @@ def train_command(
     folders: Annotated[Path | None, typer.Option("--folders", help="Folder-per-class images to describe.")] = None,
     arch: Annotated[str, typer.Option("--arch", help="gram (descriptor-agnostic), small (width 256) or paper "
                                       "(width = D, 64 heads).")] = "gram",
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Epochs (paper: 50-100).")] = 60,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Epochs (paper: 50-100); --steps replaces it.")
+                      ] = 60,
     updates: Annotated[int, typer.Option("--updates", min=1, help="Updates (batches of 64) per epoch.")] = 50,
     dba_epochs: Annotated[int, typer.Option("--dba-epochs", min=0, help="LAttDBA temperature epochs after.")] = 5,
     *,
@@ -141,7 +142,8 @@ def train_command(
 
     log = None if opts.quiet else (lambda m: err_console.print(m))
     w = recipe(data, features, labels, folders, arch, epochs, updates, dba_epochs, opts.out, opts.seed,
-               str(opts.select_device()), log, "cvkit train search-expand " + " ".join(sys.argv[3:]))
+               str(opts.select_device()), log, "cvkit train search-expand " + " ".join(sys.argv[3:]),
+               steps=opts.steps, minutes=opts.minutes)
     if not opts.quiet:
         err_console.print(f"wrote {w} and card.json")
 
