@@ -31,7 +31,7 @@ Examples:
 """
 CLUSTER_HELP = """Cluster person crops by identity (the default sub-command: `cvkit reid-cluster INPUT ...`).
 
-INPUT is a folder of person crops (searched recursively), a Market-1501/DukeMTMC-reID root (query +
+INPUT is a folder of person crops (searched recursively) or a quoted glob, a Market-1501/DukeMTMC-reID root (query +
 bounding_box_test are clustered), or a video with --boxes FILE (PETS/CVML .xml, MOT gt.txt with 1-based frames,
 or .csv with a frame,id,x,y,w,h header; boxes x,y,w,h in pixels, 0-based): crops are cut into OUTDIR/crops first.
 With --rounds N the model first adapts to the crops, unsupervised (the paper's use on a new camera network).

@@ -205,3 +205,12 @@ def test_crops_is_a_sub_command_and_a_folder_named_crops_is_still_an_input(squar
     assert r.code == 0 and len(r.stdout.splitlines()) == 6 and (tmp_path / "cut" / "crops.csv").exists()
     r = invoke(["reid-cluster", "--help"])
     assert r.code == 0 and "crops" in r.stdout and "cluster" in r.stdout
+
+
+def test_glob_input_clusters_the_matching_crops(crops_dir, tmp_path):
+    code, stdout = rc(str(crops_dir / "*_c1_*.jpg"), "-o", tmp_path / "out", "--model", "hist", "--rounds", "0",
+                      "--clusters", "3", "--p", "6", "--k", "4", "--json", "--quiet")
+    assert code == 0
+    files = [json.loads(x)["file"] for x in stdout.splitlines() if "file" in json.loads(x)]
+    assert files and all("_c1_" in f for f in files)
+    assert len(files) == len(list(crops_dir.glob("*_c1_*.jpg"))) < len(list(crops_dir.glob("*.jpg")))
