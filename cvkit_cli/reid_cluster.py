@@ -31,9 +31,10 @@ Examples:
 """
 CLUSTER_HELP = """Cluster person crops by identity (the default sub-command: `cvkit reid-cluster INPUT ...`).
 
-INPUT is a folder of person crops (searched recursively) or a quoted glob, a Market-1501/DukeMTMC-reID root (query +
-bounding_box_test are clustered), or a video with --boxes FILE (PETS/CVML .xml, MOT gt.txt with 1-based frames,
-or .csv with a frame,id,x,y,w,h header; boxes x,y,w,h in pixels, 0-based): crops are cut into OUTDIR/crops first.
+INPUT is a folder of person crops (searched recursively) or a quoted glob of crops, a Market-1501/DukeMTMC-reID
+root (query + bounding_box_test are clustered), or a video with --boxes FILE (PETS/CVML .xml, MOT gt.txt with
+1-based frames, or .csv with a frame,id,x,y,w,h header; boxes x,y,w,h in pixels, 0-based): crops are cut into
+OUTDIR/crops first.
 With --rounds N the model first adapts to the crops, unsupervised (the paper's use on a new camera network).
 Writes OUTDIR/clusters.csv (file, cluster, status kept|ambiguous|unassigned), ranking.jsonl (top-k per query),
 index.html (contact sheet), and metrics.json when identities are in the file names (PPPP_cC_... names).
