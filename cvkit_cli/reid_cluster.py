@@ -166,20 +166,26 @@ def train_command(
 
 
 EVALUATE_HELP = """Score a model on a labelled layout: mAP and CMC rank-1/5/10 (Market protocol: same-id same-camera
-gallery entries and junk removed) and NMI/ARI of the two-stage clusters.
+gallery entries and junk removed) and NMI/ARI of the two-stage clusters. --results OUTDIR scores the clusters.csv
+of an earlier `cvkit reid-cluster` run instead (identities from the crops' file names; no model is run).
 
 Examples:
 
   cvkit evaluate reid-cluster --dataset market1501 --root Market-1501-v15.09.15 --rounds 5
 
   cvkit evaluate reid-cluster --dataset folder --root pets_crops/ --model hist --json
+
+  cvkit evaluate reid-cluster --results out/ --json     # score an earlier run's clusters.csv
 """
 
 
 @run_options(batch=False)
 def evaluate_command(
-    dataset: Annotated[str, typer.Option("--dataset", help="market1501 (also DukeMTMC-reID) or folder.")],
-    root: Annotated[Path, typer.Option("--root", help="Dataset root folder.")],
+    dataset: Annotated[str | None, typer.Option("--dataset", help="market1501 (also DukeMTMC-reID) or folder.",
+                                                show_default=False)] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Dataset root folder.")] = None,
+    results: Annotated[Path | None, typer.Option("--results", help="Score this clusters.csv (or run folder) "
+                                                 "instead of running a model.")] = None,
     model: ModelOpt = "adtc-lite",
     rounds: Annotated[int, typer.Option("--rounds", min=0, help="Unsupervised adaptation rounds first.")] = 0,
     epochs: EpochsOpt = 4, lr: LrOpt = 1e-4, clusters: ClustersOpt = "auto", rerank: RerankOpt = False,
@@ -187,16 +193,23 @@ def evaluate_command(
     *,
     run: RunOptions,
 ) -> None:
-    from cvkit.reid_cluster.evaluate import evaluate
+    from cvkit.errors import ArgumentError
+    from cvkit.reid_cluster.evaluate import evaluate, score_clusters
     from cvkit.reid_cluster.pipeline import parse_clusters
 
-    scores = evaluate(dataset, root, model, rounds=rounds, epochs=epochs, lr=lr, clusters=parse_clusters(clusters),
-                      rerank=rerank, junk_frames=junk_frames, seed=seed, log=_log(run.quiet),
-                      device=run.select_device())
+    if results is not None:
+        scores, title = score_clusters(results), f"clusters of {results}"
+    elif dataset is None or root is None:
+        raise ArgumentError("give --dataset and --root (or --results OUTDIR to score an earlier run)")
+    else:
+        scores = evaluate(dataset, root, model, rounds=rounds, epochs=epochs, lr=lr, clusters=parse_clusters(clusters),
+                          rerank=rerank, junk_frames=junk_frames, seed=seed, log=_log(run.quiet),
+                          device=run.select_device())
+        title = f"{dataset} ({root}) {scores['model']}"
     if run.json_out:
         sys.stdout.write(json.dumps(scores) + "\n")
     if not run.quiet:
-        _print_scores(scores, title=f"{dataset} ({root}) {scores['model']}")
+        _print_scores(scores, title=title)
 
 
 def register(app: typer.Typer, train_app: typer.Typer, evaluate_app: typer.Typer) -> None:

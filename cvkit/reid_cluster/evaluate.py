@@ -83,3 +83,20 @@ def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0
     return {"dataset": dataset, "root": str(root), "model": embedder.name, "rounds": rounds, "rerank": rerank,
             "junk_window_frames": junk, **scores.as_dict(), **{f"cluster_{k_}": v for k_, v in clus.items()},
             "seconds": round(time.time() - t0, 2)}
+
+
+def score_clusters(results: Path) -> dict:
+    """`cvkit evaluate reid-cluster --results`: NMI/ARI/purity/coverage of an existing clusters.csv (or the output
+    folder of a `cvkit reid-cluster` run) against the identities in its crops' names (junk -1 and distractors 0 out)."""
+    from .data import parse_name
+    from .outputs import read_clusters_csv
+
+    path = Path(results) / "clusters.csv" if Path(results).is_dir() else Path(results)
+    rows = read_clusters_csv(path)
+    pids = [parse_name(Path(r["file"])).pid for r in rows]
+    if not rows or any(p is None for p in pids):
+        raise InputError(path, "no crops whose file names carry identities (expected PPPP_cC_fFFFF.jpg or Market "
+                               "names) to score the clusters against")
+    keep = np.array(pids) > 0
+    clus = cluster_scores(np.array([r["cluster"] for r in rows])[keep], np.array(pids)[keep])
+    return {"results": str(path), "crops": len(rows), **{f"cluster_{k_}": v for k_, v in clus.items()}}

@@ -74,6 +74,13 @@ def test_reid_cluster_histogram_outputs(crops_dir, tmp_path):
     assert metrics["clustering"]["nmi"] == pytest.approx(
         normalized_mutual_info_score(truth, [r["cluster"] for r in kept]), abs=1e-3)
     assert "cluster" in (out / "index.html").read_text()
+    # `evaluate --results` scores the written clusters.csv exactly as the run did
+    code, scored = cli("evaluate", "reid-cluster", "--results", out, "--json", "--quiet")
+    rec = json.loads(scored)
+    assert code == 0 and rec["crops"] == 36 and rec["cluster_kept"] == metrics["clustering"]["kept"]
+    assert rec["cluster_nmi"] == pytest.approx(metrics["clustering"]["nmi"])
+    assert rec["cluster_ari"] == pytest.approx(metrics["clustering"]["ari"])
+    assert cli("evaluate", "reid-cluster", "--model", "hist", "--quiet")[0] == 4  # no --dataset/--root, no --results
     lines = [json.loads(x) for x in stdout.splitlines()]
     assert len(lines) == 37 and "metrics" in lines[-1]
 
