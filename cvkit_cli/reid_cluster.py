@@ -105,9 +105,10 @@ def crops_command(
     *,
     run: RunOptions,
 ) -> None:
+    from cvkit.device import set_threads
     from cvkit.reid_cluster.pipeline import cut_crops
 
-    run.select_device()  # applies --threads
+    set_threads(run.threads)
     crops, records = cut_crops(video, boxes, output, every)
     if run.json_out:
         sys.stdout.write("".join(json.dumps(r) + "\n" for r in records))

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from .descriptor import Whitening
 from .index import SearchIndex, l2n
 from .metrics import compute_map, recall_at_k, revisited_map
 from .qe import Expander, augment_database, search_expanded
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,7 @@ def run_evaluation(rs: RetrievalSet, describe: Callable[[np.ndarray], np.ndarray
 
 
 def evaluate_dataset(dataset: str, root: Path | None, model: str = "lattqe-gram", cache: Path | None = None,
-                     size: int = 224, device: str | object = "cpu", log: Callable[[str], None] | None = None,
+                     size: int = 224, device: str | torch.device = "cpu", log: Callable[[str], None] | None = None,
                      progress: Callable[[int, int], None] | None = None) -> tuple[RetrievalSet, list[dict]]:
     """`cvkit evaluate search-expand`: every method on a dataset layout, the descriptor and LAttQE on `device`
     (the LAttQE rows are left out, with a note to `log`, when its weights are unavailable)."""
