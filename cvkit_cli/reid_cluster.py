@@ -1,5 +1,5 @@
-"""`cvkit reid-cluster`, `cvkit train reid-cluster`, `cvkit evaluate reid-cluster`: thin wrappers over
-cvkit.reid_cluster. `cvkit reid-cluster crops VIDEO --boxes FILE -o DIR` only cuts the crops."""
+"""`cvkit reid-cluster [cluster] INPUT`, `cvkit reid-cluster crops VIDEO`, `cvkit train|evaluate reid-cluster`: thin
+wrappers over cvkit.reid_cluster."""
 
 from __future__ import annotations
 
@@ -11,19 +11,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._options import DeviceOpt, JsonOpt, QuietOpt, SeedOpt, ThreadsOpt, err_console
+from ._default_group import default_group
+from ._options import RunOptions, SeedOpt, TrainOptions, err_console, run_options, train_options
 
 TASK = "reid-cluster"
 
 REID_HELP = """Group person crops by identity without labels (ADTC: voxel attention + two-stage clustering).
 
-INPUT is a folder of person crops (searched recursively), a Market-1501/DukeMTMC-reID root (query +
-bounding_box_test are clustered), or a video with --boxes FILE (PETS/CVML .xml, MOT gt.txt with 1-based frames,
-or .csv with a frame,id,x,y,w,h header; boxes x,y,w,h in pixels, 0-based): crops are cut into OUTDIR/crops first.
-With --rounds N the model first adapts to the crops, unsupervised (the paper's use on a new camera network).
-
-Writes OUTDIR/clusters.csv (file, cluster, status kept|ambiguous|unassigned), ranking.jsonl (top-k per query),
-index.html (contact sheet), and metrics.json when identities are in the file names (PPPP_cC_... names).
+`cvkit reid-cluster INPUT -o OUTDIR` is short for `cvkit reid-cluster cluster INPUT -o OUTDIR` (its options:
+`cvkit reid-cluster cluster --help`); `cvkit reid-cluster crops VIDEO --boxes FILE -o DIR` only cuts the crops.
 
 Examples:
 
@@ -33,75 +29,63 @@ Examples:
 
   cvkit reid-cluster crops VIDEO.avi --boxes gt.txt -o crops/     # only cut the crops
 """
+CLUSTER_HELP = """Cluster person crops by identity (the default sub-command: `cvkit reid-cluster INPUT ...`).
+
+INPUT is a folder of person crops (searched recursively) or a quoted glob of crops, a Market-1501/DukeMTMC-reID
+root (query + bounding_box_test are clustered), or a video with --boxes FILE (PETS/CVML .xml, MOT gt.txt with
+1-based frames, or .csv with a frame,id,x,y,w,h header; boxes x,y,w,h in pixels, 0-based): crops are cut into
+OUTDIR/crops first.
+With --rounds N the model first adapts to the crops, unsupervised (the paper's use on a new camera network).
+Writes OUTDIR/clusters.csv (file, cluster, status kept|ambiguous|unassigned), ranking.jsonl (top-k per query),
+index.html (contact sheet), and metrics.json when identities are in the file names (PPPP_cC_... names).
+"""
+CROPS_HELP = """Only cut the boxed persons of VIDEO into DIR (JPEGs named PPPP_cC_fFFFFF.jpg + crops.csv)."""
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help="adtc-lite, lite0-imagenet, adtc-resnet50, hist, or a "
+                                       "weights path (see `cvkit models`).")]
+ClustersOpt = Annotated[str, typer.Option("--clusters", help="k-means++ clusters M, or auto (crops / p).")]
+EpochsOpt = Annotated[int, typer.Option("--epochs", min=1, help="Fine-tuning epochs per adaptation round.")]
+LrOpt = Annotated[float, typer.Option("--lr", min=0.0, help="Adam learning rate of the adaptation (paper: 1e-4).")]
+POpt = Annotated[int, typer.Option("--p", min=1, help="Crops each centroid keeps (nearest by KRJD).")]
+KOpt = Annotated[int, typer.Option("--k", min=1, help="k of the k-reciprocal neighbour sets.")]
+RerankOpt = Annotated[bool, typer.Option("--rerank/--no-rerank", help="Rank by 0.7 KRJD + 0.3 Euclidean.")]
+JunkOpt = Annotated[int | None, typer.Option("--junk-frames", min=0, help="Scoring, one camera: same-id crops within "
+                                             "this many frames are junk (default 50 with frame numbers).")]
 
 
-def _parse_clusters(text: str) -> int | None:
-    from cvkit.errors import ArgumentError
-
-    if text == "auto":
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise ArgumentError(f"--clusters {text!r}: use a number or 'auto'") from None
-    if value < 1:
-        raise ArgumentError(f"--clusters must be >= 1, got {value}")
-    return value
+def _log(quiet: bool):
+    return None if quiet else (lambda msg: err_console.print(msg, markup=False, soft_wrap=True))
 
 
-def reid_cluster_command(
-    inputs: Annotated[list[Path], typer.Argument(
-        help="Crops folder, Market/Duke root, or video (with --boxes); or `crops VIDEO` to only cut crops.",
-        show_default=False, metavar="INPUT")],
+@run_options(batch=False)
+def cluster_command(
+    inputs: Annotated[list[Path], typer.Argument(help="Crops folder, Market/Duke root, or video (with --boxes).",
+                                                 show_default=False, metavar="INPUT")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output folder.")],
-    boxes: Annotated[Path | None, typer.Option("--boxes", help="Boxes file for a video input (.xml, gt.txt, .csv).")
+    boxes: Annotated[Path | None, typer.Option("--boxes", help="Boxes file of a video input (.xml, gt.txt, .csv).")
                      ] = None,
     every: Annotated[int, typer.Option("--every", min=1, help="Video input: cut crops from every N-th frame.")] = 5,
-    model: Annotated[str, typer.Option("--model", "-m", help="adtc-lite, lite0-imagenet, adtc-resnet50, hist, "
-                                       "or a weights path (see `cvkit models`).")] = "adtc-lite",
+    model: ModelOpt = "adtc-lite",
     rounds: Annotated[int, typer.Option("--rounds", min=0, help="ADTC adaptation rounds on these crops first.")] = 3,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Fine-tuning epochs per round.")] = 4,
-    lr: Annotated[float, typer.Option("--lr", min=0.0, help="Adam learning rate of the adaptation (paper: 1e-4; "
-                                      "the unit-norm multi-level head of adtc-lite needs no larger step).")] = 1e-4,
-    clusters: Annotated[str, typer.Option("--clusters", help="k-means++ clusters M, or auto (crops / p).")] = "auto",
-    p: Annotated[int, typer.Option("--p", min=1, help="Crops each centroid keeps (nearest by KRJD).")] = 20,
-    k: Annotated[int, typer.Option("--k", min=1, help="k of the k-reciprocal neighbour sets.")] = 20,
+    epochs: EpochsOpt = 4, lr: LrOpt = 1e-4, clusters: ClustersOpt = "auto", p: POpt = 20, k: KOpt = 20,
     top: Annotated[int, typer.Option("--top", min=1, help="Gallery entries per query in ranking.jsonl.")] = 20,
-    rerank: Annotated[bool, typer.Option("--rerank/--no-rerank", help="Rank by 0.7 KRJD + 0.3 Euclidean.")] = False,
-    junk_frames: Annotated[int | None, typer.Option(
-        "--junk-frames", min=0, help="Scoring, one camera: same-id crops within this many frames are junk "
-        "(default 50 for one camera with frame numbers, else the Market same-camera rule).")] = None,
+    rerank: RerankOpt = False, junk_frames: JunkOpt = None,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Write the index.html contact sheet.")] = True,
-    device: DeviceOpt = "auto",
-    threads: ThreadsOpt = 0,
     seed: SeedOpt = 0,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *,
+    run: RunOptions,
 ) -> None:
-    from cvkit.device import select_device, set_threads
-    from cvkit.errors import ArgumentError
-    from cvkit.reid_cluster.pipeline import RunOptions, run
+    from cvkit.errors import ArgumentError, BatchError
+    from cvkit.reid_cluster import pipeline
 
-    set_threads(threads)
-    dev = select_device(device)
-    log = None if quiet else (lambda msg: err_console.print(msg, markup=False, soft_wrap=True))
-    if inputs[0] == Path("crops") and not inputs[0].exists():
-        if len(inputs) != 2 or boxes is None:
-            raise ArgumentError("usage: cvkit reid-cluster crops VIDEO --boxes FILE -o DIR")
-        _crops_only(inputs[1], boxes, output, every, json_out, quiet)
-        return
     if len(inputs) != 1:
-        raise ArgumentError(f"give one INPUT (got {len(inputs)}); `crops VIDEO` is the only two-word form")
-    opts = RunOptions(model=model, rounds=rounds, epochs=epochs, lr=lr, clusters=_parse_clusters(clusters), p=p, k=k,
-                      top=top, rerank=rerank, boxes=boxes, every=every, junk_frames=junk_frames, seed=seed, html=html,
-                      device=str(dev))
-    result = run(inputs[0], output, opts, log=log)
-    if json_out:
-        for crop, lab, st in zip(result.crops, result.clustering.labels, result.clustering.status, strict=True):
-            sys.stdout.write(json.dumps({"file": str(crop.path), "cluster": int(lab), "status": str(st)}) + "\n")
-        if result.metrics:
-            sys.stdout.write(json.dumps({"metrics": result.metrics}) + "\n")
-    if not quiet:
+        raise ArgumentError(f"give one INPUT (got {len(inputs)}); to cut crops: cvkit reid-cluster crops VIDEO")
+    opts = pipeline.RunOptions(model=model, rounds=rounds, epochs=epochs, lr=lr, p=p, k=k, top=top, rerank=rerank,
+                               clusters=pipeline.parse_clusters(clusters), boxes=boxes, every=every,
+                               junk_frames=junk_frames, seed=seed, html=html, device=str(run.select_device()))
+    result = pipeline.run(inputs[0], output, opts, log=_log(run.quiet))
+    if run.json_out:
+        sys.stdout.write("".join(json.dumps(r) + "\n" for r in result.records()))
+    if not run.quiet:
         cl = result.clustering
         err_console.print(f"{len(result.crops)} crops -> {len(set(cl.labels[cl.kept].tolist()))} clusters, "
                           f"{int(cl.kept.sum())} kept; wrote {', '.join(p.name for p in result.outputs)} in {output}")
@@ -109,21 +93,26 @@ def reid_cluster_command(
             _print_scores({**result.metrics["retrieval"],
                            **{f"cluster_{k_}": v for k_, v in result.metrics["clustering"].items()}})
     if result.failures:  # the readable crops are clustered and written; the unreadable ones are listed
-        from cvkit.errors import BatchError
-
         raise BatchError(result.failures)
 
 
-def _crops_only(video: Path, boxes: Path, output: Path, every: int, json_out: bool, quiet: bool) -> None:
-    from cvkit.reid_cluster.data import extract_crops, write_label_csv
+@run_options(batch=False, device=False)
+def crops_command(
+    video: Annotated[Path, typer.Argument(help="Video file.", show_default=False, metavar="VIDEO")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder of the crops.")],
+    boxes: Annotated[Path | None, typer.Option("--boxes", help="Boxes file (.xml, gt.txt, .csv).")] = None,
+    every: Annotated[int, typer.Option("--every", min=1, help="Cut crops from every N-th frame.")] = 5,
+    *,
+    run: RunOptions,
+) -> None:
+    from cvkit.device import set_threads
+    from cvkit.reid_cluster.pipeline import cut_crops
 
-    crops = extract_crops(video, boxes, output, every=every)
-    write_label_csv(output / "crops.csv", crops)
-    if json_out:
-        for c in crops:
-            rec = {"file": str(c.path), "id": c.pid, "camera": c.camera, "frame": c.frame}
-            sys.stdout.write(json.dumps(rec) + "\n")
-    if not quiet:
+    set_threads(run.threads)
+    crops, records = cut_crops(video, boxes, output, every)
+    if run.json_out:
+        sys.stdout.write("".join(json.dumps(r) + "\n" for r in records))
+    if not run.quiet:
         err_console.print(f"wrote {len(crops)} crops of {len({c.pid for c in crops})} ids into {output}")
 
 
@@ -133,9 +122,8 @@ def _print_scores(scores: dict, title: str = "reid-cluster") -> None:
     table.add_column("value", justify="right")
     for key in ("mAP", "rank1", "rank5", "rank10", "valid_queries", "cluster_nmi", "cluster_ari", "cluster_purity",
                 "cluster_coverage", "cluster_clusters", "seconds"):
-        if key in scores and scores[key] is not None:
-            v = scores[key]
-            table.add_row(key, f"{v:.4f}" if isinstance(v, float) else str(v))
+        if scores.get(key) is not None:
+            table.add_row(key, f"{scores[key]:.4f}" if isinstance(scores[key], float) else str(scores[key]))
     err_console.print(table)
 
 
@@ -155,92 +143,81 @@ Examples:
 """
 
 
+@train_options(out="runs/reid-cluster", budget=("minutes",))
 def train_command(
     data: Annotated[str, typer.Option("--data", help="synthetic, or a folder of unlabelled crops / Market root.")
                     ] = "synthetic",
-    model: Annotated[str, typer.Option("--model", "-m", help="Start model: adtc-lite, lite0-imagenet, adtc-resnet50 "
-                                       "or a weights path.")] = "adtc-lite",
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (weights.safetensors + card.json).")
-                   ] = None,
+    model: ModelOpt = "adtc-lite",
     rounds: Annotated[int, typer.Option("--rounds", min=1, help="ADTC rounds (paper: 20).")] = 20,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Epochs per round (paper: 10).")] = 10,
-    lr: Annotated[float, typer.Option("--lr", min=0.0, help="Adam learning rate (paper: 1e-4).")] = 1e-4,
-    clusters: Annotated[str, typer.Option("--clusters", help="k-means++ clusters M, or auto (crops / p).")] = "auto",
-    p: Annotated[int, typer.Option("--p", min=1, help="Crops each centroid keeps.")] = 20,
-    k: Annotated[int, typer.Option("--k", min=1, help="k of the k-reciprocal sets.")] = 20,
+    epochs: EpochsOpt = 10, lr: LrOpt = 1e-4, clusters: ClustersOpt = "auto", p: POpt = 20, k: KOpt = 20,
     init_backbone: Annotated[Path | None, typer.Option(
         "--init-backbone", help="adtc-resnet50: torchvision-layout ImageNet ResNet-50 state dict to start from.")
                              ] = None,
-    device: DeviceOpt = "auto",
-    threads: ThreadsOpt = 0,
-    seed: SeedOpt = 0,
-    quiet: QuietOpt = False,
+    *,
+    opts: TrainOptions,
 ) -> None:
-    from cvkit.device import set_threads
-    from cvkit.errors import ArgumentError
-    from cvkit.reid_cluster.train import AdaptConfig, RecipeConfig, train_on_crops, train_recipe
+    from cvkit.reid_cluster.train import run_training
 
-    set_threads(threads)
-    log = None if quiet else (lambda msg: err_console.print(msg))
-    command = "cvkit train reid-cluster " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else ""
-    if data == "synthetic":
-        if model != "adtc-lite":
-            raise ArgumentError("--data synthetic trains adtc-lite; use --data DIR for other models")
-        out = out or Path("runs") / "adtc-lite"
-        weights = train_recipe(out, RecipeConfig(seed=seed), log=log,
-                               command=command or "cvkit train reid-cluster --data synthetic")
-    else:
-        out = out or Path("runs") / "adtc-custom"
-        cfg = AdaptConfig.on_user_crops(rounds=rounds, epochs=epochs, lr=lr, clusters=_parse_clusters(clusters), p=p,
-                                        k=k, seed=seed, decay_start=min(5, max(1, epochs // 2)))
-        weights = train_on_crops(Path(data), model, cfg, out, log=log, init_backbone=init_backbone, command=command)
-    if not quiet:
+    weights = run_training(data, model, opts.out, rounds=rounds, epochs=epochs, lr=lr, clusters=clusters, p=p, k=k,
+                    seed=opts.seed, init_backbone=init_backbone, device=opts.select_device(), log=_log(opts.quiet),
+                    minutes=opts.minutes,
+                    command=" ".join(["cvkit", "train", "reid-cluster", *sys.argv[3:]]) if len(sys.argv) > 3 else "")
+    if not opts.quiet:
         err_console.print(f"wrote {weights} and card.json")
 
 
 EVALUATE_HELP = """Score a model on a labelled layout: mAP and CMC rank-1/5/10 (Market protocol: same-id same-camera
-gallery entries and junk removed) and NMI/ARI of the two-stage clusters.
+gallery entries and junk removed) and NMI/ARI of the two-stage clusters. --results OUTDIR scores the clusters.csv
+of an earlier `cvkit reid-cluster` run instead (identities from the crops' file names; no model is run).
 
 Examples:
 
   cvkit evaluate reid-cluster --dataset market1501 --root Market-1501-v15.09.15 --rounds 5
 
   cvkit evaluate reid-cluster --dataset folder --root pets_crops/ --model hist --json
+
+  cvkit evaluate reid-cluster --results out/ --json     # score an earlier run's clusters.csv
 """
 
 
+@run_options(batch=False)
 def evaluate_command(
-    dataset: Annotated[str, typer.Option("--dataset", help="market1501 (also DukeMTMC-reID) or folder.")],
-    root: Annotated[Path, typer.Option("--root", help="Dataset root folder.")],
-    model: Annotated[str, typer.Option("--model", "-m", help="Model name or weights path.")] = "adtc-lite",
+    dataset: Annotated[str | None, typer.Option("--dataset", help="market1501 (also DukeMTMC-reID) or folder.",
+                                                show_default=False)] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Dataset root folder.")] = None,
+    results: Annotated[Path | None, typer.Option("--results", help="Score this clusters.csv (or run folder) "
+                                                 "instead of running a model.")] = None,
+    model: ModelOpt = "adtc-lite",
     rounds: Annotated[int, typer.Option("--rounds", min=0, help="Unsupervised adaptation rounds first.")] = 0,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Epochs per round.")] = 4,
-    lr: Annotated[float, typer.Option("--lr", min=0.0, help="Adam learning rate of the adaptation.")] = 1e-4,
-    clusters: Annotated[str, typer.Option("--clusters", help="k-means++ clusters M, or auto.")] = "auto",
-    rerank: Annotated[bool, typer.Option("--rerank/--no-rerank", help="KRJD re-ranking.")] = False,
-    junk_frames: Annotated[int | None, typer.Option("--junk-frames", min=0, help="folder, one camera: junk window."
-                                                    )] = None,
-    device: DeviceOpt = "auto",
-    threads: ThreadsOpt = 0,
-    seed: SeedOpt = 0,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    epochs: EpochsOpt = 4, lr: LrOpt = 1e-4, clusters: ClustersOpt = "auto", rerank: RerankOpt = False,
+    junk_frames: JunkOpt = None, seed: SeedOpt = 0,
+    *,
+    run: RunOptions,
 ) -> None:
-    from cvkit.device import set_threads
-    from cvkit.reid_cluster.evaluate import evaluate
+    from cvkit.errors import ArgumentError
+    from cvkit.reid_cluster.evaluate import evaluate, score_clusters
+    from cvkit.reid_cluster.pipeline import parse_clusters
 
-    set_threads(threads)
-    scores = evaluate(dataset, root, model, rounds=rounds, epochs=epochs, lr=lr, clusters=_parse_clusters(clusters),
-                      rerank=rerank, junk_frames=junk_frames, seed=seed,
-                      log=None if quiet else (lambda msg: err_console.print(msg)))
-    if json_out:
+    if results is not None:
+        scores, title = score_clusters(results), f"clusters of {results}"
+    elif dataset is None or root is None:
+        raise ArgumentError("give --dataset and --root (or --results OUTDIR to score an earlier run)")
+    else:
+        scores = evaluate(dataset, root, model, rounds=rounds, epochs=epochs, lr=lr, clusters=parse_clusters(clusters),
+                          rerank=rerank, junk_frames=junk_frames, seed=seed, log=_log(run.quiet),
+                          device=run.select_device())
+        title = f"{dataset} ({root}) {scores['model']}"
+    if run.json_out:
         sys.stdout.write(json.dumps(scores) + "\n")
-    if not quiet:
-        _print_scores(scores, title=f"{dataset} ({root}) {scores['model']}")
+    if not run.quiet:
+        _print_scores(scores, title=title)
 
 
 def register(app: typer.Typer, train_app: typer.Typer, evaluate_app: typer.Typer) -> None:
-    """Attach the reid-cluster commands to the app and its train/evaluate groups."""
-    app.command("reid-cluster", help=REID_HELP, no_args_is_help=True)(reid_cluster_command)
-    train_app.command("reid-cluster", help=TRAIN_HELP)(train_command)
-    evaluate_app.command("reid-cluster", help=EVALUATE_HELP, no_args_is_help=True)(evaluate_command)
+    """Attach `reid-cluster [cluster]|crops` and the train/evaluate commands."""
+    sub = typer.Typer(cls=default_group("cluster"), help=REID_HELP, no_args_is_help=True)
+    sub.command("cluster", help=CLUSTER_HELP, no_args_is_help=True)(cluster_command)
+    sub.command("crops", help=CROPS_HELP, no_args_is_help=True)(crops_command)
+    app.add_typer(sub, name=TASK)
+    train_app.command(TASK, help=TRAIN_HELP)(train_command)
+    evaluate_app.command(TASK, help=EVALUATE_HELP, no_args_is_help=True)(evaluate_command)

@@ -52,18 +52,21 @@ def parse_name(path: Path) -> Crop:
 
 
 def list_crops(root: str | Path, recursive: bool = True) -> list[Crop]:
-    """All image files under `root` (natural order), with parsed labels; InputError when there are none."""
-    root = Path(root)
-    if not root.exists():
-        raise InputError(root, "not found")
-    if root.is_file():
+    """The image files of a folder (recursive unless told; hidden files skipped) or of a glob pattern such as
+    'cams/*/*.jpg' (`cvkit.io.batch.discover`), in natural order, with parsed labels; InputError when there are
+    none."""
+    from ..io.batch import discover
+
+    if Path(root).is_file():
         raise InputError(root, "expected a folder of person crops (or a video with --boxes)")
-    pattern = "**/*" if recursive else "*"
-    files = [p for p in root.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
-    files.sort(key=lambda p: [*(natural_key(Path(part)) for part in p.relative_to(root).parts)])
-    if not files:
-        raise InputError(root, "folder contains no images (expected .jpg/.png person crops)")
-    return [parse_name(p) for p in files]
+    if not recursive and Path(root).is_dir():
+        rels = [p.relative_to(root) for p in Path(root).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+        if not rels:
+            raise InputError(root, "folder holds no crop image files")
+        paths = [Path(root) / r for r in sorted(rels, key=lambda r: natural_key(r))]
+        return [parse_name(p) for p in paths]
+    items = discover(root, IMAGE_SUFFIXES, what="crop image").items
+    return [parse_name(i.path) for i in sorted(items, key=lambda i: [natural_key(Path(p)) for p in i.rel.parts])]
 
 
 def has_labels(crops: list[Crop]) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ..errors import ArgumentError, InputError
 from .clustering import pairwise_distances, rerank_distances, two_stage_cluster
@@ -33,8 +34,8 @@ def _arrays(crops: list[Crop]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0, epochs: int = 4, lr: float = 1e-4,
              clusters: int | None = None, p: int = 20, k: int = 20, rerank: bool = False,
              junk_frames: int | None = None, seed: int = 0, log: Callable[[str], None] | None = None,
-             embedder: Embedder | None = None) -> dict:
-    """Run `model` over a dataset layout and return its retrieval and clustering scores."""
+             embedder: Embedder | None = None, device: torch.device | str = "cpu") -> dict:
+    """Run `model` on `device` over a dataset layout and return its retrieval and clustering scores."""
     root = Path(root)
     t0 = time.time()
     if dataset not in DATASETS:
@@ -47,14 +48,16 @@ def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0
     if not has_labels(crops):
         raise InputError(root, "file names carry no identities (expected PPPP_cC_fFFFF.jpg or Market names)")
     embedder = embedder or build_embedder(model)
+    if embedder.net is not None:
+        embedder.net.to(device)  # adaptation trains where the net is; embedding runs there too
     cfg = AdaptConfig.on_user_crops(rounds=rounds, epochs=epochs, lr=lr, clusters=clusters, p=p, k=k, seed=seed,
                                     decay_start=max(1, epochs // 2))
     if dataset == "market1501":
         if rounds > 0 and embedder.net is not None:
             train = market_split(root, "bounding_box_train")
             adapt(embedder.net, load_crops([c.path for c in train], embedder.input_size), cfg, log=log)
-        qf = embedder.embed(load_crops([c.path for c in query], embedder.input_size), center=False)
-        gf = embedder.embed(load_crops([c.path for c in gallery], embedder.input_size), center=False)
+        qf = embedder.embed(load_crops([c.path for c in query], embedder.input_size), center=False, device=device)
+        gf = embedder.embed(load_crops([c.path for c in gallery], embedder.input_size), center=False, device=device)
         both = embedder.postprocess(np.concatenate([qf, gf]))  # one mean for query and gallery
         qf, gf = both[:len(qf)], both[len(qf):]
         (qp, qc, _), (gp, gc, _) = _arrays(query), _arrays(gallery)
@@ -68,7 +71,7 @@ def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0
         images = load_crops([c.path for c in crops], embedder.input_size)
         if rounds > 0 and embedder.net is not None:
             adapt(embedder.net, images, cfg, log=log)
-        f = embedder.embed(images)
+        f = embedder.embed(images, device=device)
         pids, cams, frames = _arrays(crops)
         junk = junk_frames if junk_frames is not None else default_junk_window(crops)
         dist = rerank_distances(f, f, k) if rerank else pairwise_distances(f, f)
@@ -80,3 +83,20 @@ def evaluate(dataset: str, root: Path, model: str = "adtc-lite", rounds: int = 0
     return {"dataset": dataset, "root": str(root), "model": embedder.name, "rounds": rounds, "rerank": rerank,
             "junk_window_frames": junk, **scores.as_dict(), **{f"cluster_{k_}": v for k_, v in clus.items()},
             "seconds": round(time.time() - t0, 2)}
+
+
+def score_clusters(results: Path) -> dict:
+    """`cvkit evaluate reid-cluster --results`: NMI/ARI/purity/coverage of an existing clusters.csv (or the output
+    folder of a `cvkit reid-cluster` run) against the identities in its crops' names (junk -1 and distractors 0 out)."""
+    from .data import parse_name
+    from .outputs import read_clusters_csv
+
+    path = Path(results) / "clusters.csv" if Path(results).is_dir() else Path(results)
+    rows = read_clusters_csv(path)
+    pids = [parse_name(Path(r["file"])).pid for r in rows]
+    if not rows or any(p is None for p in pids):
+        raise InputError(path, "no crops whose file names carry identities (expected PPPP_cC_fFFFF.jpg or Market "
+                               "names) to score the clusters against")
+    keep = np.array(pids) > 0
+    clus = cluster_scores(np.array([r["cluster"] for r in rows])[keep], np.array(pids)[keep])
+    return {"results": str(path), "crops": len(rows), **{f"cluster_{k_}": v for k_, v in clus.items()}}

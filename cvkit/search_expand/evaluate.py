@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from .descriptor import Whitening
 from .index import SearchIndex, l2n
 from .metrics import compute_map, recall_at_k, revisited_map
 from .qe import Expander, augment_database, search_expanded
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -143,3 +147,26 @@ def run_evaluation(rs: RetrievalSet, describe: Callable[[np.ndarray], np.ndarray
     else:
         q_raw = describe_all(rs.query_images, describe, cache, key + "|q", progress)
     return evaluate_methods(rs, db_raw, q_raw, methods, lattqe, lattdba, whiten=whiten, log=log)
+
+
+def evaluate_dataset(dataset: str, root: Path | None, model: str = "lattqe-gram", cache: Path | None = None,
+                     size: int = 224, device: str | torch.device = "cpu", log: Callable[[str], None] | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> tuple[RetrievalSet, list[dict]]:
+    """`cvkit evaluate search-expand`: every method on a dataset layout, the descriptor and LAttQE on `device`
+    (the LAttQE rows are left out, with a note to `log`, when its weights are unavailable)."""
+    from ..errors import ModelError
+    from .data import load_dataset
+    from .descriptor import describer
+    from .model import load_lattqe
+    from .train import lattqe_weight_fn
+
+    rs = load_dataset(dataset, root)
+    try:
+        net = load_lattqe(model, device=device)
+        fns = (lattqe_weight_fn(net), lattqe_weight_fn(net, softmax=True))
+    except ModelError as e:
+        if log:
+            log(f"LAttQE rows skipped: {e}")
+        fns = (None, None)
+    d = describer(size, device)
+    return rs, run_evaluation(rs, d, d.key, cache, lattqe=fns[0], lattdba=fns[1], progress=progress)

@@ -118,8 +118,8 @@ TASK = "search-expand"
 SHIPPED = "lattqe-gram"
 
 
-def load_lattqe(name: str = SHIPPED, dim: int | None = None) -> LAttQE:
-    """A trained LAttQE: a shipped asset name or a weights path (card.json beside it gives the config);
+def load_lattqe(name: str = SHIPPED, dim: int | None = None, device: torch.device | str = "cpu") -> LAttQE:
+    """A trained LAttQE on `device`: a shipped asset name or a weights path (card.json beside it gives the config);
     ModelError (exit 5) when unavailable or made for descriptors of another dimension."""
     from pathlib import Path
 
@@ -141,4 +141,4 @@ def load_lattqe(name: str = SHIPPED, dim: int | None = None) -> LAttQE:
         raise ModelError(f"{asset.weights}: model made for {cfg.dim}-d descriptors, the database holds {dim}-d")
     model = LAttQE(cfg)
     load_into(model, asset.state_dict(), asset.weights)
-    return model.eval()
+    return model.to(device).eval()

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
 from ..errors import ArgumentError, InputError, Interrupted, ModelError
 from ..io.atomic import write_text_atomic
+from ..io.batch import discover
 from ..io.images import IMAGE_SUFFIXES, natural_key, read_image
 from .db import SearchDB, check_same_descriptor, empty_db
 from .features import is_descriptor_file, read_descriptors
@@ -25,15 +27,12 @@ from .qe import DEFAULT_K, Expander, augment_database, search_expanded
 Progress = Callable[[int, int], None]
 
 
-def find_images(root: Path) -> list[Path]:
-    """Image files under `root` (recursive, natural order), or [root] for a single image."""
-    root = Path(root)
-    if root.is_file():
-        return [root]
-    if not root.is_dir():
-        raise InputError(root, "not found")
-    files = [p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
-    return sorted(files, key=lambda p: [*(natural_key(q) for q in p.relative_to(root).parents), natural_key(p)])
+def find_images(source: Path | str) -> list[Path]:
+    """Image files of a file, a folder (recursive, natural order, hidden files skipped) or a glob pattern
+    (`cvkit.io.batch.discover`); InputError (exit 3) when there is none."""
+    inputs = discover(source, IMAGE_SUFFIXES, what="image")
+    items = sorted(inputs.items, key=lambda i: [*(natural_key(q) for q in i.rel.parents), natural_key(i.rel)])
+    return [i.path for i in items]
 
 
 def file_id(path: Path, root: Path) -> str:
@@ -49,6 +48,11 @@ class IndexReport:
     skipped: int
     failures: list[tuple[str, str]]
     total: int
+
+    def record(self, db: Path) -> dict:
+        """The JSON record of `index --json`."""
+        return {"db": str(db), "added": self.added, "skipped": self.skipped, "total": self.total,
+                "failed": [f for f, _ in self.failures]}
 
 
 def open_for_index(out: Path, add: bool, descriptor: dict, dim: int, whiten_dim: int | None) -> SearchDB:
@@ -138,6 +142,20 @@ def index_descriptor_file(path: Path, out: Path, add: bool = False, whiten: bool
     return IndexReport(len(keep), len(ids) - len(keep), [], len(db.ids))
 
 
+def index(photos: Path, out: Path, *, add: bool = False, size: int = 224, whiten: bool = False,
+          whiten_dim: int | None = None, device: str | torch.device = "cpu", progress: Progress | None = None
+          ) -> IndexReport:
+    """`cvkit search-expand index`: a descriptor file, or the images of a file/folder/glob described on `device`
+    (EfficientNet-Lite0 GeM at `size`), into the database `out`."""
+    from .descriptor import describer
+
+    if Path(photos).is_file() and is_descriptor_file(photos):
+        return index_descriptor_file(photos, out, add=add, whiten=whiten, whiten_dim=whiten_dim)
+    d = describer(size, device)
+    return index_images(photos, out, d, {**d.params, "whiten": whiten}, add=add, whiten_dim=whiten_dim,
+                        progress=progress)
+
+
 @dataclass
 class QuerySettings:
     """Query-side options."""
@@ -209,6 +227,42 @@ def run_queries(index: SearchIndex, db: SearchDB, queries: list[tuple[str, np.nd
                for r, (j, v) in enumerate(zip(ii, sc, strict=True)) if j >= 0]
         out.append({"query": qid, "method": exp.method, "k": exp.k, "dba": s.dba, "results": res})
     return out
+
+
+@dataclass
+class SearchResult:
+    """Rankings (one JSON-ready dict per query), the unreadable query images (path, why), database size."""
+
+    rankings: list[dict]
+    failures: list[tuple[str, str]]
+    items: int
+
+
+QE_METHODS = ("none", "aqe", "aqewd", "alphaqe", "dqe", "lattqe")
+
+
+def search(query: Path, db_path: Path, s: QuerySettings, model: str = "lattqe-gram",
+           device: str | torch.device = "cpu") -> SearchResult:
+    """`cvkit search-expand [query]`: search the database for each query (an image, an image folder or glob, or
+    a descriptor file), expand the query, search again; images and LAttQE (`model`) run on `device`."""
+    from .descriptor import describer
+    from .model import load_lattqe
+    from .train import lattqe_weight_fn
+
+    for opt, v in (("--qe", s.method), ("--dba", s.dba)):
+        if v not in QE_METHODS:
+            raise ArgumentError(f"{opt} {v!r}: use one of {', '.join(QE_METHODS)}")
+    base = SearchDB.load(db_path)
+    if "lattqe" in (s.method, s.dba):
+        net = load_lattqe(model, base.dim, device)
+        s.weight_fn, s.dba_weight_fn = lattqe_weight_fn(net), lattqe_weight_fn(net, softmax=True)
+    describe = None
+    if base.descriptor.get("name") != "file" and not (Path(query).is_file() and is_descriptor_file(query)):
+        describe = describer(base.descriptor, device)
+        check_same_descriptor(base, describe.params, db_path)
+    failures: list[tuple[str, str]] = []
+    queries = list(iter_queries(Path(query), base, describe, failures))
+    return SearchResult(run_queries(prepare_index(base, s), base, queries, s), failures, len(base.ids))
 
 
 def _thumb(path: str, size: int = 128) -> str:

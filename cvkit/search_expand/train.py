@@ -131,6 +131,7 @@ class TrainConfig:
     aux_weight: float = 1.0
     dba_epochs: int = 0
     seed: int = 0
+    minutes: float | None = None  # wall-clock budget of the QE phase (the LAttDBA epochs follow it)
 
 
 def train_lattqe(cfg: LAttQEConfig, sets: Callable[[int], TrainSet] | list[TrainSet], tc: TrainConfig,
@@ -158,6 +159,10 @@ def train_lattqe(cfg: LAttQEConfig, sets: Callable[[int], TrainSet] | list[Train
             opt = torch.optim.Adam([model.log_temperature], lr=1e-2)
             negs_cache.clear()
         for epoch in range(n_epochs):
+            if phase == "qe" and tc.minutes is not None and time.time() - t0 >= 60 * tc.minutes:
+                if log:
+                    log(f"--minutes {tc.minutes:g} spent after {epoch} epochs")
+                break
             key, ts = get_set(epoch)
             model.train()
             total = 0.0
@@ -228,8 +233,10 @@ def save_model(model: LAttQE, out, card_extra: dict) -> object:
 
 
 def recipe(data: str, features, labels, folders, arch: str, epochs: int, updates: int, dba_epochs: int, out,
-           seed: int = 0, device: str = "cpu", log: Callable[[str], None] | None = None, command: str = ""):
-    """`cvkit train search-expand`: synthetic worlds (gram only), descriptors + labels, or labelled folders."""
+           seed: int = 0, device: str = "cpu", log: Callable[[str], None] | None = None, command: str = "",
+           steps: int | None = None, minutes: float | None = None):
+    """`cvkit train search-expand`: synthetic worlds (gram only), descriptors + labels, or labelled folders.
+    `steps` (QE updates, rounded up to whole epochs of `updates`) replaces `epochs`; `minutes` caps the QE phase."""
     from pathlib import Path
 
     from ..errors import ArgumentError, InputError
@@ -270,7 +277,9 @@ def recipe(data: str, features, labels, folders, arch: str, epochs: int, updates
         raise ArgumentError(f"--arch {arch!r}: use gram, small or paper")
     if arch != "gram" and dim == 0:
         raise ArgumentError("--arch small/paper need descriptors (--features/--labels or --folders)")
-    tc = TrainConfig(epochs=epochs, updates_per_epoch=updates, dba_epochs=dba_epochs, seed=seed)
+    if steps is not None:
+        epochs = -(-steps // updates)
+    tc = TrainConfig(epochs=epochs, updates_per_epoch=updates, dba_epochs=dba_epochs, seed=seed, minutes=minutes)
     model = train_lattqe(cfg(), sets, tc, log=log, device=device)
     name = {"gram": "lattqe-gram", "small": "lattqe-small", "paper": "lattqe"}[arch]
     return save_model(model.cpu(), out, {"name": name, "training": {

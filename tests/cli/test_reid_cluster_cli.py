@@ -10,8 +10,9 @@ import cv2
 import numpy as np
 import pytest
 import typer
+from sklearn.metrics import normalized_mutual_info_score
 
-from cvkit.reid_cluster.data import synthetic_pedestrians, write_crop_folder
+from cvkit.reid_cluster.data import parse_name, synthetic_pedestrians, write_crop_folder
 from cvkit.reid_cluster.outputs import read_clusters_csv, read_ranking_jsonl
 from cvkit_cli._options import run_guarded
 
@@ -20,7 +21,7 @@ def _app() -> typer.Typer:
     """The real app when it registers reid-cluster, else an app with just this task's commands."""
     from cvkit_cli import main
 
-    names = {c.name for c in main.app.registered_commands}
+    names = {c.name for c in main.app.registered_commands} | {g.name for g in main.app.registered_groups}
     if "reid-cluster" in names:
         return main.app
     from cvkit_cli.reid_cluster import register
@@ -65,9 +66,21 @@ def test_reid_cluster_histogram_outputs(crops_dir, tmp_path):
     assert len(ranking) == 36 and all(len(r["results"]) == 5 for r in ranking)
     assert all(r["query"] not in [x["file"] for x in r["results"]] for r in ranking)
     metrics = json.loads((out / "metrics.json").read_text())
-    assert 0 < metrics["retrieval"]["mAP"] <= 1 and metrics["retrieval"]["valid_queries"] > 0
-    assert 0 <= metrics["clustering"]["nmi"] <= 1
+    assert metrics["retrieval"]["valid_queries"] == 36 and metrics["retrieval"]["mAP"] > 0
+    # the reported clustering scores are those of the clusters written to clusters.csv (kept crops, true ids)
+    kept = [r for r in rows if r["status"] == "kept"]
+    truth = [parse_name(crops_dir / r["file"]).pid for r in kept]
+    assert metrics["clustering"]["kept"] == len(kept)
+    assert metrics["clustering"]["nmi"] == pytest.approx(
+        normalized_mutual_info_score(truth, [r["cluster"] for r in kept]), abs=1e-3)
     assert "cluster" in (out / "index.html").read_text()
+    # `evaluate --results` scores the written clusters.csv exactly as the run did
+    code, scored = cli("evaluate", "reid-cluster", "--results", out, "--json", "--quiet")
+    rec = json.loads(scored)
+    assert code == 0 and rec["crops"] == 36 and rec["cluster_kept"] == metrics["clustering"]["kept"]
+    assert rec["cluster_nmi"] == pytest.approx(metrics["clustering"]["nmi"])
+    assert rec["cluster_ari"] == pytest.approx(metrics["clustering"]["ari"])
+    assert cli("evaluate", "reid-cluster", "--model", "hist", "--quiet")[0] == 4  # no --dataset/--root, no --results
     lines = [json.loads(x) for x in stdout.splitlines()]
     assert len(lines) == 37 and "metrics" in lines[-1]
 
@@ -116,13 +129,17 @@ def test_exit_codes(tmp_path, square_video):
     assert rc(bad, "-o", tmp_path / "o6", "--clusters", "many", "--quiet")[0] == 4
 
 
-def test_evaluate_folder(crops_dir):
+def test_evaluate_folder(crops_dir, tmp_path):
     code, stdout = cli("evaluate", "reid-cluster", "--dataset", "folder", "--root", crops_dir, "--model", "hist",
                        "--clusters", "6", "--json", "--quiet")
     assert code == 0
     rec = json.loads(stdout)
-    assert rec["valid_queries"] == 36 and 0 < rec["mAP"] <= 1 and 0 <= rec["cluster_nmi"] <= 1
-    assert rec["junk_window_frames"] is None  # two cameras: the Market same-camera rule
+    assert rec["valid_queries"] == 36 and rec["junk_window_frames"] is None  # two cameras: Market same-camera rule
+    # the same crops scored by `cvkit reid-cluster` (its metrics.json) give the same retrieval scores
+    code, _ = rc(crops_dir, "-o", tmp_path / "out", "--model", "hist", "--rounds", "0", "--clusters", "6", "--quiet")
+    run = json.loads((tmp_path / "out" / "metrics.json").read_text())["retrieval"]
+    assert code == 0 and rec["mAP"] == pytest.approx(run["mAP"]) and rec["rank1"] == pytest.approx(run["rank1"])
+    assert rec["rank1"] <= rec["rank5"] <= rec["rank10"]
 
 
 def test_help_shows_examples():
@@ -152,7 +169,9 @@ def test_evaluate_market_layout(tmp_path):
                        "--clusters", "5", "--json", "--quiet")
     assert code == 0
     rec = json.loads(stdout)
-    assert rec["queries"] == 5 and 0 < rec["valid_queries"] <= 5 and 0 <= rec["mAP"] <= 1
+    assert rec["queries"] == 5 and 0 < rec["valid_queries"] <= 5 and rec["mAP"] > 0
+    assert rec["cluster_total"] == 20  # the gallery's 5 ids x 4 crops: the junk (-1) and distractor (0) left out
+    assert rec["rank1"] <= rec["rank5"] <= rec["rank10"]
     code, _ = cli("evaluate", "reid-cluster", "--dataset", "market1501", "--root", tmp_path, "--quiet")
     assert code == 3  # not a Market layout
 
@@ -168,3 +187,37 @@ def test_train_on_user_crops_writes_an_asset(crops_dir, tmp_path):
     code, _ = rc(crops_dir, "-o", tmp_path / "o", "--model", out / "weights.safetensors", "--rounds", "0",
                  "--clusters", "6", "--p", "6", "--k", "6", "--quiet", "--no-html")
     assert code == 0 and (tmp_path / "o" / "clusters.csv").exists()
+
+
+def test_crops_is_a_sub_command_and_a_folder_named_crops_is_still_an_input(square_video, tmp_path):
+    """`cvkit reid-cluster crops VIDEO` cuts crops, `cvkit reid-cluster crops -o out` clusters a folder named
+    crops (the README's form), `cvkit reid-cluster cluster INPUT` is the long form of `cvkit reid-cluster INPUT`."""
+    from tests.robustness.harness import invoke
+
+    video, boxes = square_video
+    gt = tmp_path / "gt.txt"
+    gt.write_text("".join(f"{i + 1},{1 + i % 2},{b[0]},{b[1] - 20},{b[2]},{b[3] + 20},1,-1,-1\n"
+                          for i, b in enumerate(boxes)))
+    assert invoke(["reid-cluster", "crops", str(video), "--boxes", str(gt), "-o", "crops", "--every", "1", "--quiet"],
+                  cwd=tmp_path).code == 0
+    assert (tmp_path / "crops" / "crops.csv").exists()
+    hist = ["--model", "hist", "--rounds", "0", "--clusters", "2", "--p", "6", "--k", "4", "--quiet"]
+    assert invoke(["reid-cluster", "crops", "-o", "out", *hist], cwd=tmp_path).code == 0
+    assert len(read_clusters_csv(tmp_path / "out" / "clusters.csv")) == 12
+    assert invoke(["reid-cluster", "cluster", "crops", "-o", "out2", *hist], cwd=tmp_path).code == 0
+    assert (tmp_path / "out2" / "clusters.csv").read_text() == (tmp_path / "out" / "clusters.csv").read_text()
+    # the verb still wins over the folder when a video follows it
+    r = invoke(["reid-cluster", "crops", str(video), "--boxes", str(gt), "-o", "cut", "--every", "2", "--json"],
+               cwd=tmp_path)
+    assert r.code == 0 and len(r.stdout.splitlines()) == 6 and (tmp_path / "cut" / "crops.csv").exists()
+    r = invoke(["reid-cluster", "--help"])
+    assert r.code == 0 and "crops" in r.stdout and "cluster" in r.stdout
+
+
+def test_glob_input_clusters_the_matching_crops(crops_dir, tmp_path):
+    code, stdout = rc(str(crops_dir / "*_c1_*.jpg"), "-o", tmp_path / "out", "--model", "hist", "--rounds", "0",
+                      "--clusters", "3", "--p", "6", "--k", "4", "--json", "--quiet")
+    assert code == 0
+    files = [json.loads(x)["file"] for x in stdout.splitlines() if "file" in json.loads(x)]
+    assert files and all("_c1_" in f for f in files)
+    assert len(files) == len(list(crops_dir.glob("*_c1_*.jpg"))) < len(list(crops_dir.glob("*.jpg")))

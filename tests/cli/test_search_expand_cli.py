@@ -77,6 +77,12 @@ def test_descriptor_file_db_and_mismatches(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [row["results"][0]["id"] for row in rows] == ["item0", "item1"]
+    # the short form `cvkit search-expand QUERY --db DB` is `query QUERY --db DB`, with options in any order
+    r = cvkit("search-expand", str(tmp_path / "q.npy"), "--db", str(db), "--qe", "aqe", "--top", "5")
+    assert r.returncode == 0, r.stderr
+    assert [json.loads(line)["results"][0]["id"] for line in r.stdout.splitlines()] == ["item0", "item1"]
+    r = cvkit("search-expand", "--top", "3", "--db", str(db), str(tmp_path / "q.npy"))
+    assert r.returncode == 0 and [len(json.loads(line)["results"]) for line in r.stdout.splitlines()] == [3, 3]
     np.save(tmp_path / "bad.npy", x[:2, :8])
     r = cvkit("search-expand", "query", str(tmp_path / "bad.npy"), "--db", str(db))
     assert r.returncode == 3 and "bad.npy" in r.stderr
@@ -103,6 +109,8 @@ def test_ctrl_c_during_index_leaves_usable_db_or_none(tmp_path: Path) -> None:
     proc.communicate(timeout=120)
     assert proc.returncode in (0, 6, 130)
     assert not list(tmp_path.glob(".p.*part*"))
-    if db.exists():
+    if db.exists():  # a usable database of some of the photos, each once
         loaded = SearchDB.load(db)
-        assert len(loaded.ids) <= 40
+        photos_ = {str(p.resolve()) for p in (tmp_path / "photos").glob("*.png")}
+        assert loaded.ids and set(loaded.ids) <= photos_ and len(set(loaded.ids)) == len(loaded.ids)
+        assert len(loaded.transform(np.zeros((1, loaded.dim), np.float32) + 1.0)) == 1

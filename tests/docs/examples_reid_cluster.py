@@ -3,7 +3,18 @@
 # ruff: noqa: F403, F405
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.docs.setups import *  # the shared generated inputs (Ex, F, SCAN, ...)
+
+
+def _reid_run(root: Path) -> None:
+    """out/: the outputs of `cvkit reid-cluster crops/ -o out/ --model hist --rounds 0` on labelled crops."""
+    from cvkit.reid_cluster.pipeline import RunOptions, run
+
+    F.crops(n_ids=3, per_id=4)(root / "crops")
+    run(root / "crops", root / "out", RunOptions(model="hist", rounds=0, html=False))
+
 
 EXAMPLES: dict[str, Ex] = {
     "cvkit reid-cluster crops/ -o out/                         # clusters.csv, ranking.jsonl, index.html "
@@ -25,6 +36,8 @@ EXAMPLES: dict[str, Ex] = {
         Ex({"Market-1501-v15.09.15": F.market_root()}, subs=[("--rounds 5", "--rounds 1 --epochs 1")], slow=True),
     "cvkit evaluate reid-cluster --dataset folder --root pets_crops/ --model hist --json":
         Ex({"pets_crops": F.crops()}),
+    "cvkit evaluate reid-cluster --results out/ --json     # score an earlier run's clusters.csv":
+        Ex(prepare=_reid_run),
 }
 
 NOT_RUNNABLE: dict[str, str] = {

@@ -43,6 +43,8 @@ EXAMPLES: dict[str, Ex] = {
     "cvkit evaluate search-expand --dataset roxford5k --root DATA/  # revisited E/M/H mAP (revisitop definition)":
         Ex(prepare=_revisited),
     "cvkit search-expand index photos/ -o photos.db": Ex(SEARCH_PHOTOS),
+    "cvkit search-expand query.jpg --db photos.db --top 5":
+        Ex({**SEARCH_PHOTOS, "query.jpg": F.image()}, prepare=_search_db),
     "cvkit search-expand query query.jpg --db photos.db --top 20 --html sheet.html":
         Ex({**SEARCH_PHOTOS, "query.jpg": F.image()}, prepare=_search_db),
     "cvkit search-expand query queries/ --db photos.db --qe lattqe --dba alphaqe -o runs.jsonl":

@@ -473,6 +473,9 @@ EV_RC("bad-crops", {"c": F.crops(bad={"0001_c1_f00099.jpg": F.empty, "0002_c2_f0
       names=["{d}/c/0001_c1_f00099.jpg", "{d}/c/0002_c2_f00099.jpg"])
 EV_RC("ok", {"c": F.crops()}, ["--dataset", "folder", "--root", "{d}/c", "--model", "hist", "--json"], 0,
       stdout_json=True)
+EV_RC("results-not-clusters", {"r.csv": NOT_A_DATA_FILE}, ["--results", "{d}/r.csv"], 3, names=["{d}/r.csv"])
+EV_RC("results-missing", {}, ["--results", "{d}/out"], 3, names=["{d}/out"])
+EV_RC("no-dataset-no-results", {}, ["--model", "hist"], 4)
 TR_RC = _case(["train", "reid-cluster"])
 TR_RC("data-missing", {}, ["--data", "{d}/crops", "--rounds", "1", "--epochs", "1", "--out", "{d}/run"], 3,
       names=["{d}/crops"])

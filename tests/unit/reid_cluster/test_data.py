@@ -42,9 +42,9 @@ def test_parse_market_duke_and_plain_names(tmp_path):
 
 
 def test_list_crops_layouts_and_errors(tmp_path):
-    with pytest.raises(InputError, match="no images"):
+    with pytest.raises(InputError, match="no crop image files"):
         list_crops(tmp_path)
-    with pytest.raises(InputError, match="not found"):
+    with pytest.raises(InputError, match="no such file or folder"):
         list_crops(tmp_path / "missing")
     for split in ("query", "bounding_box_test"):
         (tmp_path / split).mkdir()
@@ -57,6 +57,11 @@ def test_list_crops_layouts_and_errors(tmp_path):
         cv2.imwrite(str(sub / name), img)
     crops = list_crops(tmp_path / "cam")
     assert [c.frame for c in crops] == [2, 10]  # natural order
+    cv2.imwrite(str(sub / ".0001_c1_f3.jpg"), img)  # hidden: skipped
+    assert [c.frame for c in list_crops(tmp_path / "cam")] == [2, 10]
+    assert [c.frame for c in list_crops(str(tmp_path / "cam" / "*" / "*_f1*.jpg"))] == [10]  # a glob pattern
+    with pytest.raises(InputError, match="pattern matches no crop image files"):
+        list_crops(str(tmp_path / "cam" / "*.png"))
 
 
 def test_unreadable_crop_is_an_input_error(tmp_path):
