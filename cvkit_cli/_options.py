@@ -135,6 +135,12 @@ class TrainOptions:
         set_threads(self.threads)
         return select_device(self.device)
 
+    def command(self, task: str) -> str:
+        """The `cvkit train TASK ...` line running now, as a card records it (cvkit.training.training_command)."""
+        from cvkit.training import training_command
+
+        return training_command(f"cvkit train {task}")
+
     def budget(self) -> Any:
         """The --steps/--minutes budget as a cvkit.training.Budget (exit 4 when neither is given)."""
         from cvkit.training import Budget

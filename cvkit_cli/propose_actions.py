@@ -106,7 +106,7 @@ def train_command(
 ) -> None:
     from cvkit.propose_actions import workflows
 
-    command = " ".join(["cvkit", "train", "propose-actions", *sys.argv[3:]])
+    command = opts.command("propose-actions")
     path = workflows.train(model, data, features, size, input_kind, videos, epochs or 20, 0 if epochs else opts.steps,
                            batch, lr, weight_decay, fps, stride, opts.out, name, report, str(opts.select_device()),
                            opts.threads, opts.seed, command, None if opts.quiet else err_console.print)

@@ -161,7 +161,7 @@ def train_command(
     weights = run_training(data, model, opts.out, rounds=rounds, epochs=epochs, lr=lr, clusters=clusters, p=p, k=k,
                     seed=opts.seed, init_backbone=init_backbone, device=opts.select_device(), log=_log(opts.quiet),
                     minutes=opts.minutes,
-                    command=" ".join(["cvkit", "train", "reid-cluster", *sys.argv[3:]]) if len(sys.argv) > 3 else "")
+                    command=opts.command("reid-cluster"))
     if not opts.quiet:
         err_console.print(f"wrote {weights} and card.json")
 

@@ -142,7 +142,7 @@ def train_command(
 
     log = None if opts.quiet else (lambda m: err_console.print(m))
     w = recipe(data, features, labels, folders, arch, epochs, updates, dba_epochs, opts.out, opts.seed,
-               str(opts.select_device()), log, "cvkit train search-expand " + " ".join(sys.argv[3:]),
+               str(opts.select_device()), log, opts.command("search-expand"),
                steps=opts.steps, minutes=opts.minutes)
     if not opts.quiet:
         err_console.print(f"wrote {w} and card.json")

@@ -106,8 +106,8 @@ def train_command(
     cfg = recipe.TrainOptions(GSFConfig(backbone=backbone, image_size=image_size, width=width), stage1_steps,
                               stage2_steps, batch, lr, opts.seed, backbone_weights=backbone_weights,
                               m_temperature=m_temperature, device=str(opts.select_device()))
-    path, summary = recipe.run_recipe(opts.out, cfg, dataset or data, root, " ".join(
-        ["cvkit", "train", "semantic-flow", *sys.argv[3:]]), log=None if opts.quiet else err_console.print)
+    path, summary = recipe.run_recipe(opts.out, cfg, dataset or data, root, opts.command(
+        "semantic-flow"), log=None if opts.quiet else err_console.print)
     err_console.print(f"wrote {path} ({summary['params']})")
 
 
