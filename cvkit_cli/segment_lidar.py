@@ -57,64 +57,18 @@ def segment_command(
     run: RunOptions,
 ) -> None:
     from cvkit.errors import ArgumentError
-    from cvkit.io.atomic import atomic_path, check_output
-    from cvkit.io.batch import mirrored, run_batch
-    from cvkit.segment_lidar.projection import make_sensor
+    from cvkit.io.batch import run_batch
     from cvkit.segment_lidar.registry import build_segmenter
-    from cvkit.segment_lidar.run import OUTPUT_SUFFIXES, collect_scans, segment_one, with_range_image
-    from cvkit.segment_lidar.segment import range_image_png
+    from cvkit.segment_lidar.run import SegmentJob, sensor_from_options
 
     dev = run.select_device()
-    import math
-
-    if width is not None and width % 8:
-        raise ArgumentError(f"--width {width} must be divisible by 8 (SqueezeSegV3 downsamples columns 8x)")
-    for flag, v in (("--fov-up", fov_up), ("--fov-down", fov_down)):
-        if v is not None and not (math.isfinite(v) and -90.0 <= v <= 90.0):
-            raise ArgumentError(f"{flag} {v}: expected degrees between -90 and 90")
-    explicit = any(v is not None for v in (fov_up, fov_down, height, width)) or sensor != "hdl64"
+    sens = sensor_from_options(sensor, fov_up, fov_down, height, width)
+    job = SegmentJob(input, output, fmt, range_image)
     try:
-        sens = make_sensor(sensor, fov_up, fov_down, height, width) if explicit else None
+        job.segmenter = build_segmenter(model, dev, sens, knn)
     except ValueError as e:
         raise ArgumentError(str(e)) from None
-    if fmt not in ("label", "ply", "pcd"):
-        raise ArgumentError(f"--format {fmt!r}: use label, ply or pcd")
-    inputs = collect_scans(input)
-    if inputs.batch:
-        if output is None:
-            raise ArgumentError(f"{input}: is a folder of {len(inputs.items)} scans; give -o DIR for the outputs")
-        if output.suffix.lower() in OUTPUT_SUFFIXES:
-            raise ArgumentError(f"{output}: batch mode needs an output folder, not a file")
-        if range_image is not None:
-            raise ArgumentError("--range-image works on a single scan")
-    else:
-        out = output if output is not None else input.with_suffix(".label")
-        if out.suffix.lower() not in OUTPUT_SUFFIXES:
-            raise ArgumentError(f"{out}: output must end in {', '.join(OUTPUT_SUFFIXES)}")
-    if range_image is not None:
-        check_output(range_image, [input])
-    try:
-        segmenter = build_segmenter(model, dev, sens, knn)
-    except ValueError as e:
-        raise ArgumentError(str(e)) from None
-
-    def target(item) -> list[Path]:
-        return [mirrored(item, output, "." + fmt) if inputs.batch else out]
-
-    def work(item) -> dict:
-        points, seg, summary = segment_one(segmenter, item.path, target(item))
-        if range_image is not None:  # the classical pipeline's labels are drawn on the sensor's projection
-            import cv2
-
-            picture = range_image_png(with_range_image(seg, points, segmenter.sensor))
-            with atomic_path(range_image) as tmp:
-                if not cv2.imwrite(str(tmp), picture):
-                    raise ArgumentError(f"{range_image}: cannot write PNG")
-        return summary
-
-    result = run_batch(inputs, work, target, out_dir=output if inputs.batch else None, **run.batch(),
-                       describe=lambda item, s: f"{item.path} -> {s['outputs'][0]}: {s['points']} points, "
-                                                f"{s['seconds']:.2f} s")
+    result = run_batch(job.inputs, job.work, job.targets, out_dir=job.out_dir, **run.batch(), describe=job.describe)
     if not run.quiet and len(result.records) == 1 and not run.json_out:
         _histogram_table(result.records[0])
 
@@ -162,52 +116,12 @@ def train_command(
     *,
     opts: TrainOptions,
 ) -> None:
-    from cvkit.errors import ArgumentError
-    from cvkit.segment_lidar.ssgv3 import CONFIGS
-    from cvkit.segment_lidar.train import TrainConfig, save_trained, train
-    from cvkit.training import training_command
+    from cvkit.segment_lidar.train import TrainConfig, run_recipe
 
-    if arch not in CONFIGS:
-        raise ArgumentError(f"--arch {arch!r}: use one of {', '.join(CONFIGS)}")
-    if width % 8:
-        raise ArgumentError(f"--width {width} must be divisible by 8")
-    if not (data == "synthetic" or data.startswith("semantickitti:")):
-        raise ArgumentError(f"--data {data!r}: use synthetic or semantickitti:DIR")
-    steps, seed = opts.steps or 560, opts.seed
-    cfg = TrainConfig(data=data, arch=arch, steps=steps, batch=batch, lr=lr, optimizer=optimizer, width=width,
-                      seed=seed, threads=opts.threads, init=init)
-
-    def on_step(step: int, loss: float, elapsed: float) -> None:
-        if not opts.quiet and (step % 20 == 0 or step == steps - 1):
-            err_console.print(f"step {step + 1}/{steps} loss {loss:.3f} {elapsed:.0f} s")
-
-    model, summary = train(cfg, on_step)
-    metrics = []
-    if report_on is not None:
-        metrics = _card_metrics(model, summary, report_on)
-    command = training_command(f"cvkit train segment-lidar --data {data} --arch {arch} --steps {steps} "
-                               f"--batch {batch} --seed {seed}")
-    path = save_trained(model, summary, opts.out, name, command, data, seed, metrics)
+    cfg = TrainConfig(data=data, arch=arch, steps=opts.steps or 560, batch=batch, lr=lr, optimizer=optimizer,
+                      width=width, seed=opts.seed, threads=opts.threads, init=init)
+    path, summary = run_recipe(cfg, opts.out, name, report_on, None if opts.quiet else err_console.print)
     err_console.print(f"saved {path} ({summary['params']} params, {summary['seconds']:.0f} s)")
-
-
-def _card_metrics(model, summary: dict, root: Path) -> list[dict]:
-    from cvkit.segment_lidar.evaluate import evaluate_model
-    from cvkit.segment_lidar.projection import make_sensor
-    from cvkit.segment_lidar.segment import Segmenter
-
-    cfg = summary["config"]
-    seg = Segmenter(summary.get("name", "trained"), model, make_sensor("hdl64", height=cfg["height"],
-                                                                       width=cfg["width"]),
-                    cfg["use_remission"], knn=True)
-    rep = evaluate_model(root, seg)
-    data = f"SemanticKITTI {rep['scans']} scans ({root.name}; evaluation only)"
-    rows = [{"data": data, "metric": f"IoU {k} (coarse)", "value": round(rep["coarse_iou"][k], 4)}
-            for k in ("ground", "car", "building", "vegetation")]
-    rows += [{"data": data, "metric": f"IoU {k}", "value": round(rep["iou"][k], 4)} for k in rep["present"]]
-    rows.append({"data": data, "metric": "mIoU (19 classes, official)", "value": round(rep["miou"], 4)})
-    rows.append({"data": data, "metric": "mIoU (classes present)", "value": round(rep["miou_present"], 4)})
-    return rows
 
 
 EVALUATE_HELP = """Score a model (or a folder of prediction .label files) on a SemanticKITTI-layout folder.
@@ -219,7 +133,7 @@ Examples:
 
   cvkit evaluate segment-lidar --root ../shared/data/segment-lidar --model classical
 
-  cvkit evaluate segment-lidar --root dataset --sequences 08 --pred preds/ --json
+  cvkit evaluate segment-lidar --root dataset --sequences 08 --results preds/ --json
 """
 
 
@@ -227,8 +141,8 @@ Examples:
 def evaluate_command(
     root: Annotated[Path, typer.Option("--root", help="SemanticKITTI root (sequences/XX/velodyne + labels).")],
     model: Annotated[str, typer.Option("--model", "-m", help="Model name or weights path.")] = "default",
-    pred: Annotated[Path | None, typer.Option("--pred", help="Score these predictions instead of running a model.")
-                    ] = None,
+    pred: Annotated[Path | None, typer.Option(
+        "--results", "--pred", help="Score these prediction .label files instead of running a model.")] = None,
     sequences: Annotated[str | None, typer.Option("--sequences", help="Comma-separated sequences, e.g. 08.")
                          ] = None,
     knn: Annotated[bool, typer.Option("--knn/--no-knn", help="kNN post-processing for network models.")] = True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from .labels import raw_to_train
 from .metrics import IoUEvaluator, report
 from .run import usable_points
 from .segment import Segmenter
+
+if TYPE_CHECKING:
+    import torch
 
 
 def evaluate_model(root: str | Path, segmenter: Segmenter, sequences: tuple[str, ...] | None = None,
@@ -61,3 +65,20 @@ def evaluate_predictions(root: str | Path, pred_root: str | Path, sequences: tup
     out = report(ev)
     out.update({"model": str(pred_root), "scans": len(items)})
     return out
+
+
+def card_metrics(model: torch.nn.Module, summary: dict, root: Path) -> list[dict]:
+    """A trained network scored on a SemanticKITTI root (evaluation only), as model-card metric rows."""
+    from .projection import make_sensor
+
+    cfg = summary["config"]
+    sensor = make_sensor("hdl64", height=cfg["height"], width=cfg["width"])
+    seg = Segmenter(summary.get("name", "trained"), model, sensor, cfg["use_remission"], knn=True)
+    rep = evaluate_model(root, seg)
+    data = f"SemanticKITTI {rep['scans']} scans ({root.name}; evaluation only)"
+    rows = [{"data": data, "metric": f"IoU {k} (coarse)", "value": round(rep["coarse_iou"][k], 4)}
+            for k in ("ground", "car", "building", "vegetation")]
+    rows += [{"data": data, "metric": f"IoU {k}", "value": round(rep["iou"][k], 4)} for k in rep["present"]]
+    rows.append({"data": data, "metric": "mIoU (19 classes, official)", "value": round(rep["miou"], 4)})
+    rows.append({"data": data, "metric": "mIoU (classes present)", "value": round(rep["miou_present"], 4)})
+    return rows

@@ -90,3 +90,88 @@ def segment_one(segmenter: Segmenter, path: Path, outputs: list[Path]) -> tuple[
                "model": segmenter.name, "outputs": [str(o) for o in outputs],
                "histogram": {CLASS_NAMES[c]: int(n) for c, n in enumerate(hist) if n}}
     return points, seg, summary
+
+
+def sensor_from_options(sensor: str = "hdl64", fov_up: float | None = None, fov_down: float | None = None,
+                        height: int | None = None, width: int | None = None) -> Sensor | None:
+    """The projection asked for on the command line, or None for the model's own (ArgumentError on bad values)."""
+    import math
+
+    from ..errors import ArgumentError
+    from .projection import make_sensor
+
+    if width is not None and width % 8:
+        raise ArgumentError(f"--width {width} must be divisible by 8 (SqueezeSegV3 downsamples columns 8x)")
+    for flag, v in (("--fov-up", fov_up), ("--fov-down", fov_down)):
+        if v is not None and not (math.isfinite(v) and -90.0 <= v <= 90.0):
+            raise ArgumentError(f"{flag} {v}: expected degrees between -90 and 90")
+    if all(v is None for v in (fov_up, fov_down, height, width)) and sensor == "hdl64":
+        return None
+    try:
+        return make_sensor(sensor, fov_up, fov_down, height, width)
+    except ValueError as e:
+        raise ArgumentError(str(e)) from None
+
+
+class SegmentJob:
+    """What the batch runner needs per scan: its output path, the work (label, write, the optional range-image
+    PNG) and the progress line. Checks the command line's outputs before any work or model loading (ArgumentError,
+    exit 4); `segmenter` is set by the caller once they pass."""
+
+    segmenter: Segmenter
+
+    def __init__(self, source: Path, output: Path | None, fmt: str = "label", range_image: Path | None = None
+                 ) -> None:
+        from ..errors import ArgumentError
+        from ..io.atomic import check_output
+
+        if fmt not in ("label", "ply", "pcd"):
+            raise ArgumentError(f"--format {fmt!r}: use label, ply or pcd")
+        self.inputs = collect_scans(source)
+        if self.inputs.batch:
+            if output is None:
+                raise ArgumentError(f"{source}: is a folder of {len(self.inputs.items)} scans; give -o DIR for "
+                                    "the outputs")
+            if output.suffix.lower() in OUTPUT_SUFFIXES:
+                raise ArgumentError(f"{output}: batch mode needs an output folder, not a file")
+            if range_image is not None:
+                raise ArgumentError("--range-image works on a single scan")
+        else:
+            output = output if output is not None else Path(source).with_suffix(".label")
+            if output.suffix.lower() not in OUTPUT_SUFFIXES:
+                raise ArgumentError(f"{output}: output must end in {', '.join(OUTPUT_SUFFIXES)}")
+        if range_image is not None:
+            check_output(range_image, [Path(source)])
+        self.output, self.fmt, self.range_image = output, fmt, range_image
+
+    @property
+    def out_dir(self) -> Path | None:
+        """The output folder of a batch (None for one scan)."""
+        return self.output if self.inputs.batch else None
+
+    def targets(self, item: Item) -> list[Path]:
+        """The output file of one scan."""
+        from ..io.batch import mirrored
+
+        return [mirrored(item, self.output, "." + self.fmt) if self.inputs.batch else self.output]
+
+    def work(self, item: Item) -> dict:
+        """Label one scan, write its outputs; the summary record."""
+        points, seg, summary = segment_one(self.segmenter, item.path, self.targets(item))
+        if self.range_image is not None:  # the classical pipeline's labels are drawn on the sensor's projection
+            import cv2
+
+            from ..errors import ArgumentError
+            from ..io.atomic import atomic_path
+            from .segment import range_image_png
+
+            picture = range_image_png(with_range_image(seg, points, self.segmenter.sensor))
+            with atomic_path(self.range_image) as tmp:
+                if not cv2.imwrite(str(tmp), picture):
+                    raise ArgumentError(f"{self.range_image}: cannot write PNG")
+        return summary
+
+    @staticmethod
+    def describe(item: Item, s: dict) -> str:
+        """The progress line of a finished scan."""
+        return f"{item.path} -> {s['outputs'][0]}: {s['points']} points, {s['seconds']:.2f} s"

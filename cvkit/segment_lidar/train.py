@@ -196,3 +196,33 @@ def save_trained(model: SqueezeSegV3, summary: dict, out: str | Path, name: str,
         "metrics": metrics or [], "licence": "BSD-2-Clause (architecture after SqueezeSegV3); weights: ours",
     }
     return save_asset(out, model.state_dict(), card)
+
+
+def run_recipe(cfg: TrainConfig, out: str | Path, name: str, report_on: Path | None = None,
+               log: Callable[[str], None] | None = None) -> tuple[Path, dict]:
+    """`cvkit train segment-lidar`: check the options (ArgumentError, exit 4), train, score the result on
+    `report_on` when given (evaluation only; rows in the card), and save the asset; its path and the summary."""
+    from ..errors import ArgumentError
+    from ..training import training_command
+    from .ssgv3 import CONFIGS
+
+    if cfg.arch not in CONFIGS:
+        raise ArgumentError(f"--arch {cfg.arch!r}: use one of {', '.join(CONFIGS)}")
+    if cfg.width % 8:
+        raise ArgumentError(f"--width {cfg.width} must be divisible by 8")
+    if not (cfg.data == "synthetic" or cfg.data.startswith("semantickitti:")):
+        raise ArgumentError(f"--data {cfg.data!r}: use synthetic or semantickitti:DIR")
+
+    def on_step(step: int, loss: float, elapsed: float) -> None:
+        if log is not None and (step % 20 == 0 or step == cfg.steps - 1):
+            log(f"step {step + 1}/{cfg.steps} loss {loss:.3f} {elapsed:.0f} s")
+
+    model, summary = train(cfg, on_step)
+    metrics = []
+    if report_on is not None:
+        from .evaluate import card_metrics
+
+        metrics = card_metrics(model, summary, report_on)
+    command = training_command(f"cvkit train segment-lidar --data {cfg.data} --arch {cfg.arch} --steps {cfg.steps} "
+                               f"--batch {cfg.batch} --seed {cfg.seed}")
+    return save_trained(model, summary, out, name, command, cfg.data, cfg.seed, metrics), summary

@@ -24,7 +24,7 @@ EXAMPLES: dict[str, Ex] = {
         Ex(subs=[("--steps 560 --batch 2", "--steps 1 --batch 1")], slow=True),
     "cvkit evaluate segment-lidar --root ../shared/data/segment-lidar --model classical":
         Ex(KITTI, subs=[("../shared/data/segment-lidar", "kitti")]),
-    "cvkit evaluate segment-lidar --root dataset --sequences 08 --pred preds/ --json":
+    "cvkit evaluate segment-lidar --root dataset --sequences 08 --results preds/ --json":
         Ex({"dataset/sequences/08/velodyne/000000.bin": SCAN, "dataset/sequences/08/labels/000000.label":
             F.labels(N_SCAN), "preds/sequences/08/predictions/000000.label": F.labels(N_SCAN)}),
     "cvkit evaluate segment-lidar --root ../shared/data/segment-lidar --model ssgv3-tiny-kitti --json":
