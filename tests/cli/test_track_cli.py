@@ -128,7 +128,7 @@ def test_train_help_has_no_experiment_only_options():
 
 
 def test_lite_option_problems_are_named() -> None:
-    from cvkit.track.train import lite_option_problem
+    from cvkit.track.siamfc.train import lite_option_problem
 
     assert lite_option_problem("sesiamfc", 0.2)[0] == "--scale-label/--scale-wide"
     assert "lite recipe" in lite_option_problem("sesiamfc", layout="s4")[1]
@@ -163,8 +163,8 @@ def test_evaluate_runs_model_on_otb_layout_and_scores(tmp_path):
 @pytest.mark.slow
 def test_default_marks_absent_frames_lost_and_finds_the_target_again(tmp_path):
     """VOT-LT-style clip from synthetic occlusion: the target vanishes for 20 % of the clip, then comes back."""
-    from cvkit.track.data import AbsenceClip
     from cvkit.track.metrics import box_iou
+    from cvkit.track.synthetic import AbsenceClip
 
     clip = AbsenceClip(seed=7, n_frames=60, absent=(0.4, 0.6))
     folder = tmp_path / "clip"

@@ -30,10 +30,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...nn.detection import box_iou
+from .. import train as common
+from ..pairs import PairConfig, PairSampler
+from ..train import TRAINERS, TrainResult, guarded_step, save_net
 from .automatch import AutoMatchLiteNet, AutoMatchNet, AutoMatchParams, AutoMatchTracker, _AutoMatchBase
 from .automatch_ops import OPERATORS, grid_points
-from .data import PairConfig, PairSampler, canonical_kind, synthetic_clip
-from .train import EVAL_SEED_BASE, TRAINERS, TrainResult, _ope_auc, guarded_step, save_net, track_sequence
 
 KINDS = ("automatch-lite", "automatch")
 LITE_STEPS = 1200  # the shipped recipe's step budget (see CARD.md for the measured time)
@@ -111,15 +113,6 @@ def iou_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> 
     return -torch.log((inter + 1.0) / (union + 1.0)).mean()
 
 
-def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Element-wise IoU of x1,y1,x2,y2 boxes (..., 4)."""
-    iw = (torch.minimum(a[..., 2], b[..., 2]) - torch.maximum(a[..., 0], b[..., 0])).clamp_min(0)
-    ih = (torch.minimum(a[..., 3], b[..., 3]) - torch.maximum(a[..., 1], b[..., 1])).clamp_min(0)
-    inter = iw * ih
-    area = lambda x: (x[..., 2] - x[..., 0]).clamp_min(0) * (x[..., 3] - x[..., 1]).clamp_min(0)  # noqa: E731
-    return inter / (area(a) + area(b) - inter + 1e-9)
-
-
 def jitter_boxes(x_box: torch.Tensor, n: int, gen: torch.Generator, amount: float = 0.3) -> torch.Tensor:
     """n copies of each box (B, 4) with every side moved by up to `amount` x the box size: (B, n, 4)."""
     w = (x_box[:, 2] - x_box[:, 0]).clamp_min(1.0)
@@ -160,7 +153,7 @@ def head_losses(net: _AutoMatchBase, out: dict[str, torch.Tensor], x_box: torch.
         lj = loss_s2.sum() * 0
         if cfg.n_jitter > 0:
             jb = jitter_boxes(x_box, cfg.n_jitter, gen)
-            jl = (box_iou(jb, x_box[:, None]) >= 0.6).float() * positive[:, None].float()
+            jl = (box_iou(jb, x_box[:, None], pairwise=False) >= 0.6).float() * positive[:, None].float()
             jidx = torch.arange(b, dtype=jb.dtype)[:, None, None].expand(b, cfg.n_jitter, 1)
             jlog = net.head.score_boxes(out, torch.cat((jidx, jb), dim=2).reshape(-1, 5))
             lj = F.binary_cross_entropy_with_logits(jlog, jl.reshape(-1))
@@ -344,35 +337,14 @@ def make_card(kind: str, net: _AutoMatchBase, data: str, steps: int, seed: int, 
 def evaluate_synthetic(net: _AutoMatchBase, kind: str = "digits-s", n_clips: int = 50, seed: int = 0,
                        params: AutoMatchParams | None = None, device: str | torch.device = "cpu",
                        n_frames: int | None = None) -> float:
-    """Mean success AUC on held-out synthetic clips (the seeds of `train.evaluate_synthetic`)."""
-    tracker = AutoMatchTracker(net, params, device)
-    aucs = []
-    for i in range(n_clips):
-        clip = synthetic_clip(canonical_kind(kind), EVAL_SEED_BASE + 1000 * seed + i, n_frames)
-        pred = track_sequence(tracker, (clip.render(t) for t in range(clip.n_frames)), tuple(clip.boxes[0]))
-        aucs.append(_ope_auc(pred, clip.boxes))
-    return float(np.mean(aucs))
+    """Mean success AUC on held-out synthetic clips (`cvkit.track.train.evaluate_clips`)."""
+    return common.evaluate_clips(AutoMatchTracker(net, params, device), kind, n_clips, seed, n_frames)["auc"]
 
 
 def evaluate_vot(net: _AutoMatchBase, folder: str | Path, params: AutoMatchParams | None = None,
                  device: str | torch.device = "cpu") -> dict:
-    """Success AUC on a VOT-style folder (min/max boxes of the polygons, frames 2..N), as train.evaluate_vot_folder."""
-    from ..io.boxes import read_box_file
-    from ..io.images import list_images, read_image
-    from .metrics import ope_sequence
-
-    folder = Path(folder)
-    img_dir = next((d for d in (folder / "color", folder / "imgs", folder) if d.is_dir() and list_images(d)), folder)
-    files = list_images(img_dir)
-    gt = read_box_file(folder / "groundtruth.txt", polygon="minmax")
-    n = min(len(files), len(gt))
-    tracker = AutoMatchTracker(net, params, device)
-    t0 = time.monotonic()
-    pred = track_sequence(tracker, (read_image(f) for f in files[:n]), tuple(gt[0]))
-    seconds = time.monotonic() - t0
-    r = ope_sequence(pred, gt[:n], include_first=False)
-    return {"auc": float(r["auc"]), "mean_iou": float(r["mean_iou"]), "p20": float(r["p20"]), "frames": n,
-            "fps": (n - 1) / seconds if seconds > 0 else float("nan")}
+    """Success AUC on a VOT-style folder (`cvkit.track.train.evaluate_vot_folder`) with AutoMatch."""
+    return common.evaluate_vot_folder(AutoMatchTracker(net, params, device), folder)
 
 
 # ------------------------------------------------------------------------------------------------------

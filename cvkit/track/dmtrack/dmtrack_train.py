@@ -29,17 +29,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from .data import (
-    DEFAULT_FRAMES,
-    DEFAULT_SIZE,
-    HELDOUT_SEED_BASE,
-    PairConfig,
-    PairSampler,
-    _RealSource,
-    make_pair,
-    parse_data,
-    synthetic_clip,
-)
+from .. import train as common
+from ..pairs import PairConfig, PairSampler, _RealSource, make_pair, parse_data
+from ..synthetic import DEFAULT_FRAMES, DEFAULT_SIZE, HELDOUT_SEED_BASE, synthetic_clip
+from ..train import TRAINERS, TrainResult, guarded_step, make_card, save_net
 from .dmtrack import (
     DMTrackParams,
     build_dmtrack_net,
@@ -49,7 +42,6 @@ from .dmtrack import (
     tracker_params_dict,
 )
 from .dmtrack_online import box_mask, gaussian_label, initial_filter, regression_loss, unrolled_fit
-from .train import EVAL_SEED_BASE, TRAINERS, TrainResult, guarded_step, make_card, save_net, track_sequence
 
 LITE_DATA = "synthetic:sprites+distractors"
 DEFAULT_STEPS = {"dmtrack-lite": 1500, "dmtrack": 100_000}
@@ -437,7 +429,7 @@ def meta_train(net: Any, meta: MetaConfig, data: str, seed: int, pair_config: Pa
 
 def load_dmtrack(folder: str | Path, pretrained: bool = True) -> Any:
     """Rebuild a DMTrack net from an asset folder (card architecture + config)."""
-    from ..assets import asset_from_path, load_into
+    from ...assets import asset_from_path, load_into
 
     asset = asset_from_path(folder)
     asset.verify()
@@ -461,50 +453,15 @@ def evaluate_clips(net: Any, kind: str = "distractors", n_clips: int = 20, seed:
     frame-1 box, scored over frames 2..N (OTB AUC, 21 thresholds, IoU > t). `params` default: the tracker
     parameters of the net's card (`load_dmtrack`), else `DMTrackParams()`.
     """
-    from .metrics import ope_sequence
-
     tracker = build_dmtrack_tracker(net, params or getattr(net, "tracker_params", None), use_onr=use_onr)
-    aucs, lost, frames = [], 0, 0
-    for i in range(n_clips):
-        clip = synthetic_clip(kind, EVAL_SEED_BASE + 1000 * seed + i, n_frames)
-        gt = clip.boxes
-        pred = track_sequence(tracker, (clip.render(t) for t in range(clip.n_frames)), tuple(gt[0]))
-        r = ope_sequence(pred, gt, include_first=False)
-        aucs.append(float(r["auc"]))
-        ious = _ious(pred[1:], gt[1:])
-        lost += int((ious <= 0).sum())
-        frames += len(ious)
-    return {"auc": float(np.mean(aucs)), "frames_lost": lost, "frames": frames, "clips": n_clips,
-            "auc_per_clip": [round(a, 4) for a in aucs]}
-
-
-def _ious(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    x1 = np.maximum(a[:, 0], b[:, 0])
-    y1 = np.maximum(a[:, 1], b[:, 1])
-    x2 = np.minimum(a[:, 0] + a[:, 2], b[:, 0] + b[:, 2])
-    y2 = np.minimum(a[:, 1] + a[:, 3], b[:, 1] + b[:, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    return inter / np.maximum(a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter, 1e-9)
+    r = common.evaluate_clips(tracker, kind, n_clips, seed, n_frames)
+    return {**r, "auc_per_clip": [round(a, 4) for a in r["auc_per_clip"]]}
 
 
 def evaluate_vot(net: Any, folder: str | Path, use_onr: bool = True, params: DMTrackParams | None = None) -> dict:
-    """Success AUC / mean IoU / P@20 on a VOT-style folder (min/max boxes of the polygons, frames 2..N)."""
-    from ..io.boxes import read_box_file
-    from ..io.images import list_images, read_image
-    from .metrics import ope_sequence
-
-    folder = Path(folder)
-    img_dir = next((d for d in (folder / "color", folder / "imgs", folder) if d.is_dir() and list_images(d)), folder)
-    files = list_images(img_dir)
-    gt = read_box_file(folder / "groundtruth.txt", polygon="minmax")
-    n = min(len(files), len(gt))
+    """Success AUC / mean IoU / P@20 / frames lost on a VOT-style folder (`cvkit.track.train.evaluate_vot_folder`)."""
     tracker = build_dmtrack_tracker(net, params or getattr(net, "tracker_params", None), use_onr=use_onr)
-    t0 = time.monotonic()
-    pred = track_sequence(tracker, (read_image(f) for f in files[:n]), tuple(gt[0]))
-    sec = time.monotonic() - t0
-    r = ope_sequence(pred, gt[:n], include_first=False)
-    return {"auc": float(r["auc"]), "mean_iou": float(r["mean_iou"]), "p20": float(r["p20"]), "frames": n,
-            "lost": int((_ious(pred[1:], gt[1:n]) <= 0).sum()), "fps": (n - 1) / sec if sec > 0 else float("nan")}
+    return common.evaluate_vot_folder(tracker, folder)
 
 
 def train_cli_dmtrack(model: str, data: str, minutes: float, seed: int, out_dir: str | Path | None,

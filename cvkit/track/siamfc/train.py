@@ -28,11 +28,9 @@ writes `weights.safetensors` + `card.json` with `cvkit.assets.save_asset`. Choic
 
 from __future__ import annotations
 
-import importlib
-import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +38,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..nn.efficientnet_lite import trunk_stride
-from .data import HELDOUT_SEED_BASE, PairConfig, PairSampler, canonical_kind, synthetic_clip
+from ...nn.efficientnet_lite import trunk_stride
+from .. import train as common
+from ..pairs import PairConfig, PairSampler
+from ..train import TrainResult, guarded_step, save_net
 from .siamfc import SiamFCParams, SiamFCTracker, SiamNet
 
 LITE_KINDS = ("sesiamfc-lite", "siamfc-lite-plain")
@@ -54,8 +54,6 @@ SYNTHETIC_TRACKER = SiamFCParams(total_stride=16, scale_step=1.05, scale_penalty
 # on validation clips (eval seeds 7, 8); not used by default: at 1600 steps it ties the plain twin on the
 # test clips (0.788 vs 0.788) and breaks tracking on the real `bag` sequence (experiments/track/bench_se_twin.py)
 SYNTHETIC_SCALE_AXIS = {"gain": 1.0, "calib_step": 1.05, "max_residual": 0.05}
-# held-out evaluation clips start here (training clips are drawn below HELDOUT_SEED_BASE)
-EVAL_SEED_BASE = HELDOUT_SEED_BASE + 1_000_000
 
 
 def train_command(kind: str, data: str, minutes: float, seed: int, steps: int | None = None,
@@ -93,20 +91,6 @@ def balanced_bce(logits: torch.Tensor, label: torch.Tensor, weight: torch.Tensor
     return loss / logits.shape[0]
 
 
-@dataclass
-class TrainResult:
-    """What a training run did and where it wrote the asset."""
-
-    kind: str
-    steps: int
-    pairs: int
-    seconds: float
-    losses: list[float] = field(default_factory=list)  # mean loss per logging interval
-    folder: Path | None = None
-    card: dict = field(default_factory=dict)
-    net: Any = None
-
-
 def build_net(kind: str, pretrained: bool = True, **config: Any) -> SiamNet:
     """A trainable net by kind: the lite nets on the frozen trunk, or the paper-size SE-SiamFC."""
     if kind in LITE_KINDS:
@@ -118,12 +102,6 @@ def build_net(kind: str, pretrained: bool = True, **config: Any) -> SiamNet:
 
         return SESiamFCNet(**config)
     raise ValueError(f"unknown trainable model {kind!r}; choose from {', '.join(LITE_KINDS + FULL_KINDS)}")
-
-
-def net_config(net: SiamNet) -> dict:
-    """JSON-serialisable constructor arguments of a net (empty when it has none)."""
-    cfg = getattr(net, "config", None)
-    return dict(cfg()) if callable(cfg) else {}
 
 
 def _set_seed(seed: int) -> None:
@@ -311,20 +289,6 @@ def _train(kind, full, data, minutes, seed, out_dir, batch, optimizer, lr, lr_en
     return result
 
 
-def guarded_step(opt: torch.optim.Optimizer, loss: torch.Tensor, params: list[torch.nn.Parameter],
-                 max_loss: float = 1e4, max_norm: float = 10.0) -> float | None:
-    """One optimiser step with the SE-SiamFC release's guards: a non-finite or > `max_loss` loss is skipped
-    (returns None), otherwise backward, gradient-norm clip at `max_norm`, step; returns the loss value."""
-    lv = float(loss.detach())
-    opt.zero_grad(set_to_none=True)
-    if not math.isfinite(lv) or lv > max_loss:
-        return None
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(params, max_norm)
-    opt.step()
-    return lv
-
-
 def centre_neck_output(net: SiamNet, search_crops: torch.Tensor) -> float:
     """Data-dependent init: shift the neck's last BatchNorm bias so its output has zero mean per channel.
 
@@ -348,18 +312,17 @@ def centre_neck_output(net: SiamNet, search_crops: torch.Tensor) -> float:
     return float(mean.abs().mean())
 
 
-def train_cli(
+def train_lite_cli(
     model: str, data: str, minutes: float, out_dir: str | Path, device: str | torch.device | None = None,
     seed: int = 0, log: Callable[[str], None] | None = None, steps: int | None = None,
     scale_label: float = 0.0, scale_wide: float = 0.0, layout: str = "deep",
 ) -> TrainResult:
-    """Entry point of `cvkit train track`: train `model`, write its asset, report progress lines to `log`.
+    """`cvkit train track` for this family (`cvkit.track.train.train_cli` checks the options and dispatches here).
 
     `steps` fixes the number of optimisation steps (reproducible, and the budget used to compare nets);
-    otherwise `minutes` of wall-clock bound the run. Threads are left as the caller set them (`--threads`);
-    the shipped assets were trained with one. `scale_label` / `scale_wide` (lite nets only, default off): the
-    scale-aware label, see `scale_pair_config`. `layout` (lite nets only): a named trunk/neck layout,
-    `se_siamfc_lite.LAYOUTS`.
+    otherwise `minutes` of wall-clock bound the run; the shipped assets were trained with one thread.
+    `scale_label` / `scale_wide` (lite nets only, default off): the scale-aware label, see `scale_pair_config`.
+    `layout` (lite nets only): a named trunk/neck layout, `se_siamfc_lite.LAYOUTS`.
     """
 
     def report(d: dict) -> None:
@@ -368,13 +331,6 @@ def train_cli(
 
     from .se_siamfc_lite import LAYOUTS
 
-    problem = lite_option_problem(model, scale_label, scale_wide, layout)
-    if problem:
-        raise ValueError(f"{problem[0]}: {problem[1]}")
-    load_trainer_plugins()
-    if model in TRAINERS:
-        extra = {"steps": steps} if steps else {}
-        return TRAINERS[model](model, data, minutes, seed, out_dir, device, log, **extra)
     command = train_command(model, data, minutes, seed, steps, scale_label, scale_wide, layout)
     return train_siamfc_lite(model, data, minutes, seed, out_dir, device=device, threads=None, callback=report,
                              max_steps=steps, command=command, eval_clips=50 if model in LITE_KINDS else 0,
@@ -397,46 +353,14 @@ def lite_option_problem(model: str, scale_label: float = 0.0, scale_wide: float 
     return None
 
 
-# Other tracker families plug their own recipes in here: name -> fn(model, data, minutes, seed, out_dir, device, log)
-TRAINERS: dict[str, Callable[..., TrainResult]] = {}
-# modules that add to TRAINERS when imported (only `cvkit train` imports them, not tracking)
-TRAINER_PLUGINS: tuple[str, ...] = ("automatch_train", "dmtrack_train")
-
-
-def load_trainer_plugins() -> dict[str, Callable[..., TrainResult]]:
-    """Import the recipe modules of other tracker families (they add themselves to TRAINERS); returns TRAINERS."""
-    for module in TRAINER_PLUGINS:
-        importlib.import_module(f"{__package__}.{module}")
-    return TRAINERS
-
-
-def trainable_state(net: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """The net's state dict without the frozen packaged trunk (lite nets already drop it)."""
-    return {k: v for k, v in net.state_dict().items() if not k.startswith("trunk.")}
-
-
 def make_card(
     kind: str, net: SiamNet, data: str, minutes: float, seed: int, seconds: float, metrics: list[dict],
     command: str | None = None, details: dict | None = None,
 ) -> dict:
-    """A model card (DESIGN.md section 5) for a trained net; sha256 is filled in by save_asset."""
-    n_params = sum(p.numel() for n, p in net.named_parameters() if not n.startswith("trunk."))
-    card = {
-        "name": kind,
-        "task": "track",
-        "architecture": kind,
-        "config": net_config(net),
-        "params": int(n_params),
-        "training": {
-            "command": command or train_command(kind, data, minutes, seed),
-            "data": data,
-            "seconds": round(float(seconds), 1),
-            "seed": int(seed),
-            **(details or {}),
-        },
-        "metrics": metrics,
-        "licence": "MIT",
-    }
+    """The common model card (`cvkit.track.train.make_card`) plus, for the lite nets, the trunk and the tracker
+    parameters for real videos and for the synthetic evaluation."""
+    card = common.make_card(kind, net, data, minutes, seed, seconds, metrics,
+                            command or train_command(kind, data, minutes, seed), details)
     if kind in LITE_KINDS:
         upto = net.trunk.upto
         card["trunk"] = f"EfficientNet-Lite0 blocks 0-{upto} (stride {trunk_stride(upto)}), ImageNet weights from " \
@@ -446,17 +370,9 @@ def make_card(
     return card
 
 
-def save_net(net: torch.nn.Module, out_dir: str | Path, card: dict) -> Path:
-    """Write the net's trainable tensors and its card into `out_dir` (an asset folder)."""
-    from ..assets import save_asset
-
-    save_asset(out_dir, trainable_state(net), card)
-    return Path(out_dir)
-
-
 def load_trained(folder: str | Path, pretrained: bool = True) -> SiamNet:
     """Rebuild a net from an asset folder written by `train_siamfc_lite` (card architecture + config)."""
-    from ..assets import asset_from_path, load_into
+    from ...assets import asset_from_path, load_into
 
     asset = asset_from_path(folder)
     asset.verify()
@@ -473,25 +389,6 @@ def load_trained(folder: str | Path, pretrained: bool = True) -> SiamNet:
 
 # --------------------------------------------------------------------------------------------------------
 # evaluation
-
-
-def _ope_auc(pred: np.ndarray, gt: np.ndarray) -> float:
-    """Success AUC (21 thresholds, IoU strictly above) over frames 2..N (the init frame excluded)."""
-    from .metrics import ope_sequence
-
-    return float(ope_sequence(np.asarray(pred), np.asarray(gt), include_first=False)["auc"])
-
-
-def track_sequence(tracker: SiamFCTracker, frames: Any, init_box: tuple[float, float, float, float]) -> np.ndarray:
-    """Run a tracker over frames (init on the first); returns (N, 4) boxes with the init box first."""
-    out = []
-    for i, frame in enumerate(frames):
-        if i == 0:
-            tracker.initialize(frame, init_box)
-            out.append(np.asarray(init_box, dtype=np.float64))
-        else:
-            out.append(np.asarray(tracker.track(frame)[0], dtype=np.float64))
-    return np.stack(out)
 
 
 def evaluate_synthetic(
@@ -520,41 +417,13 @@ def synthetic_aucs(
     tracker_cls: Callable[..., SiamFCTracker] = SiamFCTracker, **tracker_kwargs: Any,
 ) -> list[float]:
     """Per-clip success AUCs behind `evaluate_synthetic` (same clips, same order), for paired comparisons."""
-    params = params or SYNTHETIC_TRACKER
-    tracker = tracker_cls(net, params, device=device, **tracker_kwargs)
-    aucs = []
-    for i in range(n_clips):
-        clip = synthetic_clip(canonical_kind(kind), EVAL_SEED_BASE + 1000 * seed + i, n_frames)
-        boxes = clip.boxes
-        pred = track_sequence(tracker, (clip.render(t) for t in range(clip.n_frames)), tuple(boxes[0]))
-        aucs.append(_ope_auc(pred, boxes))
-    return aucs
+    tracker = tracker_cls(net, params or SYNTHETIC_TRACKER, device=device, **tracker_kwargs)
+    return common.evaluate_clips(tracker, kind, n_clips, seed, n_frames)["auc_per_clip"]
 
 
 def evaluate_vot_folder(
     net: SiamNet, folder: str | Path, params: SiamFCParams | None = None, device: str | torch.device = "cpu"
 ) -> dict:
-    """Success AUC on a VOT-style folder (images + polygon groundtruth.txt), min/max boxes, frames 2..N.
-
-    The tracker starts from the min/max box of the first polygon; predictions are scored against the
-    min/max boxes of every polygon (evaluation only).
-    """
-    from ..io.boxes import read_box_file
-    from ..io.images import list_images, read_image
-
-    folder = Path(folder)
-    img_dir = next((d for d in (folder / "color", folder / "imgs", folder) if d.is_dir() and list_images(d)),
-                   folder)
-    files = list_images(img_dir)
-    gt = read_box_file(folder / "groundtruth.txt", polygon="minmax")
-    n = min(len(files), len(gt))
+    """Success AUC on a VOT-style folder (`cvkit.track.train.evaluate_vot_folder`) with SiamFC inference."""
     params = params or replace(SiamFCParams(), total_stride=16)
-    tracker = SiamFCTracker(net, params, device=device)
-    t0 = time.monotonic()
-    pred = track_sequence(tracker, (read_image(f) for f in files[:n]), tuple(gt[0]))
-    seconds = time.monotonic() - t0
-    from .metrics import ope_sequence
-
-    r = ope_sequence(pred, gt[:n], include_first=False)
-    return {"auc": float(r["auc"]), "mean_iou": float(r["mean_iou"]), "p20": float(r["p20"]),
-            "frames": n, "fps": (n - 1) / seconds if seconds > 0 else float("nan")}
+    return common.evaluate_vot_folder(SiamFCTracker(net, params, device=device), folder)

@@ -10,16 +10,16 @@ import pytest
 import torch
 
 from cvkit.assets import asset_from_path, sha256_file
-from cvkit.track.se_siamfc_lite import LAYOUTS
-from cvkit.track.train import (
+from cvkit.track.siamfc.se_siamfc_lite import LAYOUTS
+from cvkit.track.siamfc.train import (
     balanced_bce,
     evaluate_synthetic,
     load_trained,
     scale_pair_config,
-    train_cli,
     train_command,
     train_siamfc_lite,
 )
+from cvkit.track.train import train_cli
 
 from .test_data import _write_got10k
 
