@@ -112,7 +112,7 @@ def track_command(
         _summaries([r["summary"] for r in result.records])
 
 
-@train_options(out="runs/{model}", minutes=25.0)
+@train_options(out="runs/{model}")
 def train_command(
     model: Annotated[str, Opt("--model", "-m", help="sesiamfc-lite, siamfc-lite-plain, automatch-lite, dmtrack-lite, "
                               "or the paper-size sesiamfc, automatch, dmtrack (GPU advised).")] = "sesiamfc-lite",
@@ -120,7 +120,8 @@ def train_command(
     *,
     opts: TrainOptions,
 ) -> None:
-    """Train a tracker: the recipe that produced the shipped asset (--out default: runs/MODEL).
+    """Train a tracker: the recipe that produced the shipped asset (--out default: runs/MODEL). With neither --steps
+    nor --minutes: SiamFC nets train 25 minutes, AutoMatch and DMTrack their recipe's steps.
 
     Examples:
 

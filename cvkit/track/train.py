@@ -19,9 +19,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..training import Budget, train_loop
 from .base import Tracker
 from .synthetic import HELDOUT_SEED_BASE
 
+# `cvkit train track` given neither --steps nor --minutes: a SiamFC run's wall-clock budget, DMTrack's time cap
+DEFAULT_MINUTES = 25.0
 # held-out evaluation clips start here (training clips are drawn below HELDOUT_SEED_BASE)
 EVAL_SEED_BASE = HELDOUT_SEED_BASE + 1_000_000
 
@@ -38,6 +41,7 @@ class TrainResult:
     folder: Path | None = None
     card: dict = field(default_factory=dict)
     net: Any = None
+    skipped: int = 0  # steps `guarded_step` skipped (non-finite or huge loss)
 
 
 # Tracker families plug their recipes in here: name -> fn(model, data, minutes, seed, out_dir, device, log)
@@ -54,15 +58,16 @@ def load_trainer_plugins() -> dict[str, Callable[..., TrainResult]]:
 
 
 def train_cli(
-    model: str, data: str, minutes: float, out_dir: str | Path, device: str | torch.device | None = None,
+    model: str, data: str, minutes: float | None, out_dir: str | Path, device: str | torch.device | None = None,
     seed: int = 0, log: Callable[[str], None] | None = None, steps: int | None = None,
     scale_label: float = 0.0, scale_wide: float = 0.0, layout: str = "deep",
 ) -> TrainResult:
     """Entry point of `cvkit train track`: train `model`, write its asset, report progress lines to `log`.
 
-    `steps` fixes the number of optimisation steps (reproducible); otherwise `minutes` of wall-clock bound the
-    run. Threads are left as the caller set them (`--threads`). `scale_label`, `scale_wide` and `layout` are
-    options of the SiamFC lite recipe (`siamfc.train.train_lite_cli`), rejected for other models."""
+    `steps` (reproducible) and `minutes` of wall-clock: the first limit reached stops the run; with neither, the
+    family's default (SiamFC: DEFAULT_MINUTES; AutoMatch and DMTrack: their step budgets, DMTrack's capped at
+    DEFAULT_MINUTES). Threads are left as the caller set them (`--threads`). `scale_label`, `scale_wide` and
+    `layout` are options of the SiamFC lite recipe (`siamfc.train.train_lite_cli`), rejected for other models."""
     from .siamfc.train import lite_option_problem, train_lite_cli
 
     problem = lite_option_problem(model, scale_label, scale_wide, layout)
@@ -73,6 +78,55 @@ def train_cli(
         extra = {"steps": steps} if steps else {}
         return TRAINERS[model](model, data, minutes, seed, out_dir, device, log, **extra)
     return train_lite_cli(model, data, minutes, out_dir, device, seed, log, steps, scale_label, scale_wide, layout)
+
+
+@dataclass
+class StepOutcome:
+    """What one optimiser step of a recipe did: its loss value (None: skipped by `guarded_step`), the loss parts to
+    average for the log, the pairs it consumed and the learning rate it used."""
+
+    loss: float | None
+    pairs: int
+    lr: float
+    parts: dict[str, float] = field(default_factory=dict)
+
+
+def run_steps(step: Callable[[int], StepOutcome], budget: Budget, *, log_every: int = 20,
+              callback: Callable[[dict], None] | None = None, callback_at_end: bool = False) -> TrainResult:
+    """Every family's loop: `cvkit.training.train_loop` calls `step(i)` until `budget` is spent; the loss (and its
+    parts) are averaged over the steps since the last log, each average goes to `losses`, and `callback` gets
+    {step, pairs, seconds, lr, skipped, loss, parts...} at every multiple of `log_every` (and at the last step with
+    `callback_at_end`). Returns a TrainResult without kind, card or net (the recipe fills them in)."""
+    t0 = time.monotonic()
+    acc: dict[str, float] = {}
+    run = {"n": 0, "pairs": 0, "skipped": 0, "lr": 0.0}
+    losses: list[float] = []
+
+    def one(i: int) -> dict[str, float]:
+        out = step(i)
+        run["pairs"] += out.pairs
+        run["lr"] = out.lr
+        if out.loss is None:
+            run["skipped"] += 1
+        else:
+            for k, v in {"loss": out.loss, **out.parts}.items():
+                acc[k] = acc.get(k, 0.0) + float(v)
+            run["n"] += 1
+        return {}
+
+    def on_log(entry: dict) -> None:
+        if not run["n"]:
+            return
+        means = {k: v / run["n"] for k, v in acc.items()}
+        losses.append(means["loss"])
+        if callback is not None and (entry["step"] % log_every == 0 or callback_at_end):
+            callback({"step": entry["step"], "pairs": run["pairs"], "seconds": time.monotonic() - t0, "lr": run["lr"],
+                      "skipped": run["skipped"], **means})
+        acc.clear()
+        run["n"] = 0
+
+    log = train_loop(one, budget, log_every=log_every, on_log=on_log)
+    return TrainResult("", log.steps, int(run["pairs"]), time.monotonic() - t0, losses, skipped=int(run["skipped"]))
 
 
 def guarded_step(opt: torch.optim.Optimizer, loss: torch.Tensor, params: list[torch.nn.Parameter],

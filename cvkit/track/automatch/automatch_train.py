@@ -20,7 +20,6 @@ half of the pairs, gate logits on the other, two samplers with different seeds),
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from ...nn.detection import box_iou
+from ...training import Budget
 from .. import train as common
 from ..pairs import PairConfig, PairSampler
 from ..train import TRAINERS, TrainResult, guarded_step, save_net
@@ -220,8 +220,10 @@ def train_automatch(
     pretrained: bool = True, device: str | torch.device | None = None, threads: int | None = 1,
     callback: Callable[[dict], None] | None = None, log_every: int = 20, eval_clips: int = 0, eval_seed: int = 0,
     vot_folder: str | Path | None = None, command: str | None = None, net: _AutoMatchBase | None = None,
+    minutes: float | None = None,
 ) -> TrainResult:
-    """Train an AutoMatch net for `steps` steps (deterministic given seed on one thread); save the asset."""
+    """Train an AutoMatch net for `steps` steps (deterministic given seed on one thread; `minutes`, when given, caps
+    the run's wall-clock); save the asset."""
     full = kind == "automatch"
     if kind not in KINDS:
         raise ValueError(f"unknown AutoMatch model {kind!r}; choose from {', '.join(KINDS)}")
@@ -244,16 +246,12 @@ def train_automatch(
             opt: torch.optim.Optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=1e-4)
         else:
             opt = torch.optim.Adam(params, lr=cfg.lr)
-        t0 = time.monotonic()
-        losses: list[float] = []
-        acc: dict[str, float] = {}
-        n_acc = skipped = pairs = 0
-        for step in range(steps):
+
+        def one(step: int) -> common.StepOutcome:
             lr = _lr_at(step, steps, full, cfg)
             for g in opt.param_groups:
                 g["lr"] = lr
             bt = sampler.batch(cfg.batch)
-            pairs += cfg.batch
             z, x, zb, xb = augment(bt["z"], bt["x"], bt["z_box"], bt["x_box"], cfg, gen)
             positive = torch.rand(cfg.batch, generator=gen) >= cfg.neg_frac
             zi = torch.arange(cfg.batch)
@@ -272,23 +270,12 @@ def train_automatch(
             zf = (zf[0][zi], zf[1][zi])
             out = net.forward_features(zf, xf, zb[zi])
             parts = head_losses(net, out, xb, positive.to(dev), cfg, gen)
-            loss = sum(parts.values())
-            lv = guarded_step(opt, loss, params)
-            if lv is None:
-                skipped += 1
-                continue
-            for k, v in parts.items():
-                acc[k] = acc.get(k, 0.0) + float(v.detach())
-            acc["loss"] = acc.get("loss", 0.0) + lv
-            n_acc += 1
-            if (step + 1) % log_every == 0 or step + 1 == steps:
-                means = {k: v / max(n_acc, 1) for k, v in acc.items()}
-                losses.append(means["loss"])
-                if callback:
-                    callback({"step": step + 1, "pairs": pairs, "seconds": time.monotonic() - t0, "lr": lr,
-                              "skipped": skipped, **means})
-                acc, n_acc = {}, 0
-        seconds = time.monotonic() - t0
+            lv = guarded_step(opt, sum(parts.values()), params)
+            return common.StepOutcome(lv, cfg.batch, lr, {k: float(v.detach()) for k, v in parts.items()})
+
+        run = common.run_steps(one, Budget(steps, minutes), log_every=log_every, callback=callback,
+                               callback_at_end=True)
+        seconds, losses, pairs, skipped = run.seconds, run.losses, run.pairs, run.skipped
         net.eval()
         details = {"steps": steps, "pairs": pairs, "recipe": asdict(cfg), "device": str(dev),
                    "threads": int(threads) if threads else torch.get_num_threads(), "skipped_steps": skipped,
@@ -405,17 +392,18 @@ def search_operators(data: str = "synthetic", steps: int = 200, seed: int = 0, t
 # `cvkit train track` hook
 
 
-def _train_cli(model: str, data: str, minutes: float, seed: int, out_dir: str | Path,
+def _train_cli(model: str, data: str, minutes: float | None, seed: int, out_dir: str | Path,
                device: str | torch.device | None, log: Callable[[str], None] | None,
                steps: int | None = None) -> TrainResult:
-    """TRAINERS entry: the step-budget recipe (`--steps`, default LITE_STEPS for the lite net; `minutes` unused)."""
+    """TRAINERS entry: the step-budget recipe (`--steps`, default LITE_STEPS for the lite net; `--minutes` caps it)."""
 
     def report(d: dict) -> None:
         if log is not None:
             log(f"step {d['step']}  pairs {d['pairs']}  {d['seconds']:.0f}s  loss {d['loss']:.4f}  lr {d['lr']:.2e}")
 
     steps = steps or (LITE_STEPS if model == "automatch-lite" else 20000)
-    return train_automatch(model, data, steps, seed, out_dir, device=device, threads=None, callback=report)
+    return train_automatch(model, data, steps, seed, out_dir, device=device, threads=None, callback=report,
+                           minutes=minutes)
 
 
 for _kind in KINDS:  # plug the AutoMatch recipes into `cvkit train track`

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ...training import Budget
 from .. import train as common
 from ..pairs import PairConfig, PairSampler, _RealSource, make_pair, parse_data
 from ..synthetic import DEFAULT_FRAMES, DEFAULT_SIZE, HELDOUT_SEED_BASE, synthetic_clip
@@ -137,22 +138,19 @@ def train_dmtrack(
         reuse = 1 if full else max(int(reuse), 1)
         pool: list[tuple] = []
         t0 = time.monotonic()
-        step = pairs = 0
-        losses: list[float] = []
-        parts = {"cls": 0.0, "box": 0.0, "iou": 0.0}
-        acc, acc_n = 0.0, 0
-        while step < steps and time.monotonic() - t0 < minutes * 60:
+
+        def one(step: int) -> common.StepOutcome:
+            lr_now = _lr_at(step / max(steps, 1), lr, lr_end)
             for g in opt.param_groups:
-                g["lr"] = _lr_at(step / max(steps, 1), lr, lr_end)
+                g["lr"] = lr_now
             if full:
                 b = sampler.box_batch(batch)
-                pairs += batch
+                n_new = batch
                 cls, loc, iou = net(b["z"].to(dev), b["x"].to(dev))
                 gt = b["box"].to(dev)
             else:
                 n_new = max(batch // reuse, 1)
                 b = sampler.box_batch(n_new)
-                pairs += n_new
                 fz = net.backbone(b["z"].to(dev))
                 fx = net.backbone(b["x"].to(dev))
                 pool.extend((tuple(f[i] for f in fz), tuple(f[i] for f in fx), b["box"][i]) for i in range(n_new))
@@ -164,24 +162,13 @@ def train_dmtrack(
                 gt = torch.stack([c[2] for c in chosen]).to(dev)
                 cls, loc, iou = net.head(net.embed_features(zl, template=True), net.embed_features(xl))
             out = dmtrack_losses(cls.float(), loc.float(), iou.float(), anchors, gt)
-            loss = out["total"]
-            step += 1
-            lv = guarded_step(opt, loss, params, max_loss=math.inf)
-            if lv is None:
-                continue
-            acc += lv
-            acc_n += 1
-            for k in parts:
-                parts[k] += float(out[k].detach())
-            if step % log_every == 0:
-                losses.append(acc / acc_n)
-                if callback:
-                    callback({"step": step, "pairs": pairs, "seconds": time.monotonic() - t0, "loss": losses[-1],
-                              "lr": opt.param_groups[0]["lr"], **{k: v / acc_n for k, v in parts.items()}})
-                acc, acc_n = 0.0, 0
-                parts = dict.fromkeys(parts, 0.0)
-        if acc_n:
-            losses.append(acc / acc_n)
+            lv = guarded_step(opt, out["total"], params, max_loss=math.inf)
+            return common.StepOutcome(lv, n_new, lr_now, {k: float(out[k].detach()) for k in ("cls", "box", "iou")})
+
+        # the step budget, capped by `minutes`; no step when the first stage comes from `init_from`
+        run = common.run_steps(one, Budget(steps, minutes), log_every=log_every, callback=callback) if steps else \
+            TrainResult(kind, 0, 0, 0.0)
+        step, pairs, losses = run.steps, run.pairs, run.losses
         meta_info = None
         if meta.steps > 0:
             left = max(minutes - (time.monotonic() - t0) / 60, 0.0)
@@ -464,7 +451,7 @@ def evaluate_vot(net: Any, folder: str | Path, use_onr: bool = True, params: DMT
     return common.evaluate_vot_folder(tracker, folder)
 
 
-def train_cli_dmtrack(model: str, data: str, minutes: float, seed: int, out_dir: str | Path | None,
+def train_cli_dmtrack(model: str, data: str, minutes: float | None, seed: int, out_dir: str | Path | None,
                       device: Any = None, log: Callable[[str], None] | None = None,
                       steps: int | None = None) -> TrainResult:
     """`cvkit train track --model dmtrack-lite|dmtrack`: the step-budget recipe (`--steps`; `minutes` caps time)."""
@@ -474,6 +461,7 @@ def train_cli_dmtrack(model: str, data: str, minutes: float, seed: int, out_dir:
             log(f"step {d['step']}  pairs {d['pairs']}  {d['seconds']:.0f}s  loss {d['loss']:.4f} "
                 f"(cls {d['cls']:.3f} box {d['box']:.3f} iou {d['iou']:.3f})  lr {d['lr']:.2e}")
 
+    minutes = common.DEFAULT_MINUTES if minutes is None else minutes
     return train_dmtrack(model, data, steps, seed, out_dir, minutes=minutes, device=device, threads=None,
                          callback=report)
 

@@ -39,6 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from ...nn.efficientnet_lite import trunk_stride
+from ...training import Budget
 from .. import train as common
 from ..pairs import PairConfig, PairSampler
 from ..train import TrainResult, guarded_step, save_net
@@ -128,6 +129,7 @@ def train_siamfc_lite(
     lr_end: float | None = None,
     weight_decay: float | None = None,
     max_steps: int | None = None,
+    max_minutes: float | None = None,
     reuse: int = 1,
     pool_size: int = 256,
     centre_neck: bool = True,
@@ -158,13 +160,13 @@ def train_siamfc_lite(
         torch.set_num_threads(int(threads))
     try:
         return _train(kind, full, data, minutes, seed, out_dir, batch, optimizer, lr, lr_end, weight_decay,
-                      max_steps, reuse, pool_size, centre_neck, config, pair_config, pretrained, device, threads,
-                      callback, log_every, eval_clips, eval_seed, extra_metrics, command)
+                      max_steps, max_minutes, reuse, pool_size, centre_neck, config, pair_config, pretrained, device,
+                      threads, callback, log_every, eval_clips, eval_seed, extra_metrics, command)
     finally:
         torch.set_num_threads(prev_threads)
 
 
-def _train(kind, full, data, minutes, seed, out_dir, batch, optimizer, lr, lr_end, weight_decay, max_steps,
+def _train(kind, full, data, minutes, seed, out_dir, batch, optimizer, lr, lr_end, weight_decay, max_steps, max_minutes,
            reuse, pool_size, centre_neck, config, pair_config, pretrained, device, threads, callback, log_every,
            eval_clips, eval_seed, extra_metrics, command) -> TrainResult:
     """The training loop behind train_siamfc_lite (arguments as there)."""
@@ -209,15 +211,9 @@ def _train(kind, full, data, minutes, seed, out_dir, batch, optimizer, lr, lr_en
     pool: list[tuple[torch.Tensor, ...]] = []
     budget = float(minutes) * 60.0
     t0 = time.monotonic()
-    step = pairs = 0
-    losses: list[float] = []
-    acc, acc_n, skipped = 0.0, 0, 0
-    while True:
+
+    def one(step: int) -> common.StepOutcome:
         elapsed = time.monotonic() - t0
-        if max_steps is not None and step >= max_steps:
-            break
-        if max_steps is None and elapsed >= budget:
-            break
         frac = step / max_steps if max_steps else elapsed / budget
         cur_lr = _lr_at(frac, lr, lr_end)
         for g in opt.param_groups:
@@ -228,7 +224,6 @@ def _train(kind, full, data, minutes, seed, out_dir, batch, optimizer, lr, lr_en
             with torch.no_grad():
                 fz = net.trunk(b["z"].to(dev))
                 fx = net.trunk(b["x"].to(dev))
-            pairs += n_new
             new = [(fz[i], fx[i], b["label"][i], b["weight"][i]) for i in range(n_new)]
             if reuse == 1:
                 chosen = new
@@ -243,27 +238,15 @@ def _train(kind, full, data, minutes, seed, out_dir, batch, optimizer, lr, lr_en
             weight = torch.stack([c[3] for c in chosen]).to(dev)
             out = net.respond(net.embed_features(fz), net.embed_features(fx))
         else:
+            n_new = batch
             b = sampler.batch(batch)
-            pairs += batch
             label, weight = b["label"].to(dev), b["weight"].to(dev)
             out = net(b["z"].to(dev), b["x"].to(dev))
-        loss = balanced_bce(out, label, weight)
-        step += 1
-        lv = guarded_step(opt, loss, params)
-        if lv is None:
-            skipped += 1
-            continue
-        acc += lv
-        acc_n += 1
-        if step % log_every == 0:
-            losses.append(acc / max(acc_n, 1))
-            if callback:
-                callback({"step": step, "pairs": pairs, "seconds": time.monotonic() - t0, "loss": losses[-1],
-                          "lr": cur_lr, "skipped": skipped})
-            acc, acc_n = 0.0, 0
-    if acc_n:
-        losses.append(acc / acc_n)
-    seconds = time.monotonic() - t0
+        return common.StepOutcome(guarded_step(opt, balanced_bce(out, label, weight), params), n_new, cur_lr)
+
+    run = common.run_steps(one, Budget(max_steps, max_minutes) if max_steps is not None else Budget(minutes=minutes),
+                           log_every=log_every, callback=callback)
+    step, pairs, losses, skipped, seconds = run.steps, run.pairs, run.losses, run.skipped, run.seconds
     net.eval()
     if full and hasattr(net, "set_padding_mode"):
         net.set_padding_mode("constant")
@@ -313,14 +296,15 @@ def centre_neck_output(net: SiamNet, search_crops: torch.Tensor) -> float:
 
 
 def train_lite_cli(
-    model: str, data: str, minutes: float, out_dir: str | Path, device: str | torch.device | None = None,
+    model: str, data: str, minutes: float | None, out_dir: str | Path, device: str | torch.device | None = None,
     seed: int = 0, log: Callable[[str], None] | None = None, steps: int | None = None,
     scale_label: float = 0.0, scale_wide: float = 0.0, layout: str = "deep",
 ) -> TrainResult:
     """`cvkit train track` for this family (`cvkit.track.train.train_cli` checks the options and dispatches here).
 
-    `steps` fixes the number of optimisation steps (reproducible, and the budget used to compare nets);
-    otherwise `minutes` of wall-clock bound the run; the shipped assets were trained with one thread.
+    `steps` fixes the number of optimisation steps (reproducible, and the budget used to compare nets; `minutes`, when
+    given too, caps it); otherwise `minutes` (default DEFAULT_MINUTES) of wall-clock bound the run. The shipped
+    assets were trained with one thread.
     `scale_label` / `scale_wide` (lite nets only, default off): the scale-aware label, see `scale_pair_config`.
     `layout` (lite nets only): a named trunk/neck layout, `se_siamfc_lite.LAYOUTS`.
     """
@@ -331,9 +315,11 @@ def train_lite_cli(
 
     from .se_siamfc_lite import LAYOUTS
 
+    cap, minutes = (minutes if steps else None), (common.DEFAULT_MINUTES if minutes is None else minutes)
     command = train_command(model, data, minutes, seed, steps, scale_label, scale_wide, layout)
     return train_siamfc_lite(model, data, minutes, seed, out_dir, device=device, threads=None, callback=report,
-                             max_steps=steps, command=command, eval_clips=50 if model in LITE_KINDS else 0,
+                             max_steps=steps, max_minutes=cap, command=command,
+                             eval_clips=50 if model in LITE_KINDS else 0,
                              pair_config=scale_pair_config(scale_label, scale_wide),
                              config=dict(LAYOUTS[layout]) or None)
 
