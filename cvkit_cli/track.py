@@ -17,11 +17,11 @@ TASK = "track"
 Opt = typer.Option
 
 
-def _table(title: str, rows: dict[str, dict], cols: list[str]) -> None:
-    """One table on stderr: a row per name, a column per key (floats with 3 decimals)."""
+def _table(title: str, first: str, rows: dict[str, dict], cols: list[str]) -> None:
+    """One table on stderr: a row per name (column `first`), a column per key (floats with 3 decimals)."""
     table = Table(title=title, title_justify="left")
-    for c in ["", *cols]:
-        table.add_column(c, justify="right" if c else "left")
+    for c in [first, *cols]:
+        table.add_column(c, justify="left" if c == first else "right")
     for name, m in rows.items():
         table.add_row(name, *[f"{m[c]:.3f}" if isinstance(m.get(c), float) else str(m.get(c, "")) for c in cols])
     err_console.print(table)
@@ -29,7 +29,7 @@ def _table(title: str, rows: dict[str, dict], cols: list[str]) -> None:
 
 def _summaries(summaries: list[dict]) -> None:
     extra = [k for k in ("auc", "p20", "np20", "mean_iou") if any(k in s for s in summaries)]
-    _table("track", {s["sequence"]: s for s in summaries}, ["frames", "fps", "lost", "mean_score", *extra])
+    _table("track", "sequence", {s["sequence"]: s for s in summaries}, ["frames", "fps", "lost", "mean_score", *extra])
 
 
 @run_options()
@@ -179,14 +179,14 @@ def evaluate_command(
     if run.json_out:
         sys.stdout.write("".join(json.dumps({"tracker": n, "dataset": dataset, **m}) + "\n" for n, m in scores.items()))
     if not run.quiet:
-        _table(f"{dataset} ({root})", scores,
+        _table(f"{dataset} ({root})", "tracker", scores,
                sorted({k for m in scores.values() for k, v in m.items() if isinstance(v, int | float)}))
         per = {n: m["per_sequence"] for n, m in scores.items()
                if any("auc" in r for r in m.get("per_sequence", {}).values())}
         if per:  # one-pass datasets: AUC / P@20 per sequence, trackers as columns
             cell = {s: {n: f"{p[s]['auc']:.3f} / {p[s]['p20']:.3f}" if s in p else "" for n, p in per.items()}
                     for s in dict.fromkeys(s for p in per.values() for s in p)}
-            _table("per sequence: AUC / P@20", cell, list(per))
+            _table("per sequence: AUC / P@20", "sequence", cell, list(per))
 
 
 
