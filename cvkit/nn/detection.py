@@ -30,19 +30,33 @@ def to_xyxy(boxes, fmt: str = "xywh"):
                   b[..., 0] + b[..., 2] / 2, b[..., 1] + b[..., 3] / 2], -1)
 
 
+def _xyxy_wh(boxes, fmt: str):
+    """Boxes (..., 4) as (..., 6): x1, y1, x2, y2, w, h. xywh and cxcywh keep their own w, h (exact; x2 - x1 after the
+    conversion can differ from w in the last bit, which moves IoU thresholds and the trackers that vote on IoU)."""
+    xy = to_xyxy(boxes, fmt)
+    if fmt == "xyxy":
+        w, h = xy[..., 2] - xy[..., 0], xy[..., 3] - xy[..., 1]
+    else:
+        raw = boxes if isinstance(boxes, torch.Tensor) else np.asarray(boxes, dtype=np.float64)
+        w, h = raw[..., 2], raw[..., 3]
+    if isinstance(xy, torch.Tensor):
+        return torch.cat([xy, w[..., None].to(xy.dtype), h[..., None].to(xy.dtype)], -1)
+    return np.concatenate([xy, np.asarray(w)[..., None], np.asarray(h)[..., None]], -1)
+
+
 def box_iou(a, b, *, fmt: str = "xyxy", pairwise: bool = True, plus_one: bool = False):
     """Intersection over union of boxes: the one implementation every task uses.
 
     `a`, `b`: torch tensors (the result is a tensor, differentiable) or arrays/sequences (the result is float64
     numpy). `pairwise`: N x 4 and M x 4 give N x M; otherwise the two broadcast element-wise over (..., 4).
-    `fmt`: xyxy, xywh or cxcywh. `plus_one`: the VOC devkit's inclusive pixel widths (x2 - x1 + 1). A box with a
-    NaN, or a pair whose union is empty, has IoU 0."""
-    a, b = to_xyxy(a, fmt), to_xyxy(b, fmt)
+    `fmt`: xyxy, xywh or cxcywh (areas from the boxes' own w, h). `plus_one`: the VOC devkit's inclusive pixel widths
+    (x2 - x1 + 1). A box with a NaN, or a pair whose union is empty, has IoU 0."""
+    a, b = _xyxy_wh(a, fmt), _xyxy_wh(b, fmt)
     is_torch = isinstance(a, torch.Tensor)
     if is_torch != isinstance(b, torch.Tensor):
         a, b = (a, torch.as_tensor(b, dtype=a.dtype, device=a.device)) if is_torch else (np.asarray(a), b.numpy())
     if pairwise:
-        a, b = a.reshape(-1, 4)[:, None, :], b.reshape(-1, 4)[None, :, :]
+        a, b = a.reshape(-1, 6)[:, None, :], b.reshape(-1, 6)[None, :, :]
     e = 1.0 if plus_one else 0.0
     if is_torch:
         def pos(x):
@@ -55,8 +69,8 @@ def box_iou(a, b, *, fmt: str = "xyxy", pairwise: bool = True, plus_one: bool = 
     iw = pos(minimum(a[..., 2], b[..., 2]) - maximum(a[..., 0], b[..., 0]) + e)
     ih = pos(minimum(a[..., 3], b[..., 3]) - maximum(a[..., 1], b[..., 1]) + e)
     inter = iw * ih
-    area_a = pos(a[..., 2] - a[..., 0] + e) * pos(a[..., 3] - a[..., 1] + e)
-    area_b = pos(b[..., 2] - b[..., 0] + e) * pos(b[..., 3] - b[..., 1] + e)
+    area_a = pos(a[..., 4] + e) * pos(a[..., 5] + e)
+    area_b = pos(b[..., 4] + e) * pos(b[..., 5] + e)
     union = area_a + area_b - inter
     ok = finite(inter) & finite(union) & (union > 0)
     if not is_torch:

@@ -32,6 +32,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..nn import detection
+
 SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 21)
 PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)
 NORM_PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64) / 100.0
@@ -61,18 +63,9 @@ def valid_boxes(boxes: np.ndarray) -> np.ndarray:
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of x,y,w,h boxes (broadcasting, no +1); 0 where a box is NaN or the union is empty."""
-    a, b = _boxes(a), _boxes(b)
-    with np.errstate(invalid="ignore"):
-        left = np.maximum(a[..., 0], b[..., 0])
-        right = np.minimum(a[..., 0] + a[..., 2], b[..., 0] + b[..., 2])
-        top = np.maximum(a[..., 1], b[..., 1])
-        bottom = np.minimum(a[..., 1] + a[..., 3], b[..., 1] + b[..., 3])
-        inter = np.maximum(0.0, right - left) * np.maximum(0.0, bottom - top)
-        union = a[..., 2] * a[..., 3] + b[..., 2] * b[..., 3] - inter
-        ok = np.isfinite(inter) & np.isfinite(union) & (union > 0)
-        iou = np.where(ok, inter / np.where(ok, union, 1.0), 0.0)
-    return np.clip(iou, 0.0, 1.0)
+    """IoU of x,y,w,h boxes (element-wise, broadcasting, no +1); 0 where a box is NaN or the union is empty.
+    The benchmarks' name for `cvkit.nn.detection.box_iou(a, b, fmt="xywh", pairwise=False)`."""
+    return np.clip(detection.box_iou(_boxes(a), _boxes(b), fmt="xywh", pairwise=False), 0.0, 1.0)
 
 
 def box_center(boxes: np.ndarray) -> np.ndarray:

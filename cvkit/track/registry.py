@@ -21,8 +21,8 @@ DEFAULT_MODEL = "automatch-lite"  # best mean success AUC over the real sequence
 
 
 def _siam_lite(device: torch.device, asset: Asset | None) -> Tracker:
-    from .siam_lite import SiamLiteNet
-    from .siamfc import SiamFCTracker
+    from .siamfc.siam_lite import SiamLiteNet
+    from .siamfc.siamfc import SiamFCTracker
 
     tracker = SiamFCTracker(SiamLiteNet(), device=device)
     tracker.name = "siam-lite"
@@ -30,8 +30,8 @@ def _siam_lite(device: torch.device, asset: Asset | None) -> Tracker:
 
 
 def _sesiamfc(device: torch.device, asset: Asset | None) -> Tracker:
-    from .se_siamfc import SESiamFCNet, SESiamFCParams, official_state_dict
-    from .siamfc import SiamFCTracker
+    from .siamfc.se_siamfc import SESiamFCNet, SESiamFCParams, official_state_dict
+    from .siamfc.siamfc import SiamFCTracker
 
     config = asset.card.get("config", {}) if asset else {}
     net = SESiamFCNet(head=config.get("head", "corr"), padding_mode="constant")  # the release tests with zeros
@@ -43,8 +43,8 @@ def _sesiamfc(device: torch.device, asset: Asset | None) -> Tracker:
 
 def _lite(kind: str) -> Callable[[torch.device, Asset | None], Tracker]:
     def build(device: torch.device, asset: Asset | None) -> Tracker:
-        from .se_siamfc_lite import build_lite_net
-        from .siamfc import SiamFCParams, SiamFCTracker
+        from .siamfc.se_siamfc_lite import build_lite_net
+        from .siamfc.siamfc import SiamFCParams, SiamFCTracker
 
         card = asset.card if asset else {}
         net = build_lite_net(kind, pretrained=True, **card.get("config", {}))
@@ -160,7 +160,7 @@ def _load_plugins() -> None:
 
 
 # modules that call `register(...)` at import time
-PLUGINS: tuple[str, ...] = ("automatch", "dmtrack")
+PLUGINS: tuple[str, ...] = ("automatch.automatch", "dmtrack.dmtrack")
 
 
 def load_weights(net: torch.nn.Module, asset: Asset, strict: bool = True) -> torch.nn.Module:

@@ -1,8 +1,10 @@
-"""Running a tracker over inputs: input discovery (video, image folder, benchmark sequence, batch folder),
-init-box validation, the per-frame loop with timing, and annotated-frame drawing."""
+"""Run one item (`cvkit track`'s work): input discovery (video, image folder, benchmark sequence, batch folder),
+the start box, init-box validation, the per-frame loop with timing, annotated-frame drawing, and `track_one`,
+which writes one job's outputs and returns its summary (the CLI runs it through `cvkit.io.batch.run_batch`)."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -12,7 +14,8 @@ import cv2
 import numpy as np
 
 from ..errors import ArgumentError, InputError
-from ..io.boxes import FrameResult, read_box_file
+from ..io.batch import Inputs, mirrored
+from ..io.boxes import FrameResult, box_format_for, parse_box, read_box_file
 from ..io.images import list_images, natural_key
 from ..io.video import VIDEO_SUFFIXES, FrameSource
 from .base import Tracker
@@ -173,3 +176,153 @@ def run_tracker(
     if not results:
         raise ArgumentError(f"{where or frames.path}: start frame {start_frame} is past the last frame")
     return results
+
+
+def parse_init_box(text: str | None, one_based: bool = False) -> tuple[float, float, float, float] | None:
+    """`--init-box`: X,Y,W,H, or @FILE (the first box of a box file); None when not given."""
+    if text is None:
+        return None
+    if text.startswith("@"):
+        box = tuple(float(v) for v in read_box_file(Path(text[1:]), one_based=one_based)[0])
+        if not all(math.isfinite(v) for v in box) or box[2] <= 0 or box[3] <= 0:
+            raise InputError(text[1:], f"first box {','.join(f'{v:g}' for v in box)} is not a box of positive size")
+        return box
+    return parse_box(text, one_based=one_based)
+
+
+def collect_inputs(input_path: str | Path) -> Inputs:
+    """`collect_jobs` as the batch runner's Inputs: the items are the TrackJobs (each has `.path` and `.rel`)."""
+    jobs, batch = collect_jobs(input_path)
+    return Inputs(jobs, batch, Path(input_path))  # type: ignore[arg-type]
+
+
+def start_box(job: TrackJob, init_box: tuple[float, float, float, float] | None,
+              start_frame: int = 0) -> tuple[float, float, float, float]:
+    """The box to start from: `init_box`, else the job's init file, else its ground truth at `start_frame`."""
+    if init_box is not None:
+        return init_box
+    if "init_error" in job.extras:  # its init.txt could not be read (the batch goes on with the others)
+        raise job.extras["init_error"]
+    if job.init_box is not None:
+        return job.init_box
+    if job.gt is not None and start_frame < len(job.gt):
+        box = tuple(float(v) for v in job.gt[start_frame])
+        if not all(math.isfinite(v) for v in box):
+            raise InputError(job.path, f"ground truth of frame {start_frame} is empty (target absent); "
+                                       "give --init-box or another --start-frame")
+        return box
+    raise ArgumentError(f"{job.path}: no --init-box given and no ground truth or init.txt to start from")
+
+
+def track_one(
+    job: TrackJob,
+    tracker: Tracker,
+    init_box: tuple[float, float, float, float] | None = None,
+    *,
+    start_frame: int = 0,
+    end_frame: int | None = None,
+    lost_threshold: float | None = None,
+    video_path: Path | None = None,
+    boxes_path: Path | None = None,
+    label: str = "",
+    on_start: Callable[[int | None], None] | None = None,
+    on_frame: Callable[[FrameResult, np.ndarray], None] | None = None,
+) -> tuple[list[FrameResult], dict]:
+    """Run one job: track it (`start_box` when `init_box` is None), write the annotated video and the boxes file
+    (only when the job succeeds: atomic writes), and return the per-frame results and the job's summary
+    (frames, fps over the tracked frames, lost, mean score, and the OTB scores when the job has ground truth).
+    `on_start(n)` gets the number of frames to track (None: unknown) once the input is open; `on_frame(result,
+    frame)` is called after every frame (progress, JSON Lines)."""
+    from ..io.atomic import check_not_input
+    from ..io.boxes import write_results
+    from ..io.video import VideoWriter
+    from .metrics import score_sequence
+
+    for path in (video_path, boxes_path):
+        if path is not None and str(path) != "-":
+            check_not_input(path, [job.path, *(job.files or [])[:1]])
+    init_box = start_box(job, init_box, start_frame)
+    source = job.source()
+    writer = VideoWriter(video_path, source.fps, source.size) if video_path is not None else None
+    if on_start is not None:
+        total = source.n_frames - start_frame if source.n_frames else None
+        on_start(min(total, end_frame - start_frame + 1) if end_frame is not None and total else total)
+
+    def each(result: FrameResult, frame: np.ndarray) -> None:
+        if writer is not None:
+            gt = job.gt[result.frame] if job.gt is not None and result.frame < len(job.gt) else None
+            writer.write(draw_frame(frame, result, gt, label))
+        if on_frame is not None:
+            on_frame(result, frame)
+
+    try:
+        results = run_tracker(tracker, source, init_box, start_frame, end_frame, lost_threshold, each,
+                              where=str(job.path))
+    except BaseException:
+        if writer is not None:
+            writer.close(ok=False)
+        raise
+    if writer is not None:
+        writer.close(ok=True)
+    if boxes_path is not None and str(boxes_path) != "-":
+        write_results(boxes_path, results)
+    tracked = [r.ms for r in results if r.frame != start_frame]
+    summary = {"sequence": job.name, "frames": len(results), "fps": 1000.0 * len(tracked) / max(sum(tracked), 1e-9),
+               "lost": int(sum(r.lost for r in results)),
+               "mean_score": float(np.mean([r.score for r in results[1:]])) if len(results) > 1 else 1.0}
+    if job.gt is not None:
+        pred = np.array([r.box for r in results])
+        gt = job.gt[[r.frame for r in results if r.frame < len(job.gt)]]
+        summary.update(score_sequence(pred[: len(gt)], gt, include_first=False))
+    return results, summary
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where `cvkit track` writes: a single input's annotated video and boxes file (or '-', stdout), or a batch's
+    files mirrored under the output folder (ITEM.txt/.csv/.jsonl, and ITEM.mp4 with `video`)."""
+
+    batch: bool
+    output: Path | None = None
+    boxes: Path | None = None
+    boxes_format: str = "txt"
+    video: bool = False
+
+    def paths(self, job: TrackJob) -> tuple[Path | None, Path | None]:
+        """(annotated video, boxes file) of one job; None where nothing is written."""
+        if not self.batch:
+            return self.output, self.boxes
+        assert self.output is not None
+        video = mirrored(job, self.output, ".mp4") if self.video else None  # type: ignore[arg-type]
+        return video, mirrored(job, self.output, f".{self.boxes_format}")  # type: ignore[arg-type]
+
+    def targets(self, job: TrackJob) -> list[Path]:
+        """The files written for a job (what the batch runner checks before any work and skips when present)."""
+        return [p for p in self.paths(job) if p is not None and str(p) != "-"]
+
+
+def plan_outputs(inputs: Inputs, output: Path | None, boxes: Path | None, boxes_format: str = "txt",
+                 video: bool = False, json_out: bool = False) -> Outputs:
+    """Check the output options against the input (ArgumentError, exit 4) and fill in the defaults: a single
+    input with no output asked for prints its boxes on stdout (unless --json, whose lines carry them)."""
+    if boxes is not None and str(boxes) != "-":
+        box_format_for(boxes)
+    if not inputs.batch:
+        if boxes is None and output is None and not json_out:
+            boxes = Path("-")
+        return Outputs(False, output, boxes)
+    if output is None:
+        raise ArgumentError(f"{inputs.root}: is a folder of {len(inputs.items)} items; give -o DIR for the outputs")
+    if boxes is not None:
+        raise ArgumentError(f"--boxes is for a single input; a batch writes -o DIR/ITEM.{boxes_format}")
+    if boxes_format not in ("txt", "csv", "jsonl"):
+        raise ArgumentError(f"--boxes-format {boxes_format!r}: use txt, csv or jsonl")
+    return Outputs(True, output, None, boxes_format, video)
+
+
+def check_frames(start_frame: int, end_frame: int | None, lost_threshold: float | None) -> None:
+    """The frame range and the lost threshold are usable (ArgumentError, exit 4)."""
+    if lost_threshold is not None and not math.isfinite(lost_threshold):
+        raise ArgumentError(f"--lost-threshold {lost_threshold}: expected a finite score")
+    if end_frame is not None and end_frame < start_frame:
+        raise ArgumentError(f"--end-frame {end_frame} is before --start-frame {start_frame}")

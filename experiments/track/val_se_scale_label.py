@@ -37,7 +37,7 @@ def main() -> None:
         raise SystemExit("eval seed 0 is the test set; validation uses other seeds")
     import torch
 
-    from cvkit.track.train import evaluate_synthetic, scale_pair_config, train_siamfc_lite
+    from cvkit.track.siamfc.train import evaluate_synthetic, scale_pair_config, train_siamfc_lite
 
     torch.set_num_threads(1)
     res = train_siamfc_lite(args.model, "synthetic", 1e9, args.seed, args.save, max_steps=args.steps,

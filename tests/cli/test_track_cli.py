@@ -128,7 +128,7 @@ def test_train_help_has_no_experiment_only_options():
 
 
 def test_lite_option_problems_are_named() -> None:
-    from cvkit.track.train import lite_option_problem
+    from cvkit.track.siamfc.train import lite_option_problem
 
     assert lite_option_problem("sesiamfc", 0.2)[0] == "--scale-label/--scale-wide"
     assert "lite recipe" in lite_option_problem("sesiamfc", layout="s4")[1]
@@ -163,8 +163,8 @@ def test_evaluate_runs_model_on_otb_layout_and_scores(tmp_path):
 @pytest.mark.slow
 def test_default_marks_absent_frames_lost_and_finds_the_target_again(tmp_path):
     """VOT-LT-style clip from synthetic occlusion: the target vanishes for 20 % of the clip, then comes back."""
-    from cvkit.track.data import AbsenceClip
     from cvkit.track.metrics import box_iou
+    from cvkit.track.synthetic import AbsenceClip
 
     clip = AbsenceClip(seed=7, n_frames=60, absent=(0.4, 0.6))
     folder = tmp_path / "clip"
@@ -184,3 +184,43 @@ def test_default_marks_absent_frames_lost_and_finds_the_target_again(tmp_path):
     assert lost[present].mean() <= 0.1  # and few present ones
     after = np.arange(a1 + 3, clip.n_frames)  # a few frames to re-detect
     assert np.mean(box_iou(pred[after], gt[after]) > 0.5) >= 0.8
+
+
+def test_evaluate_skip_existing_can_be_switched_off(tmp_path):
+    """Kept result files are reused by default; --no-skip-existing runs the sequence again."""
+    root = tmp_path / "OTB"
+    truth = make_moving_square_clip(root / "Sq" / "img")
+    (root / "Sq" / "groundtruth_rect.txt").write_text("\n".join(f"{x + 1},{y + 1},{w},{h}" for x, y, w, h in truth))
+    out = tmp_path / "results"
+    args = ["evaluate", "track", "--dataset", "otb", "--root", str(root), "--model", "cv-kcf", "--out", str(out),
+            "--quiet"]
+    result = out / "cv-kcf" / "Sq.txt"
+    assert cvkit(*args).returncode == 0
+    result.write_text("1,1,1,1\n" * len(truth))  # a stale result: kept by default, replaced when asked
+    assert cvkit(*args).returncode == 0 and result.read_text() == "1,1,1,1\n" * len(truth)
+    assert cvkit(*args, "--no-skip-existing").returncode == 0
+    assert result.read_text().splitlines()[0] == "21.000,41.000,24.000,24.000"
+
+
+def test_device_reaches_the_tracker(square_folder, monkeypatch):
+    """--device is resolved once and handed to the model builder (not a dead option)."""
+    import torch
+
+    import cvkit.track.registry as registry
+    from tests.robustness.harness import invoke
+
+    seen = []
+    real = registry.build_tracker
+    monkeypatch.setattr(registry, "build_tracker", lambda m, d: seen.append(d) or real(m, d))
+    folder, _ = square_folder
+    r = invoke(["track", str(folder), "--init-box", "20,40,24,24", "--model", "cv-kcf", "--device", "cpu", "-q"])
+    assert r.code == 0, r.stderr
+    assert seen == [torch.device("cpu")]
+    r = invoke(["track", str(folder), "--init-box", "20,40,24,24", "--device", "tpu"])
+    assert r.code == 4 and "tpu" in r.stderr
+
+
+def test_batch_rejects_single_input_boxes_option(tmp_path):
+    make_moving_square_clip(tmp_path / "videos" / "a.avi")
+    r = cvkit("track", str(tmp_path / "videos"), "-o", str(tmp_path / "out"), "--boxes", str(tmp_path / "b.txt"))
+    assert r.returncode == 4 and "--boxes" in r.stderr

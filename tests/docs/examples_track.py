@@ -30,8 +30,6 @@ EXAMPLES: dict[str, Ex] = {
     "cvkit evaluate track --dataset got10k --root GOT-10k/val --results results/ --json": Ex(GOT),
     "cvkit evaluate track --dataset folder --root ../shared/data/track --model automatch-lite --model cv-csrt":
         Ex(FOLDER_SEQS, subs=[("../shared/data/track", "seqs")]),
-    "cvkit evaluate track --dataset folder --root my_sequences/ --model automatch-lite --model cv-csrt":
-        Ex(FOLDER_SEQS, subs=[("my_sequences/", "seqs")]),
 }
 
 NOT_RUNNABLE: dict[str, str] = {

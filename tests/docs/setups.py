@@ -26,7 +26,7 @@ class Ex:
 
 def few_eval_clips(mp: pytest.MonkeyPatch) -> None:
     """The lite track recipe scores its card on 50 held-out clips (minutes); here 2 show the path works."""
-    import cvkit.track.train as T
+    import cvkit.track.siamfc.train as T
 
     real = T.train_siamfc_lite
 

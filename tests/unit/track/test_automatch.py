@@ -12,8 +12,8 @@ import torch
 
 from cvkit.errors import ModelError
 from cvkit.nn.roi_align import roi_align
-from cvkit.track.automatch import AutoMatchLiteNet, AutoMatchNet, AutoMatchTracker, template_mask, zoom_boxes
-from cvkit.track.automatch_ops import (
+from cvkit.track.automatch.automatch import AutoMatchLiteNet, AutoMatchNet, AutoMatchTracker, template_mask, zoom_boxes
+from cvkit.track.automatch.automatch_ops import (
     LTM,
     OPERATORS,
     Concat,
@@ -25,7 +25,7 @@ from cvkit.track.automatch_ops import (
     TransGuide,
     gumbel_sigmoid,
 )
-from cvkit.track.automatch_train import (
+from cvkit.track.automatch.automatch_train import (
     RecipeConfig,
     iou_loss,
     make_targets,
@@ -197,7 +197,7 @@ def test_three_step_training_saves_a_loadable_asset(tmp_path: Path) -> None:
 
 
 def test_tracker_runs_on_a_short_clip() -> None:
-    from cvkit.track.data import synthetic_clip
+    from cvkit.track.synthetic import synthetic_clip
 
     torch.manual_seed(0)
     tracker = AutoMatchTracker(AutoMatchLiteNet(pretrained=False))
@@ -219,7 +219,7 @@ def test_zoom_boxes_and_template_mask() -> None:
 
 
 def test_bcm_search_smoke_ranks_all_operators() -> None:
-    from cvkit.track.automatch_train import search_operators
+    from cvkit.track.automatch.automatch_train import search_operators
 
     res = search_operators("synthetic:digits-s", steps=2, seed=0, pretrained=False,
                            recipe=RecipeConfig(batch=2, stage2=False))

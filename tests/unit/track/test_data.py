@@ -10,20 +10,16 @@ import cv2
 import numpy as np
 import pytest
 
-from cvkit.track.data import (
-    HELDOUT_SEED_BASE,
+from cvkit.track.pairs import (
     PairConfig,
     PairSampler,
-    canonical_kind,
-    make_clip,
-    make_demo_clip,
     make_pair,
     parse_data,
     scale_label_value,
     search_log_scale,
     siamfc_label,
-    synthetic_clip,
 )
+from cvkit.track.synthetic import HELDOUT_SEED_BASE, canonical_kind, make_clip, make_demo_clip, synthetic_clip
 
 PLAIN_SPRITES = dict(n_distractors=(0, 0), n_occluders=(0, 0), brightness=0.0, bias=0.0, blur_prob=0.0,
                      noise_sigma=(0.0, 0.0))
@@ -242,7 +238,7 @@ def test_demo_clip_written_and_deterministic(tmp_path: Path) -> None:
 
 
 def test_absence_clip_hides_the_target_and_its_box():
-    from cvkit.track.data import AbsenceClip
+    from cvkit.track.synthetic import AbsenceClip
 
     clip = AbsenceClip(seed=3, n_frames=20, absent=(0.4, 0.6))
     a0, a1 = clip.absent_range

@@ -22,7 +22,7 @@ from cvkit.track.datasets import (
 )
 from cvkit.track.evaluate import evaluate_results, format_boxes, run_vot_reset, write_result
 
-BAG = Path(__file__).resolve().parents[2].parent / "shared/data/track/vot15_bag"
+BAG = Path(__file__).resolve().parents[3].parent / "shared/data/track/vot15_bag"
 W, H = 16, 12
 
 

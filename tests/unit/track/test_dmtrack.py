@@ -12,8 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from cvkit.errors import ModelError
-from cvkit.track.data import HELDOUT_SEED_BASE, synthetic_clip
-from cvkit.track.dmtrack import (
+from cvkit.track.dmtrack.dmtrack import (
     DMTrackLiteNet,
     DMTrackNet,
     DMTrackParams,
@@ -24,7 +23,7 @@ from cvkit.track.dmtrack import (
     make_anchors,
     score_vote,
 )
-from cvkit.track.dmtrack_online import (
+from cvkit.track.dmtrack.dmtrack_online import (
     OnlineRegressor,
     ONRParams,
     gauss_newton_step,
@@ -36,6 +35,7 @@ from cvkit.track.dmtrack_online import (
     second_peak_ratio,
     unrolled_fit,
 )
+from cvkit.track.synthetic import HELDOUT_SEED_BASE, synthetic_clip
 
 from .test_data import _write_got10k
 
@@ -304,7 +304,7 @@ def test_distractors_clip_kind_crosses_the_target() -> None:
 
 def test_three_training_steps_save_a_loadable_asset(tmp_path: Path) -> None:
     from cvkit.assets import asset_from_path
-    from cvkit.track.dmtrack_train import MetaConfig, load_dmtrack, train_dmtrack
+    from cvkit.track.dmtrack.dmtrack_train import MetaConfig, load_dmtrack, train_dmtrack
     from cvkit.track.registry import build_tracker
 
     seen: list[dict] = []
@@ -327,7 +327,7 @@ def test_three_training_steps_save_a_loadable_asset(tmp_path: Path) -> None:
 
 def test_onr_layer_starts_as_the_paper_feature_and_round_trips(tmp_path: Path) -> None:
     """A fresh learned ONR layer leaves f = Σβφ unchanged; a net with one saves and reloads through its card."""
-    from cvkit.track.dmtrack_train import load_dmtrack
+    from cvkit.track.dmtrack.dmtrack_train import load_dmtrack
 
     torch.manual_seed(0)
     net = DMTrackLiteNet(pretrained=False).eval()
@@ -350,7 +350,7 @@ def test_onr_layer_starts_as_the_paper_feature_and_round_trips(tmp_path: Path) -
 
 def test_meta_stage_trains_the_onr_feature_only(tmp_path: Path) -> None:
     """Second stage from a saved first stage: OFC weights untouched (train_ofc=False), the ONR layer and β move."""
-    from cvkit.track.dmtrack_train import MetaConfig, load_dmtrack, train_dmtrack
+    from cvkit.track.dmtrack.dmtrack_train import MetaConfig, load_dmtrack, train_dmtrack
 
     first = train_dmtrack("dmtrack-lite", "synthetic", 1, 0, tmp_path / "s1", batch=2, pretrained=False,
                           meta=MetaConfig())
@@ -375,7 +375,7 @@ def test_meta_stage_trains_the_onr_feature_only(tmp_path: Path) -> None:
 
 
 def test_lite_recipe_includes_the_meta_stage() -> None:
-    from cvkit.track.dmtrack_train import DEFAULT_META, DEFAULT_STEPS
+    from cvkit.track.dmtrack.dmtrack_train import DEFAULT_META, DEFAULT_STEPS
 
     m = DEFAULT_META["dmtrack-lite"]
     assert DEFAULT_STEPS["dmtrack-lite"] == 1500 and m.steps == 300 and m.onr_hidden == 64 and not m.train_ofc
@@ -383,7 +383,7 @@ def test_lite_recipe_includes_the_meta_stage() -> None:
 
 
 def test_paper_size_dmtrack_trains_a_step_on_a_got10k_fixture(tmp_path: Path) -> None:
-    from cvkit.track.dmtrack_train import train_dmtrack
+    from cvkit.track.dmtrack.dmtrack_train import train_dmtrack
 
     root, _ = _write_got10k(tmp_path / "got10k")
     res = train_dmtrack("dmtrack", f"got10k:{root}", 1, 0, tmp_path / "full", batch=1, device="cpu")
@@ -421,7 +421,7 @@ def test_online_branch_does_not_break_the_tracker_on_held_out_distractor_clips()
     (OFC) keeps the tracker on its targets and within a small tolerance of OFC alone. The sign of the difference is
     not asserted: it flips with the float kernels (measured +0.025 AUC at 2 threads, -0.036 at 1 thread on one
     machine), and on the fresh 100-clip set the two tie (CARD.md)."""
-    from cvkit.track.dmtrack_train import evaluate_clips, load_dmtrack
+    from cvkit.track.dmtrack.dmtrack_train import evaluate_clips, load_dmtrack
 
     net = load_dmtrack(_shipped().weights.parent)
     assert net.onr_layer is not None and net.tracker_params["mu"] == 0.5

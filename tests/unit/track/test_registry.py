@@ -21,7 +21,7 @@ def test_paper_model_without_weights_says_how_to_train():
 
 
 def test_official_style_checkpoint_loads_by_path_and_tracks(tmp_path):
-    from cvkit.track.se_siamfc import SESiamFCNet
+    from cvkit.track.siamfc.se_siamfc import SESiamFCNet
 
     torch.manual_seed(0)
     state = {f"module.{k}": v for k, v in SESiamFCNet().state_dict().items()}

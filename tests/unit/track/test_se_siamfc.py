@@ -10,15 +10,15 @@ from safetensors.torch import save_file
 from cvkit.assets import load_into, read_state_dict
 from cvkit.errors import ModelError
 from cvkit.nn.sesn import SESConv_H_H, SESConv_Z2_H
-from cvkit.track.se_siamfc import SE_SIAMFC_PRESETS, SESiamFCNet, SESiamFCParams, official_state_dict
-from cvkit.track.se_siamfc_lite import (
+from cvkit.track.siamfc.se_siamfc import SE_SIAMFC_PRESETS, SESiamFCNet, SESiamFCParams, official_state_dict
+from cvkit.track.siamfc.se_siamfc_lite import (
     PlainSiamLiteNet,
     ScaleAxisTracker,
     SESiamLiteNet,
     build_lite_net,
     count_parameters,
 )
-from cvkit.track.siamfc import SiamFCParams, SiamFCTracker
+from cvkit.track.siamfc.siamfc import SiamFCParams, SiamFCTracker
 
 PAPER_PARAMS = 1.45e6  # supp. Table 2
 SPEC_PARAMS = 1_449_024  # the release's architecture, counted

@@ -6,20 +6,23 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from cvkit.assets import asset_from_path, sha256_file
-from cvkit.track.se_siamfc_lite import LAYOUTS
-from cvkit.track.train import (
+from cvkit.track.base import Tracker
+from cvkit.track.siamfc.se_siamfc_lite import LAYOUTS
+from cvkit.track.siamfc.train import (
     balanced_bce,
     evaluate_synthetic,
     load_trained,
     scale_pair_config,
-    train_cli,
+    synthetic_aucs,
     train_command,
     train_siamfc_lite,
 )
+from cvkit.track.train import train_cli
 
 from .test_data import _write_got10k
 
@@ -125,11 +128,37 @@ def test_wall_clock_budget_stops_the_run() -> None:
     assert res.steps >= 1 and res.seconds < 3 * 60 * 0.05 + 10
 
 
-def test_evaluate_synthetic_scores_in_unit_range() -> None:
+class _Replay(Tracker):
+    """Reports given boxes frame by frame (one box list per clip, in evaluation order)."""
+
+    def __init__(self, clips: list[np.ndarray]) -> None:
+        self.clips, self.n = iter(clips), 0
+
+    def initialize(self, frame: np.ndarray, box: tuple[float, float, float, float]) -> None:
+        self.boxes, self.n = next(self.clips), 0
+
+    def track(self, frame: np.ndarray) -> tuple[tuple[float, float, float, float], float]:
+        self.n += 1
+        return tuple(self.boxes[self.n]), 1.0
+
+
+def test_held_out_evaluation_scores_a_perfect_and_a_lost_tracker() -> None:
+    """The one synthetic-clip evaluator: exact boxes give the OTB maximum (IoU > t for 20 of the 21 thresholds) and
+    no lost frame; boxes far off give 0 with every tracked frame lost; a SiamFC net's score lies between."""
+    from cvkit.track.synthetic import synthetic_clip
+    from cvkit.track.train import EVAL_SEED_BASE, evaluate_clips
+
+    truth = [synthetic_clip("digits-s", EVAL_SEED_BASE + 1000 * 2 + i, 5).boxes for i in range(2)]
+    perfect = evaluate_clips(_Replay(truth), "digits-s", n_clips=2, seed=2, n_frames=5)
+    assert perfect["auc"] == pytest.approx(20 / 21) and perfect["frames_lost"] == 0 and perfect["frames"] == 8
+    off = [b + np.array([500.0, 500.0, 0.0, 0.0]) for b in truth]
+    lost = evaluate_clips(_Replay(off), "digits-s", n_clips=2, seed=2, n_frames=5)
+    assert lost["auc"] == 0.0 and lost["frames_lost"] == lost["frames"] == 8
     res = train_siamfc_lite("siamfc-lite-plain", "synthetic:digits-s", 1.0, 0, None, max_steps=1, batch=2,
                             pretrained=False)
-    auc = evaluate_synthetic(res.net, "digits-s", n_clips=1, seed=0, n_frames=4)
-    assert 0.0 <= auc <= 1.0
+    aucs = synthetic_aucs(res.net, "digits-s", n_clips=2, seed=2, n_frames=5)
+    assert evaluate_synthetic(res.net, "digits-s", n_clips=2, seed=2, n_frames=5) == pytest.approx(np.mean(aucs))
+    assert all(0.0 <= a <= 20 / 21 + 1e-12 for a in aucs)
 
 
 @pytest.mark.slow

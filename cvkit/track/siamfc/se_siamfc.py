@@ -24,10 +24,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..assets import load_into, read_state_dict
-from ..nn.efficientnet_lite import IMAGENET_MEAN, IMAGENET_STD
-from ..nn.ops import xcorr
-from ..nn.sesn import (
+from ...assets import load_into, read_state_dict
+from ...nn.efficientnet_lite import IMAGENET_MEAN, IMAGENET_STD
+from ...nn.ops import xcorr
+from ...nn.sesn import (
     SESConv_H_H,
     SESConv_H_H_1x1,
     SESConv_Z2_H,

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .base import Tracker
-from .crops import clamp_box, crop_pyramid, crop_square, mean_colour, template_side
+from ..base import Tracker
+from ..crops import clamp_box, crop_pyramid, crop_square, mean_colour, template_side
 
 
 @dataclass

@@ -29,17 +29,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from .data import (
-    DEFAULT_FRAMES,
-    DEFAULT_SIZE,
-    HELDOUT_SEED_BASE,
-    PairConfig,
-    PairSampler,
-    _RealSource,
-    make_pair,
-    parse_data,
-    synthetic_clip,
-)
+from ...training import Budget
+from .. import train as common
+from ..pairs import PairConfig, PairSampler, _RealSource, make_pair, parse_data
+from ..synthetic import DEFAULT_FRAMES, DEFAULT_SIZE, HELDOUT_SEED_BASE, synthetic_clip
+from ..train import TRAINERS, TrainResult, guarded_step, make_card, save_net
 from .dmtrack import (
     DMTrackParams,
     build_dmtrack_net,
@@ -49,7 +43,6 @@ from .dmtrack import (
     tracker_params_dict,
 )
 from .dmtrack_online import box_mask, gaussian_label, initial_filter, regression_loss, unrolled_fit
-from .train import EVAL_SEED_BASE, TRAINERS, TrainResult, guarded_step, make_card, save_net, track_sequence
 
 LITE_DATA = "synthetic:sprites+distractors"
 DEFAULT_STEPS = {"dmtrack-lite": 1500, "dmtrack": 100_000}
@@ -145,22 +138,19 @@ def train_dmtrack(
         reuse = 1 if full else max(int(reuse), 1)
         pool: list[tuple] = []
         t0 = time.monotonic()
-        step = pairs = 0
-        losses: list[float] = []
-        parts = {"cls": 0.0, "box": 0.0, "iou": 0.0}
-        acc, acc_n = 0.0, 0
-        while step < steps and time.monotonic() - t0 < minutes * 60:
+
+        def one(step: int) -> common.StepOutcome:
+            lr_now = _lr_at(step / max(steps, 1), lr, lr_end)
             for g in opt.param_groups:
-                g["lr"] = _lr_at(step / max(steps, 1), lr, lr_end)
+                g["lr"] = lr_now
             if full:
                 b = sampler.box_batch(batch)
-                pairs += batch
+                n_new = batch
                 cls, loc, iou = net(b["z"].to(dev), b["x"].to(dev))
                 gt = b["box"].to(dev)
             else:
                 n_new = max(batch // reuse, 1)
                 b = sampler.box_batch(n_new)
-                pairs += n_new
                 fz = net.backbone(b["z"].to(dev))
                 fx = net.backbone(b["x"].to(dev))
                 pool.extend((tuple(f[i] for f in fz), tuple(f[i] for f in fx), b["box"][i]) for i in range(n_new))
@@ -172,24 +162,13 @@ def train_dmtrack(
                 gt = torch.stack([c[2] for c in chosen]).to(dev)
                 cls, loc, iou = net.head(net.embed_features(zl, template=True), net.embed_features(xl))
             out = dmtrack_losses(cls.float(), loc.float(), iou.float(), anchors, gt)
-            loss = out["total"]
-            step += 1
-            lv = guarded_step(opt, loss, params, max_loss=math.inf)
-            if lv is None:
-                continue
-            acc += lv
-            acc_n += 1
-            for k in parts:
-                parts[k] += float(out[k].detach())
-            if step % log_every == 0:
-                losses.append(acc / acc_n)
-                if callback:
-                    callback({"step": step, "pairs": pairs, "seconds": time.monotonic() - t0, "loss": losses[-1],
-                              "lr": opt.param_groups[0]["lr"], **{k: v / acc_n for k, v in parts.items()}})
-                acc, acc_n = 0.0, 0
-                parts = dict.fromkeys(parts, 0.0)
-        if acc_n:
-            losses.append(acc / acc_n)
+            lv = guarded_step(opt, out["total"], params, max_loss=math.inf)
+            return common.StepOutcome(lv, n_new, lr_now, {k: float(out[k].detach()) for k in ("cls", "box", "iou")})
+
+        # the step budget, capped by `minutes`; no step when the first stage comes from `init_from`
+        run = common.run_steps(one, Budget(steps, minutes), log_every=log_every, callback=callback) if steps else \
+            TrainResult(kind, 0, 0, 0.0)
+        step, pairs, losses = run.steps, run.pairs, run.losses
         meta_info = None
         if meta.steps > 0:
             left = max(minutes - (time.monotonic() - t0) / 60, 0.0)
@@ -437,7 +416,7 @@ def meta_train(net: Any, meta: MetaConfig, data: str, seed: int, pair_config: Pa
 
 def load_dmtrack(folder: str | Path, pretrained: bool = True) -> Any:
     """Rebuild a DMTrack net from an asset folder (card architecture + config)."""
-    from ..assets import asset_from_path, load_into
+    from ...assets import asset_from_path, load_into
 
     asset = asset_from_path(folder)
     asset.verify()
@@ -461,53 +440,18 @@ def evaluate_clips(net: Any, kind: str = "distractors", n_clips: int = 20, seed:
     frame-1 box, scored over frames 2..N (OTB AUC, 21 thresholds, IoU > t). `params` default: the tracker
     parameters of the net's card (`load_dmtrack`), else `DMTrackParams()`.
     """
-    from .metrics import ope_sequence
-
     tracker = build_dmtrack_tracker(net, params or getattr(net, "tracker_params", None), use_onr=use_onr)
-    aucs, lost, frames = [], 0, 0
-    for i in range(n_clips):
-        clip = synthetic_clip(kind, EVAL_SEED_BASE + 1000 * seed + i, n_frames)
-        gt = clip.boxes
-        pred = track_sequence(tracker, (clip.render(t) for t in range(clip.n_frames)), tuple(gt[0]))
-        r = ope_sequence(pred, gt, include_first=False)
-        aucs.append(float(r["auc"]))
-        ious = _ious(pred[1:], gt[1:])
-        lost += int((ious <= 0).sum())
-        frames += len(ious)
-    return {"auc": float(np.mean(aucs)), "frames_lost": lost, "frames": frames, "clips": n_clips,
-            "auc_per_clip": [round(a, 4) for a in aucs]}
-
-
-def _ious(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    x1 = np.maximum(a[:, 0], b[:, 0])
-    y1 = np.maximum(a[:, 1], b[:, 1])
-    x2 = np.minimum(a[:, 0] + a[:, 2], b[:, 0] + b[:, 2])
-    y2 = np.minimum(a[:, 1] + a[:, 3], b[:, 1] + b[:, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    return inter / np.maximum(a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter, 1e-9)
+    r = common.evaluate_clips(tracker, kind, n_clips, seed, n_frames)
+    return {**r, "auc_per_clip": [round(a, 4) for a in r["auc_per_clip"]]}
 
 
 def evaluate_vot(net: Any, folder: str | Path, use_onr: bool = True, params: DMTrackParams | None = None) -> dict:
-    """Success AUC / mean IoU / P@20 on a VOT-style folder (min/max boxes of the polygons, frames 2..N)."""
-    from ..io.boxes import read_box_file
-    from ..io.images import list_images, read_image
-    from .metrics import ope_sequence
-
-    folder = Path(folder)
-    img_dir = next((d for d in (folder / "color", folder / "imgs", folder) if d.is_dir() and list_images(d)), folder)
-    files = list_images(img_dir)
-    gt = read_box_file(folder / "groundtruth.txt", polygon="minmax")
-    n = min(len(files), len(gt))
+    """Success AUC / mean IoU / P@20 / frames lost on a VOT-style folder (`cvkit.track.train.evaluate_vot_folder`)."""
     tracker = build_dmtrack_tracker(net, params or getattr(net, "tracker_params", None), use_onr=use_onr)
-    t0 = time.monotonic()
-    pred = track_sequence(tracker, (read_image(f) for f in files[:n]), tuple(gt[0]))
-    sec = time.monotonic() - t0
-    r = ope_sequence(pred, gt[:n], include_first=False)
-    return {"auc": float(r["auc"]), "mean_iou": float(r["mean_iou"]), "p20": float(r["p20"]), "frames": n,
-            "lost": int((_ious(pred[1:], gt[1:n]) <= 0).sum()), "fps": (n - 1) / sec if sec > 0 else float("nan")}
+    return common.evaluate_vot_folder(tracker, folder)
 
 
-def train_cli_dmtrack(model: str, data: str, minutes: float, seed: int, out_dir: str | Path | None,
+def train_cli_dmtrack(model: str, data: str, minutes: float | None, seed: int, out_dir: str | Path | None,
                       device: Any = None, log: Callable[[str], None] | None = None,
                       steps: int | None = None) -> TrainResult:
     """`cvkit train track --model dmtrack-lite|dmtrack`: the step-budget recipe (`--steps`; `minutes` caps time)."""
@@ -517,6 +461,7 @@ def train_cli_dmtrack(model: str, data: str, minutes: float, seed: int, out_dir:
             log(f"step {d['step']}  pairs {d['pairs']}  {d['seconds']:.0f}s  loss {d['loss']:.4f} "
                 f"(cls {d['cls']:.3f} box {d['box']:.3f} iou {d['iou']:.3f})  lr {d['lr']:.2e}")
 
+    minutes = common.DEFAULT_MINUTES if minutes is None else minutes
     return train_dmtrack(model, data, steps, seed, out_dir, minutes=minutes, device=device, threads=None,
                          callback=report)
 

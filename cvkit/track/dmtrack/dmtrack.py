@@ -38,9 +38,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..nn.ops import xcorr_depthwise
-from .base import Tracker
-from .crops import clamp_box, crop_square, mean_colour, template_side
+from ...nn.detection import box_iou
+from ...nn.ops import xcorr_depthwise
+from ..base import Tracker
+from ..crops import clamp_box, crop_square, mean_colour, template_side
 from .dmtrack_online import OnlineRegressor, ONRParams, second_peak_ratio
 
 RATIOS = (0.33, 0.5, 1.0, 2.0, 3.0)  # anchor h/w ratios (pysot: hs = ws·r)
@@ -67,22 +68,6 @@ def make_anchors(size: int, stride: float, base: float = ANCHOR_BASE, ratios: tu
     return out
 
 
-def cxcywh_to_xyxy(b: torch.Tensor) -> torch.Tensor:
-    """(..., 4) cx, cy, w, h -> x1, y1, x2, y2."""
-    return torch.stack([b[..., 0] - b[..., 2] / 2, b[..., 1] - b[..., 3] / 2,
-                        b[..., 0] + b[..., 2] / 2, b[..., 1] + b[..., 3] / 2], -1)
-
-
-def iou_with(boxes: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
-    """IoU of (..., 4) cx,cy,w,h boxes with one cx,cy,w,h box (4,)."""
-    a, b = cxcywh_to_xyxy(boxes), cxcywh_to_xyxy(box)
-    iw = (torch.minimum(a[..., 2], b[2]) - torch.maximum(a[..., 0], b[0])).clamp(min=0)
-    ih = (torch.minimum(a[..., 3], b[3]) - torch.maximum(a[..., 1], b[1])).clamp(min=0)
-    inter = iw * ih
-    union = boxes[..., 2] * boxes[..., 3] + box[2] * box[3] - inter
-    return inter / union.clamp(min=1e-9)
-
-
 def encode(anchors: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
     """SiamRPN offsets (Δcx, Δcy, Δw, Δh) of a cx,cy,w,h GT box w.r.t. (..., 4) anchors."""
     return torch.stack([(gt[0] - anchors[..., 0]) / anchors[..., 2], (gt[1] - anchors[..., 1]) / anchors[..., 3],
@@ -100,7 +85,7 @@ def decode(anchors: torch.Tensor, deltas: torch.Tensor) -> torch.Tensor:
 def atss_maxiou_assign(anchors: torch.Tensor, gt: torch.Tensor, topk: int = 15) -> torch.Tensor:
     """ATSS_MaxIoU positives (bool, anchors' shape[:-1]): of the top-k anchors by IoU with the GT (cx,cy,w,h),
     those with IoU ≥ mean + std of the top-k IoUs and centre inside the GT box."""
-    iou = iou_with(anchors, gt).flatten()
+    iou = box_iou(anchors, gt, fmt="cxcywh", pairwise=False).flatten()
     k = min(topk, iou.numel())
     top_iou, top_idx = iou.topk(k)
     thr = top_iou.mean() + (top_iou.std(unbiased=True) if k > 1 else 0.0)
@@ -143,9 +128,9 @@ def dmtrack_losses(cls: torch.Tensor, loc: torch.Tensor, iou_logit: torch.Tensor
         l_cls.append(focal_loss_split(cls[i], pos))
         target = encode(anchors[pos], g)
         l_box.append(F.l1_loss(loc[i][pos], target))
-        near = pos | (iou_with(anchors, g) > near_iou)
+        near = pos | (box_iou(anchors, g, fmt="cxcywh", pairwise=False) > near_iou)
         with torch.no_grad():
-            t_iou = iou_with(decode(anchors[near], loc[i][near]), g)
+            t_iou = box_iou(decode(anchors[near], loc[i][near]), g, fmt="cxcywh", pairwise=False)
         l_iou.append(F.binary_cross_entropy_with_logits(iou_logit[i][near], t_iou))
     out = {"cls": torch.stack(l_cls).mean(), "box": torch.stack(l_box).mean(), "iou": torch.stack(l_iou).mean()}
     out["total"] = sum(LOSS_WEIGHTS[k] * out[k] for k in LOSS_WEIGHTS)
@@ -301,7 +286,7 @@ class _LiteTrunk(nn.Module):
 
     def __init__(self, levels: tuple[int, ...], pretrained: bool) -> None:
         super().__init__()
-        from .siam_lite import FrozenTrunk
+        from ..siamfc.siam_lite import FrozenTrunk
 
         self.levels = tuple(levels)
         self.trunk = FrozenTrunk(max(levels), pretrained)
@@ -318,8 +303,8 @@ class DMTrackLiteNet(_DMTrackNet):
 
     def __init__(self, pretrained: bool = True, levels: tuple[int, ...] = LITE_LEVELS, channels: int = 64,
                  hidden: int = 64, onr_hidden: int = 0) -> None:
-        from ..nn.efficientnet_lite import trunk_channels
-        from .siam_lite import keep_trunk_out_of_state
+        from ...nn.efficientnet_lite import trunk_channels
+        from ..siamfc.siam_lite import keep_trunk_out_of_state
 
         super().__init__([trunk_channels(b) for b in levels], channels, hidden, onr_hidden)
         self.trunk = _LiteTrunk(tuple(levels), pretrained)
@@ -350,7 +335,7 @@ class DMTrackNet(_DMTrackNet):
     template_crop = 8
 
     def __init__(self, channels: int = 256, hidden: int = 256) -> None:
-        from ..nn.resnet import ResNet50
+        from ...nn.resnet import ResNet50
 
         super().__init__([512, 1024, 2048], channels, hidden)
         self.backbone_net = ResNet50()
@@ -422,7 +407,7 @@ def score_vote(boxes: torch.Tensor, scores: torch.Tensor, ious: torch.Tensor, be
     boxes (K, 4) cx,cy,w,h; scores, ious (K,); best: index of the direct box b_d.
     """
     b_d = boxes[best]
-    iou = iou_with(boxes, b_d)
+    iou = box_iou(boxes, b_d, fmt="cxcywh", pairwise=False)
     sel = iou > eps
     w = scores.clamp(min=0) * torch.exp(-(1 - iou).pow(2) / sigma) * ious
     w = torch.where(sel, w, torch.zeros_like(w))
@@ -606,7 +591,7 @@ def build_dmtrack_tracker(net: _DMTrackNet, params: DMTrackParams | dict | None 
 
 def _registry_builder(kind: str, use_onr: bool):
     def build(device: torch.device, asset: Any) -> Tracker:
-        from .registry import load_weights
+        from ..registry import load_weights
 
         card = asset.card if asset else {}
         arch = card.get("architecture", kind)
@@ -618,8 +603,8 @@ def _registry_builder(kind: str, use_onr: bool):
 
 
 def _register() -> None:
-    from ..models import ModelInfo
-    from .registry import register
+    from ...models import ModelInfo
+    from ..registry import register
 
     hint_full = "Train it with `cvkit train track --model dmtrack --data got10k:DIR` (GPU advised)"
     for name in ("dmtrack", "duml"):

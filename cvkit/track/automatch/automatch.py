@@ -27,11 +27,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..models import ModelInfo
-from ..nn.resnet import Bottleneck
+from ...models import ModelInfo
+from ...nn.resnet import Bottleneck
+from ..base import Tracker
+from ..crops import clamp_box, crop_square, mean_colour, template_side
 from .automatch_ops import SEARCHED_CLS, SEARCHED_REG, AutoMatchHead
-from .base import Tracker
-from .crops import clamp_box, crop_square, mean_colour, template_side
 
 # ------------------------------------------------------------------------------------------------------
 # paper-size backbone (SOTS ResNet50Dilated: conv1 without padding, 3x3 downsample convs, layer3 dilated)
@@ -166,8 +166,8 @@ class AutoMatchLiteNet(_AutoMatchBase):
                  reg_used: tuple[int, ...] = SEARCHED_REG, cls_used: tuple[int, ...] = SEARCHED_CLS,
                  bias_init: float = float(np.log(32.0)), bcm: bool = False) -> None:
         super().__init__()
-        from ..nn.efficientnet_lite import trunk_channels
-        from .siam_lite import TRUNK_BLOCKS, FrozenTrunk, keep_trunk_out_of_state
+        from ...nn.efficientnet_lite import trunk_channels
+        from ..siamfc.siam_lite import TRUNK_BLOCKS, FrozenTrunk, keep_trunk_out_of_state
 
         self.trunk = FrozenTrunk(TRUNK_BLOCKS, pretrained)
         cin = trunk_channels(TRUNK_BLOCKS)
@@ -386,7 +386,7 @@ def official_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tenso
 
 
 def _lite_builder(device: torch.device, asset: Any) -> Tracker:
-    from .registry import load_weights
+    from ..registry import load_weights
 
     card = asset.card if asset else {}
     net = build_lite(True, **card.get("config", {}))
@@ -396,7 +396,7 @@ def _lite_builder(device: torch.device, asset: Any) -> Tracker:
 
 
 def _full_builder(device: torch.device, asset: Any) -> Tracker:
-    from ..assets import load_into
+    from ...assets import load_into
 
     config = dict(asset.card.get("config", {})) if asset else {}
     net = AutoMatchNet(**config)
@@ -411,7 +411,7 @@ def _is_sots_automatch(keys: set[str]) -> bool:
 
 
 def _register() -> None:
-    from .registry import KEY_PROBES, register
+    from ..registry import KEY_PROBES, register
 
     register(ModelInfo("automatch", "AutoMatch (Zhang et al., ICCV 2021): dilated ResNet-50, learned matching "
                        "(FiLM+PairRel / Transformer+FiLM), ltrb head, two-stage RoI classifier; paper size; loads "

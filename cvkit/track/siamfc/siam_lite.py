@@ -13,8 +13,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ..nn.efficientnet_lite import EfficientNetLite0, fold_batchnorm, load_efficientnet_lite0
-from ..nn.ops import xcorr
+from ...nn.efficientnet_lite import EfficientNetLite0, fold_batchnorm, load_efficientnet_lite0
+from ...nn.ops import xcorr
 from .siamfc import SiamNet
 
 TRUNK_BLOCKS = 10  # last block of stage 5: 112 channels at stride 16

@@ -20,7 +20,6 @@ half of the pairs, gate logits on the other, two samplers with different seeds),
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,10 +29,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...nn.detection import box_iou
+from ...training import Budget
+from .. import train as common
+from ..pairs import PairConfig, PairSampler
+from ..train import TRAINERS, TrainResult, guarded_step, save_net
 from .automatch import AutoMatchLiteNet, AutoMatchNet, AutoMatchParams, AutoMatchTracker, _AutoMatchBase
 from .automatch_ops import OPERATORS, grid_points
-from .data import PairConfig, PairSampler, canonical_kind, synthetic_clip
-from .train import EVAL_SEED_BASE, TRAINERS, TrainResult, _ope_auc, guarded_step, save_net, track_sequence
 
 KINDS = ("automatch-lite", "automatch")
 LITE_STEPS = 1200  # the shipped recipe's step budget (see CARD.md for the measured time)
@@ -111,15 +113,6 @@ def iou_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> 
     return -torch.log((inter + 1.0) / (union + 1.0)).mean()
 
 
-def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Element-wise IoU of x1,y1,x2,y2 boxes (..., 4)."""
-    iw = (torch.minimum(a[..., 2], b[..., 2]) - torch.maximum(a[..., 0], b[..., 0])).clamp_min(0)
-    ih = (torch.minimum(a[..., 3], b[..., 3]) - torch.maximum(a[..., 1], b[..., 1])).clamp_min(0)
-    inter = iw * ih
-    area = lambda x: (x[..., 2] - x[..., 0]).clamp_min(0) * (x[..., 3] - x[..., 1]).clamp_min(0)  # noqa: E731
-    return inter / (area(a) + area(b) - inter + 1e-9)
-
-
 def jitter_boxes(x_box: torch.Tensor, n: int, gen: torch.Generator, amount: float = 0.3) -> torch.Tensor:
     """n copies of each box (B, 4) with every side moved by up to `amount` x the box size: (B, n, 4)."""
     w = (x_box[:, 2] - x_box[:, 0]).clamp_min(1.0)
@@ -160,7 +153,7 @@ def head_losses(net: _AutoMatchBase, out: dict[str, torch.Tensor], x_box: torch.
         lj = loss_s2.sum() * 0
         if cfg.n_jitter > 0:
             jb = jitter_boxes(x_box, cfg.n_jitter, gen)
-            jl = (box_iou(jb, x_box[:, None]) >= 0.6).float() * positive[:, None].float()
+            jl = (box_iou(jb, x_box[:, None], pairwise=False) >= 0.6).float() * positive[:, None].float()
             jidx = torch.arange(b, dtype=jb.dtype)[:, None, None].expand(b, cfg.n_jitter, 1)
             jlog = net.head.score_boxes(out, torch.cat((jidx, jb), dim=2).reshape(-1, 5))
             lj = F.binary_cross_entropy_with_logits(jlog, jl.reshape(-1))
@@ -227,8 +220,10 @@ def train_automatch(
     pretrained: bool = True, device: str | torch.device | None = None, threads: int | None = 1,
     callback: Callable[[dict], None] | None = None, log_every: int = 20, eval_clips: int = 0, eval_seed: int = 0,
     vot_folder: str | Path | None = None, command: str | None = None, net: _AutoMatchBase | None = None,
+    minutes: float | None = None,
 ) -> TrainResult:
-    """Train an AutoMatch net for `steps` steps (deterministic given seed on one thread); save the asset."""
+    """Train an AutoMatch net for `steps` steps (deterministic given seed on one thread; `minutes`, when given, caps
+    the run's wall-clock); save the asset."""
     full = kind == "automatch"
     if kind not in KINDS:
         raise ValueError(f"unknown AutoMatch model {kind!r}; choose from {', '.join(KINDS)}")
@@ -251,16 +246,12 @@ def train_automatch(
             opt: torch.optim.Optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=1e-4)
         else:
             opt = torch.optim.Adam(params, lr=cfg.lr)
-        t0 = time.monotonic()
-        losses: list[float] = []
-        acc: dict[str, float] = {}
-        n_acc = skipped = pairs = 0
-        for step in range(steps):
+
+        def one(step: int) -> common.StepOutcome:
             lr = _lr_at(step, steps, full, cfg)
             for g in opt.param_groups:
                 g["lr"] = lr
             bt = sampler.batch(cfg.batch)
-            pairs += cfg.batch
             z, x, zb, xb = augment(bt["z"], bt["x"], bt["z_box"], bt["x_box"], cfg, gen)
             positive = torch.rand(cfg.batch, generator=gen) >= cfg.neg_frac
             zi = torch.arange(cfg.batch)
@@ -279,23 +270,12 @@ def train_automatch(
             zf = (zf[0][zi], zf[1][zi])
             out = net.forward_features(zf, xf, zb[zi])
             parts = head_losses(net, out, xb, positive.to(dev), cfg, gen)
-            loss = sum(parts.values())
-            lv = guarded_step(opt, loss, params)
-            if lv is None:
-                skipped += 1
-                continue
-            for k, v in parts.items():
-                acc[k] = acc.get(k, 0.0) + float(v.detach())
-            acc["loss"] = acc.get("loss", 0.0) + lv
-            n_acc += 1
-            if (step + 1) % log_every == 0 or step + 1 == steps:
-                means = {k: v / max(n_acc, 1) for k, v in acc.items()}
-                losses.append(means["loss"])
-                if callback:
-                    callback({"step": step + 1, "pairs": pairs, "seconds": time.monotonic() - t0, "lr": lr,
-                              "skipped": skipped, **means})
-                acc, n_acc = {}, 0
-        seconds = time.monotonic() - t0
+            lv = guarded_step(opt, sum(parts.values()), params)
+            return common.StepOutcome(lv, cfg.batch, lr, {k: float(v.detach()) for k, v in parts.items()})
+
+        run = common.run_steps(one, Budget(steps, minutes), log_every=log_every, callback=callback,
+                               callback_at_end=True)
+        seconds, losses, pairs, skipped = run.seconds, run.losses, run.pairs, run.skipped
         net.eval()
         details = {"steps": steps, "pairs": pairs, "recipe": asdict(cfg), "device": str(dev),
                    "threads": int(threads) if threads else torch.get_num_threads(), "skipped_steps": skipped,
@@ -344,35 +324,14 @@ def make_card(kind: str, net: _AutoMatchBase, data: str, steps: int, seed: int, 
 def evaluate_synthetic(net: _AutoMatchBase, kind: str = "digits-s", n_clips: int = 50, seed: int = 0,
                        params: AutoMatchParams | None = None, device: str | torch.device = "cpu",
                        n_frames: int | None = None) -> float:
-    """Mean success AUC on held-out synthetic clips (the seeds of `train.evaluate_synthetic`)."""
-    tracker = AutoMatchTracker(net, params, device)
-    aucs = []
-    for i in range(n_clips):
-        clip = synthetic_clip(canonical_kind(kind), EVAL_SEED_BASE + 1000 * seed + i, n_frames)
-        pred = track_sequence(tracker, (clip.render(t) for t in range(clip.n_frames)), tuple(clip.boxes[0]))
-        aucs.append(_ope_auc(pred, clip.boxes))
-    return float(np.mean(aucs))
+    """Mean success AUC on held-out synthetic clips (`cvkit.track.train.evaluate_clips`)."""
+    return common.evaluate_clips(AutoMatchTracker(net, params, device), kind, n_clips, seed, n_frames)["auc"]
 
 
 def evaluate_vot(net: _AutoMatchBase, folder: str | Path, params: AutoMatchParams | None = None,
                  device: str | torch.device = "cpu") -> dict:
-    """Success AUC on a VOT-style folder (min/max boxes of the polygons, frames 2..N), as train.evaluate_vot_folder."""
-    from ..io.boxes import read_box_file
-    from ..io.images import list_images, read_image
-    from .metrics import ope_sequence
-
-    folder = Path(folder)
-    img_dir = next((d for d in (folder / "color", folder / "imgs", folder) if d.is_dir() and list_images(d)), folder)
-    files = list_images(img_dir)
-    gt = read_box_file(folder / "groundtruth.txt", polygon="minmax")
-    n = min(len(files), len(gt))
-    tracker = AutoMatchTracker(net, params, device)
-    t0 = time.monotonic()
-    pred = track_sequence(tracker, (read_image(f) for f in files[:n]), tuple(gt[0]))
-    seconds = time.monotonic() - t0
-    r = ope_sequence(pred, gt[:n], include_first=False)
-    return {"auc": float(r["auc"]), "mean_iou": float(r["mean_iou"]), "p20": float(r["p20"]), "frames": n,
-            "fps": (n - 1) / seconds if seconds > 0 else float("nan")}
+    """Success AUC on a VOT-style folder (`cvkit.track.train.evaluate_vot_folder`) with AutoMatch."""
+    return common.evaluate_vot_folder(AutoMatchTracker(net, params, device), folder)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -433,17 +392,18 @@ def search_operators(data: str = "synthetic", steps: int = 200, seed: int = 0, t
 # `cvkit train track` hook
 
 
-def _train_cli(model: str, data: str, minutes: float, seed: int, out_dir: str | Path,
+def _train_cli(model: str, data: str, minutes: float | None, seed: int, out_dir: str | Path,
                device: str | torch.device | None, log: Callable[[str], None] | None,
                steps: int | None = None) -> TrainResult:
-    """TRAINERS entry: the step-budget recipe (`--steps`, default LITE_STEPS for the lite net; `minutes` unused)."""
+    """TRAINERS entry: the step-budget recipe (`--steps`, default LITE_STEPS for the lite net; `--minutes` caps it)."""
 
     def report(d: dict) -> None:
         if log is not None:
             log(f"step {d['step']}  pairs {d['pairs']}  {d['seconds']:.0f}s  loss {d['loss']:.4f}  lr {d['lr']:.2e}")
 
     steps = steps or (LITE_STEPS if model == "automatch-lite" else 20000)
-    return train_automatch(model, data, steps, seed, out_dir, device=device, threads=None, callback=report)
+    return train_automatch(model, data, steps, seed, out_dir, device=device, threads=None, callback=report,
+                           minutes=minutes)
 
 
 for _kind in KINDS:  # plug the AutoMatch recipes into `cvkit train track`

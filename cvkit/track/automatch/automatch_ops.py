@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..nn.roi_align import roi_align
+from ...nn.roi_align import roi_align
 
 ALPHA = 0.1  # LeakyReLU slope used throughout SOTS
 # operator index (SOTS numbering) -> (attribute name in LTM, paper name)
