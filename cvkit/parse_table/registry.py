@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..assets import Asset, asset_from_path, find_asset, load_into
+from ..assets import Asset, asset_from_path, load_into
 from ..errors import ModelError
-from ..registry import ModelInfo, register_task
+from ..registry import ModelInfo, looks_like_path, register_task, resolve_model
 
 if TYPE_CHECKING:
     import torch
@@ -52,18 +52,14 @@ register_task(TASK, default_model=DEFAULT_MODEL, table=MODELS, headline_metric="
 
 
 def _asset_for(model: str) -> Asset:
-    path = Path(model)
-    if model not in MODELS:
-        if path.exists() or path.suffix in (".safetensors", ".pt", ".pth"):
-            asset = asset_from_path(path)
-            asset.verify()
-            return asset
-        raise ModelError(f"unknown model {model!r}; available: {', '.join(MODELS)} (or a path to weights)")
-    asset = find_asset(TASK, model)
-    if asset is None:
-        raise ModelError(f"model {model!r} has no shipped weights. {MODELS[model].train_hint}, "
-                         "or point --model at a weights file (.safetensors with card.json, or .pt state dict)")
-    asset.verify()
+    """Verified weights of a registered model (cvkit.registry.resolve_model), or of a weights path whose card may
+    name no architecture (taken as graph-lite)."""
+    if model not in MODELS and looks_like_path(model):
+        asset = asset_from_path(Path(model))
+        asset.verify()
+        return asset
+    asset = resolve_model(TASK, model).asset
+    assert asset is not None  # every model reaching here needs weights
     return asset
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..io.arrays import read_matrix
 
 FEATURE_SUFFIXES = (".csv", ".npy", ".npz", ".h5", ".hdf5")
 
@@ -16,32 +17,19 @@ def read_features(path: Path, expect_dim: int | None = None, key: str | None = N
     """[T, D] float32 features; InputError naming the file when unreadable, ragged, non-finite or the wrong width."""
     path = Path(path)
     suffix = path.suffix.lower()
-    try:
+    def read() -> np.ndarray:
         if suffix == ".csv":
-            arr = _read_csv(path)
-        elif suffix == ".npy":
-            arr = np.load(path, allow_pickle=False)
-        elif suffix == ".npz":
+            return _read_csv(path)
+        if suffix == ".npy":
+            return np.load(path, allow_pickle=False)
+        if suffix == ".npz":
             with np.load(path, allow_pickle=False) as z:
-                arr = z[key] if key else z[z.files[0]]
-        elif suffix in (".h5", ".hdf5"):
-            arr = _read_h5(path, key)
-        else:
-            raise InputError(path, f"unsupported feature file type (use {', '.join(FEATURE_SUFFIXES)})")
-    except InputError:
-        raise
-    except Exception as e:  # noqa: BLE001 - any parse failure is a bad input file
-        raise InputError(path, f"cannot read features ({type(e).__name__}: {e})") from None
-    arr = np.asarray(arr)
-    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise InputError(path, f"features must be a 2-D [snippets, dims] array, got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise InputError(path, f"features are not numeric ({arr.dtype})")
-    arr = arr.astype(np.float32)
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InputError(path, f"features hold {int(bad.sum())} NaN/inf value(s) (first at row {r}, column {c})")
+                return z[key] if key else z[z.files[0]]
+        if suffix in (".h5", ".hdf5"):
+            return _read_h5(path, key)
+        raise InputError(path, f"unsupported feature file type (use {', '.join(FEATURE_SUFFIXES)})")
+
+    arr = read_matrix(path, read, "features", "snippets")
     if expect_dim is not None and arr.shape[1] != expect_dim:
         raise InputError(path, f"features have {arr.shape[1]} columns but the model expects {expect_dim}")
     return arr

@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..assets import Asset, asset_from_path, find_asset, load_into
-from ..errors import ModelError
-from ..registry import ModelInfo, register_task
+from ..assets import Asset, asset_from_path, load_into
+from ..registry import ModelInfo, looks_like_path, register_task, resolve_model
 from .model import PAPER_CONFIG, ReidConfig, ReidNet, center_branches
 
 TASK = "reid-cluster"
@@ -120,18 +119,12 @@ def build_embedder(model: str = DEFAULT_MODEL) -> Embedder:
         torch.manual_seed(0)
         net = ReidNet(ReidConfig()).eval()
         return Embedder(model, net, net.config.input_size)
-    path = Path(model)
-    if model not in MODELS and (path.exists() or path.suffix in (".safetensors", ".pt", ".pth")):
-        asset = asset_from_path(path)
+    if model not in MODELS and looks_like_path(model):  # user weights: the card's config says the shape
+        asset = asset_from_path(Path(model))
         asset.verify()
         net = net_from_asset(asset)
         return Embedder(asset.name, net, net.config.input_size, asset.card)
-    if model not in MODELS:
-        raise ModelError(f"unknown model {model!r}; available: {', '.join(MODELS)} (or a path to weights)")
-    asset = find_asset(TASK, model)
-    if asset is None:
-        raise ModelError(f"model {model!r} has no shipped weights. {MODELS[model].train_hint}, "
-                         "or point --model at a weights file (.safetensors with card.json, or .pt state dict)")
-    asset.verify()
+    asset = resolve_model(TASK, model).asset  # unknown name or missing weights: ModelError (exit 5)
+    assert asset is not None
     net = net_from_asset(asset, PAPER_CONFIG if model == "adtc-resnet50" else None)
     return Embedder(model, net, net.config.input_size, asset.card)

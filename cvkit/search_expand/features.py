@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..io.arrays import read_matrix
 
 SUFFIXES = (".npy", ".npz", ".fvecs", ".h5", ".hdf5", ".mat")
 
@@ -48,41 +49,34 @@ def read_descriptors(path: str | Path, key: str = "X") -> tuple[np.ndarray, list
         raise InputError(path, "descriptor file not found")
     suf = path.suffix.lower()
     ids: list[str] | None = None
-    try:
+
+    def read() -> np.ndarray:
+        nonlocal ids
         if suf == ".npy":
-            x = np.load(path, allow_pickle=False)
-        elif suf == ".npz":
+            return np.load(path, allow_pickle=False)
+        if suf == ".npz":
             with np.load(path, allow_pickle=False) as z:
                 if key not in z.files:
                     raise InputError(path, f"no array {key!r} (has {', '.join(z.files)})")
-                x = z[key]
                 ids = [str(s) for s in z["ids"]] if "ids" in z.files else None
-        elif suf == ".fvecs":
-            x = read_fvecs(path)
-        elif suf in (".h5", ".hdf5"):
+                return z[key]
+        if suf == ".fvecs":
+            return read_fvecs(path)
+        if suf in (".h5", ".hdf5"):
             try:
                 import h5py
             except ImportError:
                 raise InputError(path, "reading .h5 needs the h5py package (pip install h5py)") from None
             with h5py.File(path, "r") as f:
-                x = np.asarray(f[key])
                 ids = [s.decode() if isinstance(s, bytes) else str(s) for s in f["ids"]] if "ids" in f else None
-        elif suf == ".mat":
+                return np.asarray(f[key])
+        if suf == ".mat":
             from scipy.io import loadmat
 
-            x = np.asarray(loadmat(path)[key]).T  # revisitop stores D x N
-        else:
-            raise InputError(path, f"unknown descriptor format {suf} (use {', '.join(SUFFIXES)})")
-    except InputError:
-        raise
-    except Exception as e:  # noqa: BLE001 - any reader failure is a bad input file
-        raise InputError(path, f"cannot read descriptors ({type(e).__name__}: {e})") from None
-    x = np.asarray(x)
-    if x.ndim != 2 or x.shape[0] == 0 or not np.issubdtype(x.dtype, np.number):
-        raise InputError(path, f"expected a non-empty N x D numeric matrix, got shape {x.shape}")
-    x = x.astype(np.float32)
-    if not np.all(np.isfinite(x)):
-        raise InputError(path, "descriptors contain NaN or infinity")
+            return np.asarray(loadmat(path)[key]).T  # revisitop stores D x N
+        raise InputError(path, f"unknown descriptor format {suf} (use {', '.join(SUFFIXES)})")
+
+    x = read_matrix(path, read, "descriptors", "items")
     if ids is None:
         ids = _sidecar_ids(path, len(x))
     if len(ids) != len(x):
