@@ -156,6 +156,10 @@ def train_command(
     name: Annotated[str, typer.Option("--name", help="Model name in the card.")] = "ssgv3-tiny-sim",
     init: Annotated[str | None, typer.Option(
         "--init", help="Start from these weights (asset name or path; fixes --arch), e.g. ssgv3-tiny-sim.")] = None,
+    crop: Annotated[int, typer.Option(
+        "--crop", min=0, help="Train on random azimuth windows this many columns wide (multiple of 8; 0: whole "
+        "range images): cheaper steps.")] = 0,
+    crops: Annotated[int, typer.Option("--crops", min=1, help="Windows cut from each scan with --crop.")] = 1,
     report_on: Annotated[Path | None, typer.Option(
         "--report-on", help="SemanticKITTI root to score the trained model on (metrics go in the card; "
         "never trained on).")] = None,
@@ -170,11 +174,13 @@ def train_command(
         raise ArgumentError(f"--arch {arch!r}: use one of {', '.join(CONFIGS)}")
     if width % 8:
         raise ArgumentError(f"--width {width} must be divisible by 8")
+    if crop % 8 or crop > width:
+        raise ArgumentError(f"--crop {crop} must be a multiple of 8 no wider than --width {width}")
     if not (data == "synthetic" or data.startswith("semantickitti:")):
         raise ArgumentError(f"--data {data!r}: use synthetic or semantickitti:DIR")
     steps, seed = opts.steps or 560, opts.seed
     cfg = TrainConfig(data=data, arch=arch, steps=steps, batch=batch, lr=lr, optimizer=optimizer, width=width,
-                      seed=seed, threads=opts.threads, init=init)
+                      seed=seed, threads=opts.threads, init=init, crop=crop, crops=crops)
 
     def on_step(step: int, loss: float, elapsed: float) -> None:
         if not opts.quiet and (step % 20 == 0 or step == steps - 1):
