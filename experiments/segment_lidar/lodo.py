@@ -8,6 +8,9 @@ shipped recipe's settings. Confusion matrices are stored per fold, so the pooled
     nice -n 10 python experiments/segment_lidar/lodo.py --folds 01,02,03,04 --out experiments/segment_lidar/lodo_a.json
     python experiments/segment_lidar/lodo.py --summarise experiments/segment_lidar/lodo_*.json
 
+Grouped folds (`--folds 01+02,03+04,05+06,07+09`) hold two drives out per run when 8 runs do not fit: each is
+still scored and stored per drive.
+
 The 3 sequence-00 scans are never read here (reporting only).
 """
 
