@@ -110,6 +110,10 @@ def train_command(
     name: Annotated[str, typer.Option("--name", help="Model name in the card.")] = "ssgv3-tiny-sim",
     init: Annotated[str | None, typer.Option(
         "--init", help="Start from these weights (asset name or path; fixes --arch), e.g. ssgv3-tiny-sim.")] = None,
+    crop: Annotated[int, typer.Option(
+        "--crop", min=0, help="Train on random azimuth windows this many columns wide (multiple of 8; 0: whole "
+        "range images): cheaper steps.")] = 0,
+    crops: Annotated[int, typer.Option("--crops", min=1, help="Windows cut from each scan with --crop.")] = 1,
     report_on: Annotated[Path | None, typer.Option(
         "--report-on", help="SemanticKITTI root to score the trained model on (metrics go in the card; "
         "never trained on).")] = None,
@@ -119,7 +123,7 @@ def train_command(
     from cvkit.segment_lidar.train import TrainConfig, run_recipe
 
     cfg = TrainConfig(data=data, arch=arch, steps=opts.steps or 560, batch=batch, lr=lr, optimizer=optimizer,
-                      width=width, seed=opts.seed, threads=opts.threads, init=init)
+                      width=width, seed=opts.seed, threads=opts.threads, init=init, crop=crop, crops=crops)
     path, summary = run_recipe(cfg, opts.out, name, report_on, None if opts.quiet else err_console.print)
     err_console.print(f"saved {path} ({summary['params']} params, {summary['seconds']:.0f} s)")
 

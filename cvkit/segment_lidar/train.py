@@ -56,6 +56,26 @@ class TrainConfig:
     heavy_augment: bool = True  # semantickitti: augment_heavy (x-flip, drop-out, per-laser jitter) on top of augment
     init: str | None = None  # start from these weights (asset name or path; its card fixes the architecture)
     bn_recal: int = 8  # batches to re-estimate BatchNorm statistics after training (0: keep the running averages)
+    crop: int = 0  # train on random azimuth windows this many columns wide (multiple of 8; 0: whole range images)
+    crops: int = 1  # windows cut from each scan of a batch (with crop)
+
+
+def random_crops(x: torch.Tensor, y: torch.Tensor, width: int, n: int, gen: torch.Generator
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """`n` random azimuth windows `width` columns wide from each range image (wrapping round 360 degrees).
+
+    The network is fully convolutional, so a window costs width/W of a full image: more, cheaper gradient steps
+    per CPU second, each seeing other scans' context mixed in the batch.
+    """
+    if width % 8 or not 0 < width <= x.shape[-1]:
+        raise ValueError(f"crop width {width} must be a multiple of 8 no wider than {x.shape[-1]}")
+    xs, ys = [], []
+    for i in range(x.shape[0]):
+        for s in torch.randint(0, x.shape[-1], (n,), generator=gen).tolist():
+            cols = torch.arange(s, s + width) % x.shape[-1]
+            xs.append(x[i][..., cols])
+            ys.append(y[i][..., cols])
+    return torch.stack(xs), torch.stack(ys)
 
 
 def recalibrate_bn(model: SqueezeSegV3, batches: Iterator[tuple[torch.Tensor, torch.Tensor]], n: int) -> None:
@@ -144,10 +164,13 @@ def train(cfg: TrainConfig, on_step: Callable[[int, float, float], None] | None 
             return lr * 0.995 ** ((step - warm) / max(1, cfg.steps // 150))  # ~150 decay "epochs"
         return lr * 0.5 * (1 + np.cos(np.pi * (step - warm) / max(1, cfg.steps - warm)))
 
+    gen = torch.Generator().manual_seed(cfg.seed)
     t0 = time.time()
     c0 = time.process_time()
     for step in range(cfg.steps):
         x, y = next(batches)
+        if cfg.crop:
+            x, y = random_crops(x, y, cfg.crop, cfg.crops, gen)
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         loss = multi_layer_loss(model(x), y, w)
@@ -175,7 +198,7 @@ def train(cfg: TrainConfig, on_step: Callable[[int, float, float], None] | None 
         "cpu_seconds": round(time.process_time() - c0, 1),
         "optimizer": opt_name, "lr": lr, "steps": cfg.steps, "batch": cfg.batch,
         "class_weights": "synthetic" if synthetic else (cfg.weights or ("code" if opt_name == "sgd" else "paper")),
-        "init": cfg.init, "bn_recal": cfg.bn_recal,
+        "init": cfg.init, "bn_recal": cfg.bn_recal, "crop": cfg.crop, "crops": cfg.crops if cfg.crop else 1,
     }
     return model, summary
 
@@ -192,7 +215,8 @@ def save_trained(model: SqueezeSegV3, summary: dict, out: str | Path, name: str,
                      "cpu_seconds": summary.get("cpu_seconds"),
                      "optimizer": summary["optimizer"], "lr": summary["lr"], "steps": summary["steps"],
                      "batch": summary["batch"], "class_weights": summary.get("class_weights"),
-                     "init": summary.get("init"), "bn_recal": summary.get("bn_recal")},
+                     "init": summary.get("init"), "bn_recal": summary.get("bn_recal"),
+                     "crop": summary.get("crop"), "crops": summary.get("crops")},
         "metrics": metrics or [], "licence": "BSD-2-Clause (architecture after SqueezeSegV3); weights: ours",
     }
     return save_asset(out, model.state_dict(), card)
@@ -210,6 +234,8 @@ def run_recipe(cfg: TrainConfig, out: str | Path, name: str, report_on: Path | N
         raise ArgumentError(f"--arch {cfg.arch!r}: use one of {', '.join(CONFIGS)}")
     if cfg.width % 8:
         raise ArgumentError(f"--width {cfg.width} must be divisible by 8")
+    if cfg.crop % 8 or cfg.crop > cfg.width:
+        raise ArgumentError(f"--crop {cfg.crop} must be a multiple of 8 no wider than --width {cfg.width}")
     if not (cfg.data == "synthetic" or cfg.data.startswith("semantickitti:")):
         raise ArgumentError(f"--data {cfg.data!r}: use synthetic or semantickitti:DIR")
 

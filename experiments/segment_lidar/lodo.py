@@ -8,6 +8,9 @@ shipped recipe's settings. Confusion matrices are stored per fold, so the pooled
     nice -n 10 python experiments/segment_lidar/lodo.py --folds 01,02,03,04 --out experiments/segment_lidar/lodo_a.json
     python experiments/segment_lidar/lodo.py --summarise experiments/segment_lidar/lodo_*.json
 
+Grouped folds (`--folds 01+02,03+04,05+06,07+09`) hold two drives out per run when 8 runs do not fit: each is
+still scored and stored per drive.
+
 The 3 sequence-00 scans are never read here (reporting only).
 """
 
@@ -42,43 +45,52 @@ def _conf(seg: Segmenter, pts: np.ndarray, gt: np.ndarray) -> tuple[list, float]
     return ev.conf.tolist(), res.seconds
 
 
-def run_fold(root: Path, drive: str, drives: list[str], args: argparse.Namespace, log, save=None) -> dict:
-    """Train on the other drives, score the held-out drive at every checkpoint (kNN on and off) and classically."""
-    held = [it for it in find_semantickitti(root, (drive,)) if it.label is not None]
-    scans = [load_scan(it) for it in held]
-    out: dict = {"drive": drive, "scans": [f"{it.sequence}/{it.scan.stem}" for it in held], "results": {}}
+def run_fold(root: Path, fold: str, drives: list[str], args: argparse.Namespace, log, save=None) -> list[dict]:
+    """Train on the drives outside `fold` ("02", or "01+02" for a grouped fold), score each held-out drive at every
+    checkpoint (kNN on and off) and classically; one record per held-out drive (confusions summed over its scans)."""
+    held_drives = fold.split("+")
+    recs: list[dict] = []
+    for drive in held_drives:
+        held = [it for it in find_semantickitti(root, (drive,)) if it.label is not None]
+        recs.append({"drive": drive, "fold": fold, "scans": [f"{it.sequence}/{it.scan.stem}" for it in held],
+                     "results": {}, "_data": [load_scan(it) for it in held]})
     cls = Segmenter("classical", None, make_sensor("hdl64"))
-    ev = IoUEvaluator()
-    for pts, gt in scans:
-        ev.conf += np.asarray(_conf(cls, pts, gt)[0])
-    out["results"]["classical"] = ev.conf.tolist()
-    log(f"{drive} classical: " + _fmt(ev))
+    for rec in recs:
+        ev = IoUEvaluator()
+        for pts, gt in rec["_data"]:
+            ev.conf += np.asarray(_conf(cls, pts, gt)[0])
+        rec["results"]["classical"] = ev.conf.tolist()
+        log(f"{rec['drive']} classical: " + _fmt(ev))
     cfg = TrainConfig(data=f"semantickitti:{root}", arch=args.arch, steps=args.steps, batch=args.batch,
                       optimizer="adamw", lr=args.lr, width=args.width, seed=args.seed, threads=1,
-                      sequences=tuple(d for d in drives if d != drive), weights=args.weights, init=args.init,
-                      bn_recal=args.bn_recal)
+                      sequences=tuple(d for d in drives if d not in held_drives), weights=args.weights,
+                      init=args.init, bn_recal=args.bn_recal, crop=args.crop, crops=args.crops)
     sensor = make_sensor("hdl64", height=64, width=args.width)
+
+    def public(rec: dict) -> dict:
+        return {k: v for k, v in rec.items() if not k.startswith("_")}
 
     def on_checkpoint(step: int, model) -> None:
         for knn in (True, False):
             seg = Segmenter(f"{model.cfg.name}@{step}", model, sensor, True, knn)
-            ev = IoUEvaluator()
-            secs = []
-            for pts, gt in scans:
-                c, s = _conf(seg, pts, gt)
-                ev.conf += np.asarray(c)
-                secs.append(s)
             key = f"learned@{step}" + ("" if knn else "-noknn")
-            out["results"][key] = ev.conf.tolist()
-            log(f"{drive} {key}: " + _fmt(ev) + f" ({np.mean(secs):.2f} s/scan)")
+            for rec in recs:
+                ev = IoUEvaluator()
+                secs = []
+                for pts, gt in rec["_data"]:
+                    c, s = _conf(seg, pts, gt)
+                    ev.conf += np.asarray(c)
+                    secs.append(s)
+                rec["results"][key] = ev.conf.tolist()
+                log(f"{rec['drive']} {key}: " + _fmt(ev) + f" ({np.mean(secs):.2f} s/scan)")
         if save is not None:
-            save(out)
+            save([public(r) for r in recs])
 
     t0 = time.time()
     cps = tuple(int(c) for c in args.checkpoints.split(",")) if args.checkpoints else (args.steps,)
     train(cfg, checkpoints=cps, on_checkpoint=on_checkpoint)
-    out["train_seconds"] = round(time.time() - t0, 1)
-    return out
+    secs = round(time.time() - t0, 1)
+    return [{**public(r), "train_seconds": secs} for r in recs]
 
 
 def _fmt(ev: IoUEvaluator) -> str:
@@ -133,7 +145,8 @@ def main() -> None:
     """Run folds (JSON written after each) or summarise finished runs."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", type=Path, default=DATA)
-    ap.add_argument("--folds", default="", help="drives to hold out (default: all)")
+    ap.add_argument("--folds", default="", help="folds, comma-separated: a drive, or drives joined by + held out "
+                    "together (e.g. 01+02,03+04,05+06,07+09); default: every drive alone")
     ap.add_argument("--arch", default="ssgv3-tiny-a3")
     ap.add_argument("--steps", type=int, default=150)
     ap.add_argument("--checkpoints", default="", help="step counts to score, e.g. 75,150")
@@ -144,6 +157,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init", default=None, help="start weights, e.g. ssgv3-tiny-sim (simulator pretraining)")
     ap.add_argument("--bn-recal", type=int, default=8)
+    ap.add_argument("--crop", type=int, default=0, help="train on azimuth windows this wide (0: whole images)")
+    ap.add_argument("--crops", type=int, default=1, help="windows per scan with --crop")
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--summarise", nargs="*", type=Path, default=None)
     ap.add_argument("--show", default="classical", help="settings in the markdown table (comma-separated)")
@@ -164,12 +179,12 @@ def main() -> None:
         print(f"[{time.time() - t0:7.1f}s] {msg}", flush=True)
 
     result = {"args": {k: str(v) for k, v in vars(a).items()}, "drives": drives, "folds": []}
-    def save(partial: dict) -> None:  # after every checkpoint, so a run cut short keeps its finished scores
+    def save(partial: list[dict]) -> None:  # after every checkpoint, so a run cut short keeps its finished scores
         if a.out:
-            a.out.write_text(json.dumps({**result, "folds": [*result["folds"], partial]}) + "\n")
+            a.out.write_text(json.dumps({**result, "folds": [*result["folds"], *partial]}) + "\n")
 
     for d in folds:
-        result["folds"].append(run_fold(a.root, d, drives, a, log, save))
+        result["folds"].extend(run_fold(a.root, d, drives, a, log, save))
         if a.out:
             a.out.write_text(json.dumps(result) + "\n")
     log("done")

@@ -121,3 +121,18 @@ def test_fine_tuning_starts_from_the_shipped_simulation_weights(tmp_path):
     assert torch.allclose(model.state_dict()["stem.0.weight"], start, atol=1e-4)
     with pytest.raises(Exception, match="no shipped asset"):
         train(TrainConfig(data=f"semantickitti:{tmp_path}", steps=1, init="no-such-model"))
+
+
+def test_random_crops_wrap_round_the_azimuth():
+    from cvkit.segment_lidar.train import random_crops
+
+    x = torch.arange(64).float().expand(2, 5, 4, 64).clone()
+    y = torch.arange(64).expand(2, 4, 64).clone()
+    gen = torch.Generator().manual_seed(0)
+    xc, yc = random_crops(x, y, 16, 3, gen)
+    assert xc.shape == (6, 5, 4, 16) and yc.shape == (6, 4, 16)
+    # each window is 16 consecutive columns modulo 64, labels cut with their pixels
+    steps = (xc[:, 0, 0, 1:] - xc[:, 0, 0, :-1]) % 64
+    assert torch.all(steps == 1) and torch.equal(xc[:, 0].long(), yc)
+    with pytest.raises(ValueError):
+        random_crops(x, y, 12, 1, gen)
