@@ -154,8 +154,9 @@ def _region_boxes(options: ParseOptions, img: np.ndarray) -> list[tuple[float, f
 def page_tables(words: list[Word], img: np.ndarray,
                 detector: str = DEFAULT_DETECTOR) -> list[tuple[float, float, float, float]]:
     """Detected table boxes (pixels) of a page image and its words (text layer or OCR): `rules` = the training-free
-    detector (detect.py), `learned` = the table-heat heatmap's boxes snapped to the words, `combined` = the rule
-    boxes plus learned boxes that overlap none of them (`table_detector.combine`)."""
+    detector (detect.py), `learned` = the table-heat heatmap's boxes snapped to the words (those with table rows,
+    `has_rows`), `combined` = the rule boxes the heatmap supports plus learned boxes with rows that overlap none
+    of them (`table_detector.combine`; settings chosen on rendered synthetic pages)."""
     from .detect import _text_height, detect_tables, graphics_boxes, rule_frames, rule_segments
 
     if detector not in DETECTORS:
@@ -165,13 +166,17 @@ def page_tables(words: list[Word], img: np.ndarray,
     if detector == "rules":
         return rules
     from .registry import table_detector
-    from .table_detector import combine, heat_boxes, refine_boxes
+    from .table_detector import combine, has_rows, heat_boxes, refine_boxes
 
     det = table_detector()
     prob, scale = det.heatmap(img)
     learned = [b for b, _ in heat_boxes(prob, scale, det.threshold)]
-    learned = refine_boxes(learned, words) if words else learned
-    return learned if detector == "learned" else combine(rules, learned, prob, scale, det.veto)
+    if not words:
+        return learned if detector == "learned" else combine(rules, learned, prob, scale, det.veto)
+    learned = refine_boxes(learned, words)
+    if detector == "learned":
+        return [b for b in learned if has_rows(b, words)]
+    return combine(rules, learned, prob, scale, det.veto, words=words)
 
 
 def layout_words(img: np.ndarray, engine: str = "auto") -> list[Word]:

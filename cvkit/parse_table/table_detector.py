@@ -256,13 +256,27 @@ def box_support(box: Box, prob: np.ndarray, scale: float) -> float:
     return float(prob[y1:y2, x1:x2].mean()) if x2 > x1 and y2 > y1 else 0.0
 
 
+def has_rows(box: Box, words: list[Word], min_rows: int = 3) -> bool:
+    """Do the words inside the box form `min_rows` lines of two or more segments (column gaps), as a table's rows
+    do and a paragraph, a heading or a picture do not?"""
+    from .detect import _lines, _segments, _text_height
+
+    inside = [w for w in words if box[0] <= (w.x1 + w.x2) / 2 <= box[2] and box[1] <= (w.y1 + w.y2) / 2 <= box[3]]
+    if not inside:
+        return False
+    h = _text_height(inside)
+    return sum(len(_segments(line, h)) >= 2 for line in _lines(inside)) >= min_rows
+
+
 def combine(rule_boxes: list[Box], learned: list[Box], prob: np.ndarray, scale: float, veto: float = 0.0,
-            add_iou: float = 0.1, union: bool = False) -> list[Box]:
+            add_iou: float = 0.1, union: bool = False, words: list[Word] | None = None) -> list[Box]:
     """Rule boxes the heatmap supports (mean probability >= `veto`; 0 keeps all) plus learned boxes that overlap
-    no rule box (IoU < `add_iou` with each, and not mostly inside one); with `union`, a rule box that overlaps
+    no rule box (IoU < `add_iou` with each, and not mostly inside one; given `words`, only those with table rows,
+    `has_rows`); with `union`, a rule box that overlaps
     learned boxes becomes the union with them (a table the rules found only in part)."""
     kept = [b for b in rule_boxes if box_support(b, prob, scale) >= veto]
-    extra = [b for b in learned if all(_iou(b, r) < add_iou and not _contains(r, b) for r in rule_boxes)]
+    extra = [b for b in learned if all(_iou(b, r) < add_iou and not _contains(r, b) for r in rule_boxes)
+             and (words is None or has_rows(b, words))]
     if union:
         grown = []
         for r in kept:

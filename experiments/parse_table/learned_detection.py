@@ -24,23 +24,26 @@ from cvkit.parse_table.metrics import detection_scores  # noqa: E402
 from cvkit.parse_table.registry import table_detector  # noqa: E402
 from cvkit.parse_table.table_detector import (  # noqa: E402
     combine,
+    has_rows,
     heat_boxes,
     refine_boxes,
 )
 
 EU = ROOT.parent / "shared" / "data" / "parse-table" / "icdar2013-eu"
-VETOES = (0.0, 0.1, 0.2, 0.3)
+VETOES = (0.0, 0.1, 0.3)
 
 
 def variants(rules, prob, scale, words, threshold):
     """Box lists of every variant on one page."""
     raw = [b for b, _ in heat_boxes(prob, scale, threshold)]
     snapped = refine_boxes(raw, words) if words else raw
-    out = {"rules": rules, "learned-raw": raw, "learned": snapped}
+    out = {"rules": rules, "learned-raw": raw, "learned": snapped,
+           "learned-rows": [b for b in snapped if has_rows(b, words)]}
     for v in VETOES:
         out[f"combined-veto{v}"] = combine(rules, snapped, prob, scale, v)
         out[f"rules-veto{v}"] = combine(rules, [], prob, scale, v)
         out[f"union-veto{v}"] = combine(rules, snapped, prob, scale, v, union=True)
+        out[f"rows-veto{v}"] = combine(rules, snapped, prob, scale, v, words=words)
     return out
 
 
