@@ -29,6 +29,8 @@ Examples:
   cvkit parse-table eu-001.pdf --regions eu-001-reg.xml -o eu-001-str.xml --overlay check.png
 
   cvkit parse-table scans/ -o out/ --format icdar2013 --skip-existing --json | jq .n_cells
+
+  cvkit parse-table report.pdf --detector combined -o tables.json
 """
 
 
@@ -127,6 +129,8 @@ Examples:
   cvkit evaluate parse-table --dataset icdar2013 --root ../shared/data/parse-table/icdar2013-eu
 
   cvkit evaluate parse-table --dataset icdar2013 --root ../shared/data/parse-table/icdar2013-eu --detection
+
+  cvkit evaluate parse-table --dataset icdar2013 --root eu/ --detection --detector learned
 
   cvkit evaluate parse-table --dataset pubtabnet --root ../shared/data/parse-table/pubtabnet-mini --json
 """
