@@ -29,6 +29,8 @@ Examples:
   cvkit parse-table eu-001.pdf --regions eu-001-reg.xml -o eu-001-str.xml --overlay check.png
 
   cvkit parse-table scans/ -o out/ --format icdar2013 --skip-existing --json | jq .n_cells
+
+  cvkit parse-table report.pdf --detector combined -o tables.json
 """
 
 
@@ -52,6 +54,8 @@ def parse_table_command(
                                                  "(PDF input).")] = None,
     detect: Annotated[bool, typer.Option("--detect/--no-detect", help="Without a region: find the tables on "
                                          "each page (default), or take the whole input as one table.")] = True,
+    detector: Annotated[str, typer.Option("--detector", help="Table detection: rules (training-free, default), "
+                                          "learned (table-heat) or combined (rules + learned).")] = "rules",
     overlay: Annotated[Path | None, typer.Option("--overlay", help="PNG with cells/rows drawn for checking "
                                                  "(a folder in batch mode).")] = None,
     *,
@@ -65,7 +69,7 @@ def parse_table_command(
     dev = run.select_device()
     inputs, fmt, box = plan_inputs(input, output, fmt, overlay, ocr, region)
     job = ParseJob(build_parser(model, dev), ParseOptions(ocr=ocr, dpi=dpi, pages=pages, region=box,
-                                                          regions_xml=regions, detect=detect),
+                                                          regions_xml=regions, detect=detect, detector=detector),
                    fmt, output, overlay, inputs.batch)
     json_out = run.json_out and not is_stdout(output)
     run_batch(inputs, job.work, job.targets, out_dir=output if inputs.batch else None,
@@ -91,7 +95,8 @@ Examples:
 def train_command(
     data: Annotated[str, typer.Option("--data", help="synthetic, scitsr:DIR, pubtabnet:DIR or icdar2013:DIR.")
                     ] = "synthetic",
-    model: Annotated[str, typer.Option("--model", "-m", help="graph-lite or tabstructnet.")] = "graph-lite",
+    model: Annotated[str, typer.Option("--model", "-m", help="graph-lite, tabstructnet or table-heat (the learned "
+                                       "table detector, --data synthetic-pages).")] = "graph-lite",
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="tabstructnet: passes over the data.")] = 20,
     backbone: Annotated[str, typer.Option("--backbone", help="tabstructnet: resnet101, resnet50, resnet18, tiny.")
                         ] = "resnet101",
@@ -102,8 +107,9 @@ def train_command(
 ) -> None:
     from cvkit.parse_table.train import train_recipe
 
-    out = Path("runs/parse-table/tabstructnet") if model == "tabstructnet" and opts.out == Path(GRAPH_LITE_OUT) \
-        else opts.out
+    out = opts.out
+    if model in ("tabstructnet", "table-heat") and opts.out == Path(GRAPH_LITE_OUT):
+        out = Path("runs/parse-table/tabstructnet" if model == "tabstructnet" else "assets/parse-table/table-heat")
     path = train_recipe(model, data, out, device=opts.select_device(), nproc=opts.nproc, seed=opts.seed,
                         steps=opts.steps or max_steps, minutes=opts.minutes or 60.0, epochs=epochs, backbone=backbone,
                         quiet=opts.quiet)
@@ -124,6 +130,8 @@ Examples:
 
   cvkit evaluate parse-table --dataset icdar2013 --root ../shared/data/parse-table/icdar2013-eu --detection
 
+  cvkit evaluate parse-table --dataset icdar2013 --root eu/ --detection --detector learned
+
   cvkit evaluate parse-table --dataset pubtabnet --root ../shared/data/parse-table/pubtabnet-mini --json
 """
 
@@ -140,6 +148,8 @@ def evaluate_command(
     per_table: Annotated[Path | None, typer.Option("--per-table", help="Write per-table scores (JSON).")] = None,
     detection: Annotated[bool, typer.Option("--detection", help="icdar2013: no regions given; score table "
                                             "detection and end-to-end adjacency on whole documents.")] = False,
+    detector: Annotated[str, typer.Option("--detector", help="With --detection: rules (default), learned or "
+                                          "combined.")] = "rules",
     *,
     run: RunOptions,
 ) -> None:
@@ -155,7 +165,7 @@ def evaluate_command(
         raise ArgumentError(f"--dataset {dataset!r}: use one of {', '.join(DATASETS)}")
     progress = None if run.quiet else (lambda name: err_console.print(f"  {name}", highlight=False))
     summary, per = run_evaluation(dataset, root, build_parser(model, dev), model=model, ocr=ocr, dpi=dpi,
-                                  limit=limit, detection=detection, progress=progress)
+                                  limit=limit, detection=detection, progress=progress, detector=detector)
     if per_table is not None:
         write_text_atomic(per_table, json.dumps(per, indent=1) + "\n")
     if run.json_out:

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import InputError
 from .formats import html_text, read_ctdar, read_icdar2013_str
 from .metrics import adjacency_prf, adjacency_scores, box_iou, ctdar_scores, detection_scores, match_boxes, teds
-from .pipeline import IMAGE_SUFFIXES, ParseOptions, parse_path, read_regions
+from .pipeline import DEFAULT_DETECTOR, IMAGE_SUFFIXES, ParseOptions, parse_path, read_regions
 from .table import Table
 
 DATASETS = ("icdar2013", "pubtabnet", "ctdar")
@@ -109,11 +109,12 @@ def _dedupe(tables: list[Table], min_iou: float = 0.9) -> list[Table]:
     return out
 
 
-def parse_document(pdf: Path, parser, mode: str = "pdf", dpi: float = 150.0, ocr: str = "rapidocr") -> list[Table]:
+def parse_document(pdf: Path, parser, mode: str = "pdf", dpi: float = 150.0, ocr: str = "rapidocr",
+                   detector: str = DEFAULT_DETECTOR) -> list[Table]:
     """Tables of a whole PDF without regions: `pdf` = its text layer; `image` = every page rendered at `dpi` and
-    parsed as a page image (OCR `ocr`). Boxes in PDF points either way."""
+    parsed as a page image (OCR `ocr`). Tables found by `detector`; boxes in PDF points either way."""
     if mode == "pdf":
-        return parse_path(pdf, parser, ParseOptions(ocr="pdf", dpi=dpi))
+        return parse_path(pdf, parser, ParseOptions(ocr="pdf", dpi=dpi, detector=detector))
     from .pdf import open_pdf, page_geometry, render_page
     from .pipeline import parse_image_array
 
@@ -122,7 +123,7 @@ def parse_document(pdf: Path, parser, mode: str = "pdf", dpi: float = 150.0, ocr
     for pno in range(1, len(doc) + 1):
         page = doc[pno - 1]
         geom = page_geometry(page, dpi)
-        for t in parse_image_array(render_page(page, dpi), parser, ParseOptions(ocr=ocr, dpi=dpi)):
+        for t in parse_image_array(render_page(page, dpi), parser, ParseOptions(ocr=ocr, dpi=dpi, detector=detector)):
             t.page, t.coord_space = pno, "pdf"
             t.bbox = geom.box_to_pdf(t.bbox) if t.bbox is not None else None
             for c in t.cells:
@@ -146,12 +147,13 @@ def _text_layer_boxes(pdf: Path, pages: set[int], dpi: float = 72.0) -> dict[int
 
 
 def evaluate_detection(root: str | Path, parser, mode: str = "pdf", dpi: float = 150.0, ocr: str = "rapidocr",
-                       progress: Callable[[str], None] | None = None, limit: int | None = None) -> dict:
+                       progress: Callable[[str], None] | None = None, limit: int | None = None,
+                       detector: str = DEFAULT_DETECTOR) -> dict:
     """Whole documents without regions (`parse_document`), scored by `score_documents`."""
     items, seconds = [], 0.0
     for pdf, regs, strs in icdar2013_documents(Path(root))[:limit]:
         t0 = time.perf_counter()
-        preds = parse_document(pdf, parser, mode, dpi, ocr)
+        preds = parse_document(pdf, parser, mode, dpi, ocr, detector)
         seconds += time.perf_counter() - t0
         items.append((pdf, regs, strs, preds))
         if progress:
@@ -285,7 +287,8 @@ def evaluate(dataset: str, root: str | Path, parser, **kw) -> dict:
 
 def run_evaluation(dataset: str, root: str | Path, parser, *, model: str, ocr: str | None = None,
                    dpi: float = 150.0, limit: int | None = None, detection: bool = False,
-                   progress: Callable[[str], None] | None = None) -> tuple[dict, list]:
+                   progress: Callable[[str], None] | None = None, detector: str = DEFAULT_DETECTOR
+                   ) -> tuple[dict, list]:
     """`cvkit evaluate parse-table`: the summary (scores, which regions, dataset, model, ocr) and the per-table
     (per-document with `detection`) scores. ArgumentError for an unknown dataset or --detection off icdar2013."""
     from ..errors import ArgumentError
@@ -298,7 +301,8 @@ def run_evaluation(dataset: str, root: str | Path, parser, *, model: str, ocr: s
     if detection:
         mode = "pdf" if ocr == "pdf" else "image"
         scores = evaluate_detection(root, parser, mode=mode, dpi=dpi, ocr=ocr if mode == "image" else "rapidocr",
-                                    progress=progress, limit=limit)
+                                    progress=progress, limit=limit, detector=detector)
+        scores["detector"] = detector
         scores["per_table"] = scores.pop("per_document")
     else:
         kw = {"ocr": ocr, "dpi": dpi} if dataset == "icdar2013" else {"ocr": ocr}

@@ -20,6 +20,8 @@ from .rules import rule_masks
 from .table import Table
 from .words import Word, boxes_array, merge_words
 
+DEFAULT_DETECTOR = "rules"
+DETECTORS = ("rules", "learned", "combined")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 INPUT_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 NUMERIC = re.compile(r"^[\s\d.,%()+\-–−$€£*/:<>=]+$")
@@ -36,6 +38,11 @@ class ParseOptions:
     regions_xml: Path | list[Path] | None = None  # ICDAR-2013 -reg.xml file(s) of the PDF
     merge_gap: float = 0.5
     detect: bool = True  # no region given: find the tables (detect.py); False: the whole image/page is one table
+    detector: str = DEFAULT_DETECTOR  # rules (detect.py), learned (table_detector.py, table-heat), combined (both)
+
+    def __post_init__(self) -> None:
+        if self.detector not in DETECTORS:
+            raise ArgumentError(f"--detector {self.detector!r}: use one of {', '.join(DETECTORS)}")
 
 
 def parse_region_arg(text: str | None) -> tuple[float, float, float, float] | None:
@@ -144,11 +151,32 @@ def _region_boxes(options: ParseOptions, img: np.ndarray) -> list[tuple[float, f
     return []
 
 
-def page_tables(words: list[Word], img: np.ndarray) -> list[tuple[float, float, float, float]]:
-    """Detected table boxes (pixels) of a page image and its words (text layer or OCR)."""
+def page_tables(words: list[Word], img: np.ndarray,
+                detector: str = DEFAULT_DETECTOR) -> list[tuple[float, float, float, float]]:
+    """Detected table boxes (pixels) of a page image and its words (text layer or OCR): `rules` = the training-free
+    detector (detect.py), `learned` = the table-heat heatmap's boxes snapped to the words (those with table rows,
+    `has_rows`), `combined` = the rule boxes the heatmap supports plus learned boxes with rows that overlap none
+    of them (`table_detector.combine`; settings chosen on rendered synthetic pages)."""
     from .detect import _text_height, detect_tables, graphics_boxes, rule_frames, rule_segments
 
-    return detect_tables(words, rule_segments(img), rule_frames(img), graphics_boxes(img, _text_height(words)))
+    if detector not in DETECTORS:
+        raise ArgumentError(f"--detector {detector!r}: use one of {', '.join(DETECTORS)}")
+    rules = [] if detector == "learned" else detect_tables(
+        words, rule_segments(img), rule_frames(img), graphics_boxes(img, _text_height(words)))
+    if detector == "rules":
+        return rules
+    from .registry import table_detector
+    from .table_detector import combine, has_rows, heat_boxes, refine_boxes
+
+    det = table_detector()
+    prob, scale = det.heatmap(img)
+    learned = [b for b, _ in heat_boxes(prob, scale, det.threshold)]
+    if not words:
+        return learned if detector == "learned" else combine(rules, learned, prob, scale, det.veto)
+    learned = refine_boxes(learned, words)
+    if detector == "learned":
+        return [b for b in learned if has_rows(b, words)]
+    return combine(rules, learned, prob, scale, det.veto, words=words)
 
 
 def layout_words(img: np.ndarray, engine: str = "auto") -> list[Word]:
@@ -172,7 +200,7 @@ def parse_image_array(img: np.ndarray, parser, options: ParseOptions) -> list[Ta
     engine = "auto" if options.ocr == "pdf" else options.ocr
     boxes: list = _region_boxes(options, img)
     if not boxes and options.detect:
-        boxes = page_tables(layout_words(img, engine), img)
+        boxes = page_tables(layout_words(img, engine), img, options.detector)
         if not boxes:
             return []
     tables = []
@@ -235,7 +263,7 @@ def parse_pdf(path: Path, parser, options: ParseOptions) -> list[Table]:
             boxes = _region_boxes(options, img)
             if not boxes and options.detect:  # a scanned page: find the tables without reading the text first
                 engine = "auto" if options.ocr in ("auto", "pdf") else options.ocr
-                boxes = page_tables(layout_words(img, engine) if use_ocr else words, img)
+                boxes = page_tables(layout_words(img, engine) if use_ocr else words, img, options.detector)
             elif not boxes:
                 boxes = [None]
         for box in boxes:

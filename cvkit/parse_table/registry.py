@@ -4,6 +4,8 @@
 - tabstructnet: the paper's full model (Mask R-CNN TD+BU FPN cell detector + DGCNN); needs weights
   trained with `cvkit train parse-table --data scitsr:DIR|pubtabnet:DIR|icdar2013:DIR`.
 - line-grid: the classical fallback (rule lines + whitespace projections), no learning.
+- table-heat: not a structure model but the learned table detector (`table_detector.py`) that page detection
+  uses with `detector="learned"` or `"combined"` (`pipeline.page_tables`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     import torch
 
 DEFAULT_MODEL = "graph-lite"
+DETECTOR_MODEL = "table-heat"
 TASK = "parse-table"
 
 MODELS: dict[str, ModelInfo] = {
@@ -30,6 +33,10 @@ MODELS: dict[str, ModelInfo] = {
         "tabstructnet", "TabStruct-Net (Raja et al. ECCV 2020): Mask R-CNN cell detector with TD+BU FPN, dilated "
         "RPN conv and alignment loss + P2/LSTM/DGCNN row/column adjacency; image only", needs_weights=True,
         train_hint="Train it with `cvkit train parse-table --model tabstructnet --data scitsr:DIR` (GPU advised)"),
+    "table-heat": ModelInfo(
+        "table-heat", "Table detector (not a structure model; `--detector learned|combined`): table-ness heatmap "
+        "on the frozen EfficientNet-Lite0 trunk, trained on rendered synthetic pages", needs_weights=True,
+        train_hint="Train it with `cvkit train parse-table --model table-heat --data synthetic-pages`"),
     "line-grid": ModelInfo(
         "line-grid", "Classical fallback: ruling-line grid and whitespace projections on content boxes "
         "(no learning)", needs_weights=False),
@@ -66,6 +73,9 @@ def _asset_for(model: str) -> Asset:
 def build_parser(model: str = DEFAULT_MODEL, device: torch.device | str | None = None):
     """A content-box structure parser (`.parse(chunks, masks) -> Table`) by name or weights path, its network on
     `device` (default CPU; `--device`). line-grid is classical and runs on the CPU whatever the device."""
+    if model == DETECTOR_MODEL:
+        raise ModelError(f"{model!r} is a table detector, not a structure model: use it with --detector learned or "
+                         "--detector combined")
     if model == "line-grid":
         from .classical import LineGridParser
 
@@ -90,3 +100,16 @@ def build_parser(model: str = DEFAULT_MODEL, device: torch.device | str | None =
         load_into(net, asset.state_dict(), asset.weights)
         return TabStructNetParser(net, device=device)
     raise ModelError(f"{asset.weights}: unknown architecture {arch!r} in its card")
+
+
+_DETECTOR = None
+
+
+def table_detector():
+    """The shipped learned table detector (`table-heat`), loaded once per process; ModelError when missing."""
+    global _DETECTOR
+    if _DETECTOR is None:
+        from .table_detector import load_detector
+
+        _DETECTOR = load_detector(_asset_for(DETECTOR_MODEL))
+    return _DETECTOR

@@ -27,6 +27,8 @@ class SynthPage:
     words: list[Word] = field(default_factory=list)
     rules: list[Box] = field(default_factory=list)
     tables: list[Box] = field(default_factory=list)
+    vrules: list[Box] = field(default_factory=list)  # vertical ruling segments of tables (for rendering)
+    figures: list[Box] = field(default_factory=list)  # chart plot areas (for rendering: bars, lines, pictures)
     size: tuple[int, int] = (1240, 1754)
 
 
@@ -99,6 +101,7 @@ def _chart(rng, page: SynthPage, x1: float, x2: float, y: float, h: float, cw: f
             v = str(int(rng.integers(0, 100)))
             by = y + ch * float(rng.uniform(0.1, 0.9))
             page.words.append(Word(cx - len(v) * cw / 2, by, cx + len(v) * cw / 2, by + h, v))
+    page.figures.append((ax1, y, x2, y + ch))
     y += ch + (len("xxxxxx") * cw if rotated else 2 * h) + h
     for _ in range(int(rng.integers(0, 4))):  # legend entries: a marker then a label, sometimes side by side
         lx = ax1
@@ -128,6 +131,10 @@ def _table(rng, page: SynthPage, x1: float, x2: float, y: float, h: float, cw: f
     n, _, stats, _ = cv2.connectedComponentsWithStats(hm, 8)
     rules = [((sx / s.masks.scale) * scale, (sy / s.masks.scale) * scale, ((sx + sw) / s.masks.scale) * scale,
               ((sy + sh) / s.masks.scale) * scale) for sx, sy, sw, sh, _ in stats[1:] if sw > 3 * sh]
+    vm = (s.masks.v.astype(np.uint8) * 255)
+    _, _, vstats, _ = cv2.connectedComponentsWithStats(vm, 8)
+    vrules = [((sx / s.masks.scale) * scale, (sy / s.masks.scale) * scale, ((sx + sw) / s.masks.scale) * scale,
+               ((sy + sh) / s.masks.scale) * scale) for sx, sy, sw, sh, _ in vstats[1:] if sh > 3 * sw]
     allb = np.concatenate([b, np.array(rules).reshape(-1, 4)]) if len(b) else np.array(rules).reshape(-1, 4)
     if not len(allb):
         return y
@@ -135,6 +142,7 @@ def _table(rng, page: SynthPage, x1: float, x2: float, y: float, h: float, cw: f
     for c, bb in zip(s.chunks, b, strict=True):
         page.words.append(Word(bb[0] + ox, bb[1] + oy, bb[2] + ox, bb[3] + oy, c.text or _word(rng, 0.8)))
     page.rules += [(r[0] + ox, r[1] + oy, r[2] + ox, r[3] + oy) for r in rules]
+    page.vrules += [(r[0] + ox, r[1] + oy, r[2] + ox, r[3] + oy) for r in vrules]
     box = (float(allb[:, 0].min() + ox), float(allb[:, 1].min() + oy), float(allb[:, 2].max() + ox),
            float(allb[:, 3].max() + oy))
     page.tables.append(box)
@@ -161,7 +169,7 @@ def synth_page(rng: np.random.Generator) -> SynthPage:
         x2 = x1 + col_w
         y = margin
         while y < H - margin - 6 * h:
-            mark = (len(page.words), len(page.rules), len(page.tables))
+            mark = (len(page.words), len(page.rules), len(page.tables), len(page.vrules), len(page.figures))
             u = rng.random()
             if u < 0.35:
                 y = _paragraph(rng, page, x1, x2, y, h, cw)
@@ -184,6 +192,7 @@ def synth_page(rng: np.random.Generator) -> SynthPage:
             if y > H - margin:  # the block ran off the page: drop it and end the column
                 page.words, page.rules, page.tables = (page.words[:mark[0]], page.rules[:mark[1]],
                                                        page.tables[:mark[2]])
+                page.vrules, page.figures = page.vrules[:mark[3]], page.figures[:mark[4]]
                 break
     return page
 

@@ -193,8 +193,16 @@ def train_recipe(model: str, data: str, out_dir: str | Path, *, device: torch.de
     from ..training import training_command
     from .data import parse_data_spec
 
-    parse_data_spec(data)
     log = _silent if quiet else _stderr
+    if model == "table-heat":
+        if data != "synthetic-pages" or nproc > 1:
+            raise ArgumentError("table-heat trains on --data synthetic-pages in one process")
+        from .table_detector import train_table_detector
+
+        n = steps or 700
+        return train_table_detector(out_dir, steps=n, minutes=minutes, seed=seed, log=log, command=training_command(
+            f"cvkit train parse-table --model table-heat --data synthetic-pages --steps {n} --seed {seed}"))
+    parse_data_spec(data)
     if model == "graph-lite":
         if data != "synthetic":
             raise ArgumentError("graph-lite trains on --data synthetic (content boxes with exact labels)")
@@ -207,7 +215,7 @@ def train_recipe(model: str, data: str, out_dir: str | Path, *, device: torch.de
             raise ArgumentError("--nproc: tabstructnet trains in one process (batch 1, as in the paper)")
         return train_tabstructnet(data, out_dir, epochs=epochs, seed=seed, backbone=backbone, max_steps=steps,
                                   log=log, device=device)
-    raise ArgumentError(f"--model {model!r}: use graph-lite or tabstructnet")
+    raise ArgumentError(f"--model {model!r}: use graph-lite, tabstructnet or table-heat")
 
 
 def train_tabstructnet(data: str, out_dir: str | Path, epochs: int = 1, seed: int = 0, backbone: str = "resnet101",

@@ -76,3 +76,21 @@ def test_tabstructnet_refuses_nproc(tmp_path: Path, capsys) -> None:
     code, _ = cli("train", "parse-table", "--model", "tabstructnet", "--data", f"scitsr:{tmp_path / 'scitsr'}",
                   "--nproc", "2", "-o", tmp_path / "run")
     assert code == 4 and "--nproc" in capsys.readouterr().err
+
+
+def test_detector_choice_reaches_detection_and_a_bad_one_is_exit_4(tmp_path: Path) -> None:
+    F.pdf()(tmp_path / "t.pdf")
+    for det in ("learned", "combined"):
+        assert cli("parse-table", tmp_path / "t.pdf", "--detector", det, "-o", tmp_path / f"{det}.json", "-q")[0] == 0
+    assert cli("parse-table", tmp_path / "t.pdf", "--detector", "nope", "-o", tmp_path / "x.json", "-q")[0] == 4
+
+
+def test_table_heat_trains_on_synthetic_pages_only(tmp_path: Path, monkeypatch) -> None:
+    from cvkit.parse_table import table_detector
+
+    seen = []
+    monkeypatch.setattr(table_detector, "train_table_detector", lambda out, **kw: seen.append(kw) or Path(out))
+    assert cli("train", "parse-table", "--model", "table-heat", "--data", "synthetic", "-o", tmp_path / "t")[0] == 4
+    assert cli("train", "parse-table", "--model", "table-heat", "--data", "synthetic-pages", "--steps", "3", "-o",
+               tmp_path / "t", "-q")[0] == 0
+    assert len(seen) == 1 and seen[0]["steps"] == 3

@@ -18,6 +18,9 @@ EXAMPLES: dict[str, Ex] = {
         Ex(ICDAR, subs=[("../shared/data/parse-table/icdar2013-eu", "icdar")]),
     "cvkit evaluate parse-table --dataset icdar2013 --root ../shared/data/parse-table/icdar2013-eu --detection":
         Ex(ICDAR, subs=[("../shared/data/parse-table/icdar2013-eu", "icdar")]),
+    "cvkit evaluate parse-table --dataset icdar2013 --root eu/ --detection --detector learned":
+        Ex(ICDAR, subs=[("eu/", "icdar")]),
+    "cvkit parse-table report.pdf --detector combined -o tables.json": Ex({"report.pdf": F.pdf()}),
     "cvkit parse-table table.png -o table.html": Ex({"table.png": F.table_png()}, slow=True),
     "cvkit parse-table eu-001.pdf --regions eu-001-reg.xml -o eu-001-str.xml --overlay check.png":
         Ex({"eu-001.pdf": F.pdf(), "eu-001-reg.xml": F.reg_xml()}),

@@ -1,0 +1,121 @@
+"""Table detection by the rules, the learned table-heat detector and their combination, detection scores only.
+
+  synthetic: rendered synthetic validation pages (seeds 2000+, not the training or threshold pages): where the
+             combination settings (veto, adding learned boxes) are chosen;
+  pdf:       ICDAR-2013 EU PDFs, text-layer words at 150 dpi (what `cvkit evaluate parse-table --detection` uses);
+  image:     every EU page rendered at 150 dpi, rapidocr's text-line detector for the words (slow: cached in --cache).
+
+  PYTHONPATH=. .venv/bin/python experiments/parse_table/learned_detection.py synthetic|pdf|image [--cache FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from cvkit.parse_table.metrics import detection_scores  # noqa: E402
+from cvkit.parse_table.registry import table_detector  # noqa: E402
+from cvkit.parse_table.table_detector import (  # noqa: E402
+    combine,
+    has_rows,
+    heat_boxes,
+    refine_boxes,
+)
+
+EU = ROOT.parent / "shared" / "data" / "parse-table" / "icdar2013-eu"
+VETOES = (0.0, 0.1, 0.3)
+
+
+def variants(rules, prob, scale, words, threshold):
+    """Box lists of every variant on one page."""
+    raw = [b for b, _ in heat_boxes(prob, scale, threshold)]
+    snapped = refine_boxes(raw, words) if words else raw
+    out = {"rules": rules, "learned-raw": raw, "learned": snapped,
+           "learned-rows": [b for b in snapped if has_rows(b, words)]}
+    for v in VETOES:
+        out[f"combined-veto{v}"] = combine(rules, snapped, prob, scale, v)
+        out[f"rules-veto{v}"] = combine(rules, [], prob, scale, v)
+        out[f"union-veto{v}"] = combine(rules, snapped, prob, scale, v, union=True)
+        out[f"rows-veto{v}"] = combine(rules, snapped, prob, scale, v, words=words)
+    return out
+
+
+def synthetic(n: int = 100) -> list[dict]:
+    """Rendered synthetic pages at their own pixel size, rules as the pipeline runs them (`page_tables`)."""
+    import cv2
+
+    from cvkit.parse_table.pipeline import page_tables
+    from cvkit.parse_table.table_detector import _sample
+
+    det = table_detector()
+    recs = []
+    for i in range(n):
+        page, gray = _sample(2000 + i)
+        img = cv2.cvtColor(cv2.resize(gray, page.size, interpolation=cv2.INTER_LINEAR), cv2.COLOR_GRAY2BGR)
+        prob, scale = det.heatmap(img)
+        recs.append({"rules": page_tables(page.words, img), "prob": prob, "scale": scale, "words": page.words,
+                     "gt": page.tables, "wb": [(w.x1, w.y1, w.x2, w.y2) for w in page.words]})
+    return recs
+
+
+def eu(mode: str) -> list[dict]:
+    from cvkit.parse_table.evaluate import _text_layer_boxes, icdar2013_documents
+    from cvkit.parse_table.pdf import open_pdf, page_geometry, page_words, render_page
+    from cvkit.parse_table.pipeline import layout_words, page_tables, read_regions
+
+    det = table_detector()
+    recs = []
+    for pdf, regs, _ in icdar2013_documents(EU):
+        gt = read_regions(regs)
+        doc = open_pdf(pdf)
+        wb = _text_layer_boxes(pdf, set(range(1, len(doc) + 1)))
+        for pno in range(1, len(doc) + 1):
+            geom = page_geometry(doc[pno - 1], 150.0)
+            img = render_page(doc[pno - 1], 150.0)
+            words = page_words(doc[pno - 1], geom) if mode == "pdf" else layout_words(img)
+            prob, scale = det.heatmap(img)
+            recs.append({"rules": page_tables(words, img), "prob": prob, "scale": scale, "words": words,
+                         "gt": [r.bbox for r in gt if r.page == pno], "wb": wb[pno], "geom": geom})
+        doc.close()
+        print(pdf.stem, file=sys.stderr, flush=True)
+    return recs
+
+
+def score(recs: list[dict], threshold: float) -> dict:
+    pages: dict[str, list] = {}
+    for r in recs:
+        geom = r.get("geom")
+        for k, boxes in variants(r["rules"], r["prob"], r["scale"], r["words"], threshold).items():
+            boxes = [geom.box_to_pdf(b) for b in boxes] if geom is not None else boxes
+            pages.setdefault(k, []).append((boxes, r["gt"], r["wb"]))
+    return {k: {m: round(float(v), 3) for m, v in detection_scores(p).items()} for k, p in pages.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=("synthetic", "pdf", "image"))
+    ap.add_argument("--cache", type=Path)
+    ap.add_argument("--threshold", type=float)
+    a = ap.parse_args()
+    t0 = time.time()
+    if a.cache and a.cache.exists():
+        recs = pickle.loads(a.cache.read_bytes())
+    else:
+        recs = synthetic() if a.mode == "synthetic" else eu(a.mode)
+        if a.cache:
+            a.cache.write_bytes(pickle.dumps(recs))
+    thr = a.threshold if a.threshold is not None else table_detector().threshold
+    out = score(recs, thr)
+    print(json.dumps({"mode": a.mode, "threshold": thr, "pages": len(recs), "seconds": round(time.time() - t0),
+                      "scores": out}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
