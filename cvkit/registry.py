@@ -8,7 +8,9 @@ the tasks). That module calls `register_task(...)` once and registers its models
 
 or, for a table of `ModelInfo`, with `add_model(task, info, builder)`. `resolve_model(task, name_or_path)` turns
 what a user typed after `--model` into the model's spec and its weights (shipped asset or user file, sha256
-verified); `build_model` then calls the builder. A predictor is any object with a `name` attribute.
+verified); `build_model` then calls the builder. `find_weights(task, name, missing)` is the same lookup for a task
+whose loader reads the card itself (asset by name, else a path, else ModelError).
+A predictor is any object with a `name` attribute.
 """
 
 from __future__ import annotations
@@ -166,6 +168,17 @@ def get_task(name: str) -> TaskSpec:
 def models(task: str) -> dict[str, ModelSpec]:
     """The models registered for `task`, by name."""
     return get_task(task).models
+
+
+def find_weights(task: str, name: str, missing: str) -> Asset:
+    """The shipped asset of `task` named `name`, else the weights at the path `name`; ModelError(`missing`) (exit 5)
+    when neither exists. Not verified here: the caller runs `asset.verify()` before loading."""
+    asset = find_asset(task, name)
+    if asset is not None:
+        return asset
+    if Path(name).exists():
+        return asset_from_path(name)
+    raise ModelError(missing)
 
 
 def looks_like_path(value: str) -> bool:

@@ -19,7 +19,7 @@ from ..assets import Asset, find_asset, load_into
 from ..errors import ArgumentError, InputError, ModelError
 from ..io.batch import Inputs, Item, mirrored
 from ..io.video import VIDEO_SUFFIXES
-from ..io.weights import find_weights
+from ..registry import find_weights
 from .data import strip_v
 from .model import BCGNN, BCGNNConfig
 from .predict import PostConfig, Proposals, propose_bcgnn, propose_prior, sliding_windows

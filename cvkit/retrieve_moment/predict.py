@@ -41,7 +41,7 @@ class Moment:
 def load_vlanet(name: str, device: str = "cpu") -> VLANet:
     """A shipped VLANet asset by name, or a weights path (card.json beside it for the config)."""
     from ..assets import load_into
-    from ..io.weights import find_weights
+    from ..registry import find_weights
 
     asset = find_weights(TASK, name, f"unknown model {name!r}: use one of {', '.join(BUILTIN)}, vlanet-small-synth, "
                          "or a weights path (train one with `cvkit train retrieve-moment`)")

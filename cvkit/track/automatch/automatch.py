@@ -167,7 +167,7 @@ class AutoMatchLiteNet(_AutoMatchBase):
                  bias_init: float = float(np.log(32.0)), bcm: bool = False) -> None:
         super().__init__()
         from ...nn.efficientnet_lite import trunk_channels
-        from ..siamfc.siam_lite import TRUNK_BLOCKS, FrozenTrunk, keep_trunk_out_of_state
+        from ..trunk import TRUNK_BLOCKS, FrozenTrunk, keep_trunk_out_of_state
 
         self.trunk = FrozenTrunk(TRUNK_BLOCKS, pretrained)
         cin = trunk_channels(TRUNK_BLOCKS)

@@ -286,7 +286,7 @@ class _LiteTrunk(nn.Module):
 
     def __init__(self, levels: tuple[int, ...], pretrained: bool) -> None:
         super().__init__()
-        from ..siamfc.siam_lite import FrozenTrunk
+        from ..trunk import FrozenTrunk
 
         self.levels = tuple(levels)
         self.trunk = FrozenTrunk(max(levels), pretrained)
@@ -304,7 +304,7 @@ class DMTrackLiteNet(_DMTrackNet):
     def __init__(self, pretrained: bool = True, levels: tuple[int, ...] = LITE_LEVELS, channels: int = 64,
                  hidden: int = 64, onr_hidden: int = 0) -> None:
         from ...nn.efficientnet_lite import trunk_channels
-        from ..siamfc.siam_lite import keep_trunk_out_of_state
+        from ..trunk import keep_trunk_out_of_state
 
         super().__init__([trunk_channels(b) for b in levels], channels, hidden, onr_hidden)
         self.trunk = _LiteTrunk(tuple(levels), pretrained)

@@ -32,7 +32,7 @@ from ...nn.efficientnet_lite import trunk_channels
 from ...nn.ops import xcorr
 from ...nn.sesn import SESConv_H_H, SESConv_Z2_H, default_scales, he_normal_, scale_xcorr, ses_max_projection
 from ..crops import crop_pyramid, crop_square
-from .siam_lite import TRUNK_BLOCKS, FrozenTrunk, keep_trunk_out_of_state
+from ..trunk import TRUNK_BLOCKS, FrozenTrunk, keep_trunk_out_of_state
 from .siamfc import SiamFCParams, SiamFCTracker, SiamNet
 
 HEAD_SCALES = (1 / 1.2, 1.0, 1.2)
