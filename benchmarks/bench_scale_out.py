@@ -4,7 +4,9 @@
 
 Each configuration runs the real command (`python -m cvkit_cli.main ...`) as a whole process over the same
 generated inputs; the wall time includes start-up (Ray's cluster start is part of what a user waits for), and the
-per-item Ray overhead is (t_ray1 - t_local) / items. Outputs of every configuration are compared byte for byte.
+per-item Ray overhead is (t_ray1 - t_local) / items. With two batch sizes (`--items 8,32`) the difference
+t_ray1 - t_local is also split into a fixed part (cluster start, model shipping) and a marginal part per item (a
+straight line through the two sizes). Outputs of every configuration are compared byte for byte.
 """
 
 from __future__ import annotations
@@ -73,32 +75,46 @@ def run(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def time_task(task: str, items: int, tmp: Path) -> dict:
+    """Seconds and items/s of one task locally and on Ray with 1 and 2 workers, and whether the outputs agree."""
+    make, template, pattern = TASKS[task]
+    src = tmp / task / f"in-{items}"
+    make(src, items)
+    row: dict = {}
+    outputs = {}
+    for name, extra in (("local", []), ("ray-1", ["--executor", "ray", "--workers", "1"]),
+                        ("ray-2", ["--executor", "ray", "--workers", "2"])):
+        out = tmp / task / name
+        cmd = [a.format(src=src, out=out) for a in template] + extra
+        seconds = run(cmd)
+        row[name] = {"seconds": round(seconds, 2), "items_per_s": round(items / seconds, 3)}
+        outputs[name] = {p.name: p.read_bytes() for p in sorted(out.rglob(pattern))}
+        print(f"{task} x{items} {name}: {seconds:.1f} s, {items / seconds:.2f} items/s", file=sys.stderr)
+        shutil.rmtree(out)
+    row["outputs_identical"] = outputs["local"] == outputs["ray-1"] == outputs["ray-2"]
+    row["ray_overhead_s_per_item"] = round((row["ray-1"]["seconds"] - row["local"]["seconds"]) / items, 3)
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--items", type=int, default=24)
+    ap.add_argument("--items", default="24", help="Batch size, or two sizes (8,32) to split fixed and per-item cost.")
     ap.add_argument("--tasks", default=",".join(TASKS))
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_scale_out.json")
     args = ap.parse_args()
-    results = {"items": args.items, "cpus": os.cpu_count(), "load_avg_start": os.getloadavg()[0], "tasks": {}}
+    sizes = [int(n) for n in args.items.split(",")]
+    results = {"items": sizes, "cpus": os.cpu_count(), "load_avg_start": os.getloadavg()[0], "tasks": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for task in args.tasks.split(","):
-            make, template, pattern = TASKS[task]
-            src = Path(tmp) / task / "in"
-            make(src, args.items)
-            row: dict = {}
-            outputs = {}
-            for name, extra in (("local", []), ("ray-1", ["--executor", "ray", "--workers", "1"]),
-                                ("ray-2", ["--executor", "ray", "--workers", "2"])):
-                out = Path(tmp) / task / name
-                cmd = [a.format(src=src, out=out) for a in template] + extra
-                seconds = run(cmd)
-                row[name] = {"seconds": round(seconds, 2), "items_per_s": round(args.items / seconds, 3)}
-                outputs[name] = {p.name: p.read_bytes() for p in sorted(out.rglob(pattern))}
-                print(f"{task} {name}: {seconds:.1f} s, {args.items / seconds:.2f} items/s", file=sys.stderr)
-                shutil.rmtree(out)
-            row["outputs_identical"] = outputs["local"] == outputs["ray-1"] == outputs["ray-2"]
-            row["ray_overhead_s_per_item"] = round((row["ray-1"]["seconds"] - row["local"]["seconds"]) / args.items, 3)
-            results["tasks"][task] = row
+            rows = {str(n): time_task(task, n, Path(tmp)) for n in sizes}
+            entry: dict = {"by_items": rows}
+            if len(sizes) == 2:
+                (n0, r0), (n1, r1) = ((n, rows[str(n)]) for n in sizes)
+                extra = [r["ray-1"]["seconds"] - r["local"]["seconds"] for r in (r0, r1)]
+                marginal = (extra[1] - extra[0]) / (n1 - n0)
+                entry["ray_marginal_s_per_item"] = round(marginal, 3)
+                entry["ray_fixed_s"] = round(extra[0] - marginal * n0, 2)
+            results["tasks"][task] = entry
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
