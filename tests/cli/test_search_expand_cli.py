@@ -94,6 +94,8 @@ def test_descriptor_file_db_and_mismatches(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_ctrl_c_during_index_leaves_usable_db_or_none(tmp_path: Path) -> None:
+    import os
+    import select
     import signal
     import time
 
@@ -103,8 +105,13 @@ def test_ctrl_c_during_index_leaves_usable_db_or_none(tmp_path: Path) -> None:
     db = tmp_path / "p.db"
     proc = subprocess.Popen([sys.executable, "-c", RUNNER, "search-expand", "index", str(tmp_path / "photos"), "-o",
                              str(db), "--device", "cpu", "--threads", "1"], cwd=ROOT, stderr=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
-    time.sleep(6)
+                            stdout=subprocess.PIPE)
+    # interrupt once indexing has begun (its first progress line, at image 25 of 40), not after a fixed sleep:
+    # on a loaded machine the imports alone can take longer than any sleep
+    seen, deadline = b"", time.monotonic() + 120
+    while b"indexing" not in seen and proc.poll() is None and time.monotonic() < deadline:
+        if select.select([proc.stderr], [], [], 0.2)[0]:
+            seen += os.read(proc.stderr.fileno(), 4096)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=120)
     assert proc.returncode in (0, 6, 130)
