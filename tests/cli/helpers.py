@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,8 @@ import torch
 
 from cvkit.errors import ModelError
 from cvkit_cli._options import run_guarded
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(*args: object) -> tuple[int, str]:
@@ -22,6 +26,25 @@ def cli(*args: object) -> tuple[int, str]:
     with contextlib.redirect_stdout(out):
         code = run_guarded(lambda: app([str(a) for a in args], standalone_mode=False))
     return code, out.getvalue()
+
+
+def cvkit(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `cvkit ARGS` in this process, as the console script would (exit code, stdout, stderr), without paying
+    the import of torch and the app again for every call; torch's thread count and --debug are restored after."""
+    from cvkit_cli._options import STATE
+    from cvkit_cli.main import app
+
+    argv = [str(a) for a in args]
+    out, err = io.StringIO(), io.StringIO()
+    threads, debug = torch.get_num_threads(), STATE["debug"]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                contextlib.chdir(cwd or ROOT):
+            code = run_guarded(lambda: app(argv, standalone_mode=False))
+    finally:
+        torch.set_num_threads(threads)
+        STATE["debug"] = debug
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
 META = torch.device("meta")

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from tests.cli.helpers import cvkit
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def cvkit(*args: str) -> subprocess.CompletedProcess:
-    """Run `cvkit ARGS` in-process (the import of torch and the app is paid once per test session)."""
-    import contextlib
-    import io
-
-    from cvkit_cli import main as m
-    from cvkit_cli._options import run_guarded
-
-    if "retrieve-moment" not in {c.name for c in m.app.registered_commands}:
-        from cvkit_cli import retrieve_moment
-
-        retrieve_moment.register(m.app, m.train_app, m.evaluate_app)
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = run_guarded(lambda: m.app(list(args), standalone_mode=False))
-    return subprocess.CompletedProcess(args, rc, out.getvalue(), err.getvalue())
 
 
 def write_video(path: Path, seconds: float, fps: float = 10.0) -> Path:

@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.cli.helpers import cvkit as run_cli
+
 RUNNER = """
 import sys
 from cvkit_cli import main as m
@@ -24,9 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def cvkit(*args: str) -> subprocess.CompletedProcess:
-    """Run `cvkit ARGS` (one torch thread) and capture its streams."""
-    return subprocess.run([sys.executable, "-c", RUNNER, *args, "--threads", "1"], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
+    """Run `cvkit ARGS --threads 1` in-process and capture its streams."""
+    return run_cli(*args, "--threads", "1")
 
 
 def photos(folder: Path, n: int = 6) -> list[Path]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,24 +10,7 @@ import pytest
 
 from cvkit.io.pointcloud import read_label, read_ply_fields, write_label
 from cvkit.segment_lidar.labels import LEARNING_MAP_INV
-
-# runs the real app; registers the task's commands when the app does not list them yet
-RUNNER = """
-import sys
-from cvkit_cli import main as m
-from cvkit_cli._options import run_guarded
-if 'segment-lidar' not in {c.name for c in m.app.registered_commands}:
-    from cvkit_cli import segment_lidar
-    segment_lidar.register(m.app, m.train_app, m.evaluate_app)
-sys.exit(run_guarded(lambda: m.app(sys.argv[1:], standalone_mode=False)))
-"""
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def cvkit(*args: str) -> subprocess.CompletedProcess:
-    """Run `cvkit ARGS` and capture its streams."""
-    return subprocess.run([sys.executable, "-c", RUNNER, *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=300)
+from tests.cli.helpers import cvkit
 
 
 def street_scan(seed: int = 0) -> np.ndarray:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -13,17 +11,8 @@ import pytest
 
 from cvkit.semantic_flow.flo import read_flow
 from cvkit.semantic_flow.metrics import homography_points
+from tests.cli.helpers import cvkit
 
-RUNNER = """
-import sys
-from cvkit_cli import main as m
-from cvkit_cli._options import run_guarded
-if 'semantic-flow' not in {c.name for c in m.app.registered_commands}:
-    from cvkit_cli import semantic_flow
-    semantic_flow.register(m.app, m.train_app, m.evaluate_app)
-sys.exit(run_guarded(lambda: m.app(sys.argv[1:], standalone_mode=False)))
-"""
-ROOT = Path(__file__).resolve().parents[2]
 H = np.array([[0.8, 0.1, 20.0], [-0.05, 0.85, 15.0], [0.0, 0.0, 1.0]])
 
 
@@ -40,12 +29,6 @@ def cvkit_inprocess(capsys, *args: str) -> tuple[int, str]:
     code = run_guarded(lambda: m.app(list(args), standalone_mode=False))
     captured = capsys.readouterr()
     return code, captured.out + captured.err
-
-
-def cvkit(*args: str) -> subprocess.CompletedProcess:
-    """Run `cvkit ARGS --threads 1`-style commands and capture their streams."""
-    return subprocess.run([sys.executable, "-c", RUNNER, *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -1,24 +1,16 @@
-"""End-to-end `cvkit track` through the real console entry point, on small generated clips."""
+"""End-to-end `cvkit track` through the real app (in-process), on small generated clips."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
 from cvkit.io.boxes import read_box_file
+from tests.cli.helpers import cvkit
 from tests.conftest import make_moving_square_clip
-
-
-def cvkit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run `cvkit ARGS` as users do and capture its streams."""
-    return subprocess.run([sys.executable, "-m", "cvkit_cli.main", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
 
 
 def mean_iou(pred: np.ndarray, gt: np.ndarray) -> float:
