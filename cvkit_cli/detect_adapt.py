@@ -3,14 +3,13 @@ cvkit.detect_adapt."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ._options import RunOptions, TrainOptions, err_console, run_options, train_options
+from ._render import print_json
 
 TASK = "detect-adapt"
 
@@ -41,24 +40,12 @@ def detect_command(
     *,
     run: RunOptions,
 ) -> None:
-    from cvkit.detect_adapt.data import IMAGE_SUFFIXES
-    from cvkit.detect_adapt.predict import Destinations, class_filter, detect_one
-    from cvkit.detect_adapt.registry import load_predictor
-    from cvkit.errors import ArgumentError
-    from cvkit.io.batch import discover, run_batch
+    from cvkit.detect_adapt.predict import plan_detection
+    from cvkit.io.batch import run_batch
 
-    if not 0.0 <= score_thr <= 1.0:
-        raise ArgumentError(f"--score-thr {score_thr}: must be in [0, 1]")
-    Destinations(output, overlay, fmt, False).check()  # the format before any input is read
-    inputs = discover(input, IMAGE_SUFFIXES, what="image")
-    predictor = load_predictor(model, run.select_device())
-    keep = class_filter(predictor.class_names, classes)
-    to = Destinations(output, overlay, fmt, inputs.batch)
-    to.check()
-    run_batch(inputs, lambda it: detect_one(predictor, it.path, to.detections(it), fmt, to.picture(it), score_thr,
-                                            keep), to.paths, out_dir=output if inputs.batch else None,
-              **{**run.batch(), "json_out": run.json_out or output is None},
-              describe=lambda item, r: f"{item.path}: {r['count']} detections ({r['seconds']:.2f} s)")
+    inputs, job = plan_detection(input, output, overlay, fmt, score_thr, model, classes, device=run.select_device)
+    run_batch(inputs, job.work, job.to.paths, out_dir=output if inputs.batch else None,
+              **{**run.batch(), "json_out": run.json_out or output is None}, describe=job.describe)
 
 
 TRAIN_HELP = """Train a detector on labelled images (--data) and adapt it, without labels, to --target images.
@@ -136,7 +123,7 @@ def evaluate_command(
 
     rep = evaluate_root(model, dataset, root, run.select_device(), quiet=run.quiet)
     if run.json_out:
-        sys.stdout.write(json.dumps(rep) + "\n")
+        print_json(rep)
     if not run.quiet:
         err_console.print(f"{rep['model']} on {rep['images']} images: AP50 {rep['map']:.4f} (all-point), "
                           f"{rep['map07']:.4f} (VOC07), COCO mAP {rep['coco_map']:.4f}")

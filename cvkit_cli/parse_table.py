@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ._options import RunOptions, TrainOptions, err_console, run_options, train_options
+from ._render import print_json, print_metrics
 
 TASK = "parse-table"
 GRAPH_LITE_OUT = "runs/parse-table/graph-lite"
@@ -62,15 +62,10 @@ def parse_table_command(
     run: RunOptions,
 ) -> None:
     from cvkit.io.batch import run_batch
-    from cvkit.parse_table.pipeline import ParseOptions
-    from cvkit.parse_table.registry import build_parser
-    from cvkit.parse_table.run import ParseJob, is_stdout, plan_inputs
+    from cvkit.parse_table.run import is_stdout, plan_job
 
-    dev = run.select_device()
-    inputs, fmt, box = plan_inputs(input, output, fmt, overlay, ocr, region)
-    job = ParseJob(build_parser(model, dev), ParseOptions(ocr=ocr, dpi=dpi, pages=pages, region=box,
-                                                          regions_xml=regions, detect=detect, detector=detector),
-                   fmt, output, overlay, inputs.batch)
+    inputs, job = plan_job(input, output, fmt, overlay, model, run.select_device(), ocr=ocr, region=region, dpi=dpi,
+                           pages=pages, regions_xml=regions, detect=detect, detector=detector)
     json_out = run.json_out and not is_stdout(output)
     run_batch(inputs, job.work, job.targets, out_dir=output if inputs.batch else None,
               **{**run.batch(), "json_out": json_out}, describe=None if json_out else job.describe)
@@ -153,31 +148,15 @@ def evaluate_command(
     *,
     run: RunOptions,
 ) -> None:
-    from rich.table import Table as RichTable
+    from cvkit.parse_table.evaluate import metric_rows, score_model
 
-    from cvkit.errors import ArgumentError
-    from cvkit.io.atomic import write_text_atomic
-    from cvkit.parse_table.evaluate import DATASETS, metric_rows, run_evaluation
-    from cvkit.parse_table.registry import build_parser
-
-    dev = run.select_device()
-    if dataset not in DATASETS:
-        raise ArgumentError(f"--dataset {dataset!r}: use one of {', '.join(DATASETS)}")
     progress = None if run.quiet else (lambda name: err_console.print(f"  {name}", highlight=False))
-    summary, per = run_evaluation(dataset, root, build_parser(model, dev), model=model, ocr=ocr, dpi=dpi,
-                                  limit=limit, detection=detection, progress=progress, detector=detector)
-    if per_table is not None:
-        write_text_atomic(per_table, json.dumps(per, indent=1) + "\n")
+    summary = score_model(dataset, root, model, run.select_device(), per_table=per_table, ocr=ocr, dpi=dpi,
+                          limit=limit, detection=detection, progress=progress, detector=detector)
     if run.json_out:
-        print(json.dumps(summary))
+        print_json(summary)
     if not run.quiet:
-        tab = RichTable(title=f"{model} on {dataset} ({summary['n_tables']} tables)")
-        tab.add_column("metric")
-        tab.add_column("value", justify="right")
-        for name, value in metric_rows(summary):
-            tab.add_row(name, f"{value:.4f}")
-        err_console.print(tab)
-
+        print_metrics(f"{model} on {dataset} ({summary['n_tables']} tables)", metric_rows(summary), left_title=False)
 
 def register(app: typer.Typer, train_app: typer.Typer, evaluate_app: typer.Typer) -> None:
     """Attach the parse-table commands to the app and its train/evaluate groups."""

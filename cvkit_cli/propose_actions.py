@@ -3,14 +3,13 @@ cvkit.propose_actions."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ._options import RunOptions, TrainOptions, err_console, run_options, train_options
+from ._render import print_json, stderr_log
 
 TASK = "propose-actions"
 
@@ -51,17 +50,13 @@ def propose_command(
     *,
     run: RunOptions,
 ) -> None:
-    from cvkit.io.batch import discover, run_batch
-    from cvkit.io.video import VIDEO_SUFFIXES
-    from cvkit.propose_actions.readers import FEATURE_SUFFIXES
-    from cvkit.propose_actions.run import ProposeJob, check_result_path, item_options, load_proposer
+    from cvkit.io.batch import run_batch
+    from cvkit.propose_actions.run import item_options, plan_job
 
     opts = item_options(duration, durations, fps, stride, mode, nms, top_k)
-    inputs = discover(input, (*VIDEO_SUFFIXES, *FEATURE_SUFFIXES), what="video or feature")
-    check_result_path(output, inputs.batch)
-    job = ProposeJob(load_proposer(model, run.select_device()), inputs, output, opts, subset, timeline)
+    job = plan_job(input, output, opts, model, run.select_device, subset, timeline)
     try:
-        run_batch(inputs, job.work, job.targets, out_dir=output if inputs.batch else None, **run.batch(),
+        run_batch(job.inputs, job.work, job.targets, out_dir=output if job.inputs.batch else None, **run.batch(),
                   describe=job.describe)
     finally:
         n = job.merge()
@@ -109,7 +104,7 @@ def train_command(
     command = opts.command("propose-actions")
     path = workflows.train(model, data, features, size, input_kind, videos, epochs or 20, 0 if epochs else opts.steps,
                            batch, lr, weight_decay, fps, stride, opts.out, name, report, str(opts.select_device()),
-                           opts.threads, opts.seed, command, None if opts.quiet else err_console.print)
+                           opts.threads, opts.seed, command, stderr_log(opts.quiet))
     err_console.print(f"saved {path}")
 
 
@@ -140,7 +135,7 @@ def evaluate_command(
 
     rep = workflows.evaluate(dataset, root, results, subset, model, videos, plot, run.select_device())
     if run.json_out:
-        sys.stdout.write(json.dumps(rep) + "\n")
+        print_json(rep)
     if not run.quiet:
         for name, row in rep["models"].items():
             err_console.print(f"{name}: " + "  ".join(f"{k} {v:.2f}" for k, v in row.items() if isinstance(v, float)))

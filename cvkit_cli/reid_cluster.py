@@ -3,16 +3,14 @@ wrappers over cvkit.reid_cluster."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ._default_group import default_group
 from ._options import RunOptions, SeedOpt, TrainOptions, err_console, run_options, train_options
+from ._render import print_json, print_metrics, stderr_log
 
 TASK = "reid-cluster"
 
@@ -53,7 +51,7 @@ JunkOpt = Annotated[int | None, typer.Option("--junk-frames", min=0, help="Scori
 
 
 def _log(quiet: bool):
-    return None if quiet else (lambda msg: err_console.print(msg, markup=False, soft_wrap=True))
+    return stderr_log(quiet, markup=False, soft_wrap=True)
 
 
 @run_options(batch=False)
@@ -76,6 +74,7 @@ def cluster_command(
 ) -> None:
     from cvkit.errors import ArgumentError, BatchError
     from cvkit.reid_cluster import pipeline
+    from cvkit.reid_cluster.evaluate import score_rows
 
     if len(inputs) != 1:
         raise ArgumentError(f"give one INPUT (got {len(inputs)}); to cut crops: cvkit reid-cluster crops VIDEO")
@@ -84,14 +83,11 @@ def cluster_command(
                                junk_frames=junk_frames, seed=seed, html=html, device=str(run.select_device()))
     result = pipeline.run(inputs[0], output, opts, log=_log(run.quiet))
     if run.json_out:
-        sys.stdout.write("".join(json.dumps(r) + "\n" for r in result.records()))
+        print_json(*result.records())
     if not run.quiet:
-        cl = result.clustering
-        err_console.print(f"{len(result.crops)} crops -> {len(set(cl.labels[cl.kept].tolist()))} clusters, "
-                          f"{int(cl.kept.sum())} kept; wrote {', '.join(p.name for p in result.outputs)} in {output}")
+        err_console.print(result.describe(output))
         if result.metrics:
-            _print_scores({**result.metrics["retrieval"],
-                           **{f"cluster_{k_}": v for k_, v in result.metrics["clustering"].items()}})
+            print_metrics("reid-cluster", score_rows(result.scores()))
     if result.failures:  # the readable crops are clustered and written; the unreadable ones are listed
         raise BatchError(result.failures)
 
@@ -111,20 +107,9 @@ def crops_command(
     set_threads(run.threads)
     crops, records = cut_crops(video, boxes, output, every)
     if run.json_out:
-        sys.stdout.write("".join(json.dumps(r) + "\n" for r in records))
+        print_json(*records)
     if not run.quiet:
         err_console.print(f"wrote {len(crops)} crops of {len({c.pid for c in crops})} ids into {output}")
-
-
-def _print_scores(scores: dict, title: str = "reid-cluster") -> None:
-    table = Table(title=title, title_justify="left")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key in ("mAP", "rank1", "rank5", "rank10", "valid_queries", "cluster_nmi", "cluster_ari", "cluster_purity",
-                "cluster_coverage", "cluster_clusters", "seconds"):
-        if scores.get(key) is not None:
-            table.add_row(key, f"{scores[key]:.4f}" if isinstance(scores[key], float) else str(scores[key]))
-    err_console.print(table)
 
 
 TRAIN_HELP = """Train ADTC: the recipe of the shipped asset, or unsupervised adaptation to your own crops.
@@ -159,9 +144,8 @@ def train_command(
     from cvkit.reid_cluster.train import run_training
 
     weights = run_training(data, model, opts.out, rounds=rounds, epochs=epochs, lr=lr, clusters=clusters, p=p, k=k,
-                    seed=opts.seed, init_backbone=init_backbone, device=opts.select_device(), log=_log(opts.quiet),
-                    minutes=opts.minutes,
-                    command=opts.command("reid-cluster"))
+                           seed=opts.seed, init_backbone=init_backbone, device=opts.select_device(),
+                           log=_log(opts.quiet), minutes=opts.minutes, command=opts.command("reid-cluster"))
     if not opts.quiet:
         err_console.print(f"wrote {weights} and card.json")
 
@@ -194,23 +178,15 @@ def evaluate_command(
     *,
     run: RunOptions,
 ) -> None:
-    from cvkit.errors import ArgumentError
-    from cvkit.reid_cluster.evaluate import evaluate, score_clusters
-    from cvkit.reid_cluster.pipeline import parse_clusters
+    from cvkit.reid_cluster.evaluate import evaluate_or_score, score_rows
 
-    if results is not None:
-        scores, title = score_clusters(results), f"clusters of {results}"
-    elif dataset is None or root is None:
-        raise ArgumentError("give --dataset and --root (or --results OUTDIR to score an earlier run)")
-    else:
-        scores = evaluate(dataset, root, model, rounds=rounds, epochs=epochs, lr=lr, clusters=parse_clusters(clusters),
-                          rerank=rerank, junk_frames=junk_frames, seed=seed, log=_log(run.quiet),
-                          device=run.select_device())
-        title = f"{dataset} ({root}) {scores['model']}"
+    scores, title = evaluate_or_score(dataset, root, results, model, device=run.select_device, clusters=clusters,
+                                      rounds=rounds, epochs=epochs, lr=lr, rerank=rerank, junk_frames=junk_frames,
+                                      seed=seed, log=_log(run.quiet))
     if run.json_out:
-        sys.stdout.write(json.dumps(scores) + "\n")
+        print_json(scores)
     if not run.quiet:
-        _print_scores(scores, title=title)
+        print_metrics(title, score_rows(scores))
 
 
 def register(app: typer.Typer, train_app: typer.Typer, evaluate_app: typer.Typer) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ._options import RunOptions, TrainOptions, err_console, run_options, train_options
+from ._render import print_json, print_table, stderr_log
 
 TASK = "retrieve-moment"
 
@@ -49,9 +49,8 @@ def retrieve_command(
     run: RunOptions,
 ) -> None:
     from cvkit.errors import BatchError
-    from cvkit.io.batch import run_batch
     from cvkit.retrieve_moment.outputs import MomentOutputs, moments_table
-    from cvkit.retrieve_moment.predict import Retriever, query_list, rank_queries, video_inputs
+    from cvkit.retrieve_moment.predict import Retriever, query_list, rank_queries, video_features, video_inputs
     from cvkit.retrieve_moment.visual import cache_dir_for
 
     qs = query_list(query, queries)
@@ -59,12 +58,7 @@ def retrieve_command(
     outs = MomentOutputs(output, srt, overlay, clip_out)
     outs.check([it.path for it in inputs.items], video.is_dir())
     r = Retriever(model, prior, str(run.select_device()), cache_dir_for(cache, output), top, nms)
-    feats, failures = {}, []
-    try:  # features per video (cached); the videos that fail are left out of the ranking (exit 6 at the end)
-        run_batch(inputs, lambda it: r.features_into(it.path, feats), lambda it: [], quiet=run.quiet, describe=lambda
-                  it, rec: f"{it.path}: {rec['duration']} s{' (cached features)' if rec['cached'] else ''}")
-    except BatchError as e:
-        failures = e.failures
+    feats, failures = video_features(r, inputs, run.quiet)  # failed videos are left out of the ranking (exit 6)
     records = rank_queries(r, feats, qs, top, single=len(inputs.items) == 1)
     outs.write(records, inputs.items[0].path)
     sys.stdout.write("".join(json.dumps(rec) + "\n" for rec in records) if run.json_out else moments_table(records))
@@ -111,7 +105,7 @@ def train_command(
     set_threads(opts.threads)
     data = str(prior_from or ann or data or ("synthetic" if synthetic else "")) or None
     rep = run_recipe(opts.out, "prior" if prior_from else model, data, features, durations, videos, test_videos,
-                     epochs, opts.seed, None if opts.quiet else (lambda m: err_console.print(m, markup=False)),
+                     epochs, opts.seed, stderr_log(opts.quiet, markup=False),
                      windows, video_dim=video_dim, hidden=hidden, stride=stride, feature_rate=feature_rate)
     if data == "synthetic" and not opts.quiet:
         err_console.print(json.dumps(rep), markup=False)
@@ -138,16 +132,12 @@ def evaluate_command(
     from cvkit.retrieve_moment.evaluate import evaluate_tables
 
     tables = evaluate_tables(dataset, root, model, prior, limit, str(run.select_device()),
-                             log=None if run.quiet else (lambda m: err_console.print(m, markup=False)))
+                             log=stderr_log(run.quiet, markup=False))
     if run.json_out:
-        sys.stdout.write(json.dumps(tables) + "\n")
+        print_json(tables)
     elif not run.quiet:
-        t = Table(title=f"retrieve-moment on {dataset}")
-        for k in ("method", *next(iter(tables.values()))):
-            t.add_column(k, justify="left" if k == "method" else "right")
-        for name, row in tables.items():
-            t.add_row(name, *[f"{v:.2f}" for v in row.values()])
-        err_console.print(t)
+        print_table(f"retrieve-moment on {dataset}", ("method", *next(iter(tables.values()))),
+                    ([name, *(f"{v:.2f}" for v in row.values())] for name, row in tables.items()), left_title=False)
 
 
 def register(app: typer.Typer, train_app: typer.Typer, evaluate_app: typer.Typer) -> None:

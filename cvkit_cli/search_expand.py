@@ -3,16 +3,14 @@ over cvkit.search_expand (a Typer sub-app: the two verbs of an image-search tool
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ._default_group import default_group
 from ._options import RunOptions, TrainOptions, err_console, run_options, train_options
+from ._render import print_json, print_table, stderr_log
 
 TASK = "search-expand"
 
@@ -62,7 +60,7 @@ def index_command(
     rep = index(photos, output, add=add, size=size, whiten=whiten, whiten_dim=whiten_dim,
                 device=run.select_device(), progress=_progress(run.quiet, "indexing"))
     if run.json_out:
-        sys.stdout.write(json.dumps(rep.record(output)) + "\n")
+        print_json(rep.record(output))
     if not run.quiet:
         err_console.print(f"{output}: {rep.total} items ({rep.added} added, {rep.skipped} already there)")
     if rep.failures:
@@ -93,15 +91,12 @@ def query_command(
 ) -> None:
     """Search the database for each query, expand the query, search again; print JSON Lines rankings."""
     from cvkit.errors import BatchError
-    from cvkit.search_expand.run import QuerySettings, search, write_contact_sheet, write_jsonl
+    from cvkit.search_expand.run import QuerySettings, search
 
     res = search(query, db, QuerySettings(qe, k, alpha, dba, dba_k, top), model, run.select_device())
     if output is None:
-        sys.stdout.write("".join(json.dumps(r) + "\n" for r in res.rankings))
-    else:
-        write_jsonl(output, res.rankings)
-    if html is not None:
-        write_contact_sheet(html, res.rankings)
+        print_json(*res.rankings)
+    res.write(output, html)
     if not run.quiet:
         err_console.print(f"{len(res.rankings)} queries searched in {res.items} items (--qe {qe}, --dba {dba})")
     if res.failures:
@@ -140,9 +135,8 @@ def train_command(
 ) -> None:
     from cvkit.search_expand.train import recipe
 
-    log = None if opts.quiet else (lambda m: err_console.print(m))
     w = recipe(data, features, labels, folders, arch, epochs, updates, dba_epochs, opts.out, opts.seed,
-               str(opts.select_device()), log, opts.command("search-expand"),
+               str(opts.select_device()), stderr_log(opts.quiet), opts.command("search-expand"),
                steps=opts.steps, minutes=opts.minutes)
     if not opts.quiet:
         err_console.print(f"wrote {w} and card.json")
@@ -175,19 +169,14 @@ def evaluate_command(
     from cvkit.search_expand.evaluate import evaluate_dataset
 
     rs, rows = evaluate_dataset(dataset, root, model, cache, size, run.select_device(),
-                                log=None if run.quiet else err_console.print,
-                                progress=_progress(run.quiet, "describing"))
+                                log=stderr_log(run.quiet), progress=_progress(run.quiet, "describing"))
     if run.json_out:
-        sys.stdout.write("".join(json.dumps({"dataset": rs.name, **r}) + "\n" for r in rows))
+        print_json(*({"dataset": rs.name, **r} for r in rows))
     if not run.quiet:
-        table = Table(title=f"{rs.name}: {len(rs.query_images)} queries, {len(rs.db_images)} database items")
         cols = [c for c in rows[0] if isinstance(rows[0][c], float)]
-        table.add_column("method")
-        for c in cols:
-            table.add_column(c, justify="right")
-        for r in rows:
-            table.add_row(r["method"], *(f"{100 * r[c]:.2f}" for c in cols))
-        err_console.print(table)
+        print_table(f"{rs.name}: {len(rs.query_images)} queries, {len(rs.db_images)} database items",
+                    ["method", *cols], ([r["method"], *(f"{100 * r[c]:.2f}" for c in cols)] for r in rows),
+                    left_title=False)
 
 
 def register(app: typer.Typer, train_app: typer.Typer, evaluate_app: typer.Typer) -> None:

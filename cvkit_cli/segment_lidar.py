@@ -3,15 +3,13 @@ cvkit.segment_lidar."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ._options import RunOptions, TrainOptions, err_console, run_options, train_options
+from ._render import print_json, print_metrics, print_table, stderr_log
 
 TASK = "segment-lidar"
 
@@ -56,30 +54,17 @@ def segment_command(
     *,
     run: RunOptions,
 ) -> None:
-    from cvkit.errors import ArgumentError
     from cvkit.io.batch import run_batch
-    from cvkit.segment_lidar.registry import build_segmenter
     from cvkit.segment_lidar.run import SegmentJob, sensor_from_options
 
     dev = run.select_device()
     sens = sensor_from_options(sensor, fov_up, fov_down, height, width)
-    job = SegmentJob(input, output, fmt, range_image)
-    try:
-        job.segmenter = build_segmenter(model, dev, sens, knn)
-    except ValueError as e:
-        raise ArgumentError(str(e)) from None
+    job = SegmentJob(input, output, fmt, range_image).load(model, dev, sens, knn)
     result = run_batch(job.inputs, job.work, job.targets, out_dir=job.out_dir, **run.batch(), describe=job.describe)
     if not run.quiet and len(result.records) == 1 and not run.json_out:
-        _histogram_table(result.records[0])
-
-
-def _histogram_table(summary: dict) -> None:
-    table = Table(title=f"segment-lidar ({summary['model']})", title_justify="left")
-    table.add_column("class")
-    table.add_column("points", justify="right")
-    for name, n in sorted(summary["histogram"].items(), key=lambda kv: -kv[1]):
-        table.add_row(name, str(n))
-    err_console.print(table)
+        summary = result.records[0]
+        print_metrics(f"segment-lidar ({summary['model']})", header=("class", "points"),
+                      metrics=sorted(summary["histogram"].items(), key=lambda kv: -kv[1]))
 
 
 TRAIN_HELP = """Train a SqueezeSegV3 network: the recipe that produced the shipped asset.
@@ -124,7 +109,7 @@ def train_command(
 
     cfg = TrainConfig(data=data, arch=arch, steps=opts.steps or 560, batch=batch, lr=lr, optimizer=optimizer,
                       width=width, seed=opts.seed, threads=opts.threads, init=init, crop=crop, crops=crops)
-    path, summary = run_recipe(cfg, opts.out, name, report_on, None if opts.quiet else err_console.print)
+    path, summary = run_recipe(cfg, opts.out, name, report_on, stderr_log(opts.quiet))
     err_console.print(f"saved {path} ({summary['params']} params, {summary['seconds']:.0f} s)")
 
 
@@ -153,35 +138,17 @@ def evaluate_command(
     *,
     run: RunOptions,
 ) -> None:
-    from cvkit.segment_lidar.evaluate import evaluate_model, evaluate_predictions
-    from cvkit.segment_lidar.registry import build_segmenter
+    from cvkit.segment_lidar.evaluate import evaluate
 
-    seqs = tuple(s.strip() for s in sequences.split(",")) if sequences else None
-    if pred is not None:
-        rep = evaluate_predictions(root, pred, seqs)
-    else:
-        seg = build_segmenter(model, run.select_device(), None, knn)
-
-        def on_scan(item, one: dict) -> None:
-            if not run.quiet:
-                err_console.print(f"{one['scan']}: mIoU {one['miou']:.3f} ground {one['coarse_iou']['ground']:.3f}"
-                                  f" ({one['seconds']:.2f} s)")
-
-        rep = evaluate_model(root, seg, seqs, on_scan)
+    rep = evaluate(root, model, pred, sequences, knn, device=run.select_device, log=stderr_log(run.quiet))
     if run.json_out:
-        sys.stdout.write(json.dumps(rep) + "\n")
+        print_json(rep)
     if not run.quiet:
-        table = Table(title=f"segment-lidar: {rep['model']} on {rep['scans']} scans", title_justify="left")
-        table.add_column("class")
-        table.add_column("IoU", justify="right")
-        for name, v in rep["iou"].items():
-            table.add_row(name + ("" if name in rep["present"] else " (absent)"), f"{v:.3f}")
-        table.add_row("[bold]mIoU (19)", f"{rep['miou']:.3f}")
-        table.add_row("mIoU (present)", f"{rep['miou_present']:.3f}")
-        table.add_row("accuracy", f"{rep['accuracy']:.3f}")
-        for name, v in rep["coarse_iou"].items():
-            table.add_row(f"[cyan]coarse {name}", f"{v:.3f}")
-        err_console.print(table)
+        rows = [(name + ("" if name in rep["present"] else " (absent)"), v) for name, v in rep["iou"].items()]
+        rows += [("[bold]mIoU (19)", rep["miou"]), ("mIoU (present)", rep["miou_present"]),
+                 ("accuracy", rep["accuracy"]), *((f"[cyan]coarse {name}", v) for name, v in rep["coarse_iou"].items())]
+        print_table(f"segment-lidar: {rep['model']} on {rep['scans']} scans", ("class", "IoU"),
+                    ((name, f"{v:.3f}") for name, v in rows))
 
 
 def register(app: typer.Typer, train_app: typer.Typer, evaluate_app: typer.Typer) -> None:

@@ -3,7 +3,6 @@ cvkit.semantic_flow."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +10,7 @@ from typing import Annotated
 import typer
 
 from ._options import RunOptions, TrainOptions, err_console, run_options, train_options
+from ._render import print_json, stderr_log
 
 TASK = "semantic-flow"
 
@@ -47,26 +47,17 @@ def flow_command(
     *,
     run: RunOptions,
 ) -> None:
-    from cvkit.io.batch import Item, run_batch
+    from cvkit.io.batch import run_batch
     from cvkit.registry import build_model
-    from cvkit.semantic_flow.run import Outputs, plan_pairs, run_pair
+    from cvkit.semantic_flow.run import FlowJob, Outputs, plan_pairs
 
     plan = plan_pairs(source, target, pairs, Outputs(flow=output, warp=warp, viz=viz, matches=matches,
                                                      keypoints_out=keypoints_out), fmt, keypoints)
-    sf = build_model("semantic-flow", model, run.select_device(), size=size)
-    kps_text: list[str] = []
-
-    def work(item: Item) -> dict:
-        summary = run_pair(sf, item.path, plan.partner[item], plan.outputs[item], keypoints)
-        if summary.get("keypoints_csv"):
-            kps_text.append(summary.pop("keypoints_csv"))
-        return summary
-
-    run_batch(plan.inputs, work, lambda it: plan.outputs[it].paths(), out_dir=output if pairs else None,
-              **run.batch(), describe=lambda it, rec: f"{it.path} -> {plan.partner[it]}: {rec.get('confident', 0)} "
-                                                      f"confident matches, {rec['seconds']:.2f} s")
-    if kps_text and not run.json_out:
-        sys.stdout.write("".join(kps_text))
+    job = FlowJob(build_model("semantic-flow", model, run.select_device(), size=size), plan, keypoints)
+    run_batch(plan.inputs, job.work, job.targets, out_dir=output if pairs else None, **run.batch(),
+              describe=job.describe)
+    if job.keypoints_text and not run.json_out:
+        sys.stdout.write("".join(job.keypoints_text))
 
 
 TRAIN_HELP = """Train the paper's GSF model (stage 1: pruning net with L_P; stage 2: end to end with L_final) on
@@ -106,8 +97,8 @@ def train_command(
     cfg = recipe.TrainOptions(GSFConfig(backbone=backbone, image_size=image_size, width=width), stage1_steps,
                               stage2_steps, batch, lr, opts.seed, backbone_weights=backbone_weights,
                               m_temperature=m_temperature, device=str(opts.select_device()))
-    path, summary = recipe.run_recipe(opts.out, cfg, dataset or data, root, opts.command(
-        "semantic-flow"), log=None if opts.quiet else err_console.print)
+    path, summary = recipe.run_recipe(opts.out, cfg, dataset or data, root, opts.command("semantic-flow"),
+                                      log=stderr_log(opts.quiet))
     err_console.print(f"wrote {path} ({summary['params']})")
 
 
@@ -139,7 +130,7 @@ def evaluate_command(
     res = evaluate_dataset(dataset, root, methods or model, size, split, limit, tuple(alpha) if alpha else (0.05, 0.1),
                            run.select_device())
     if run.json_out:
-        sys.stdout.write(json.dumps(res) + "\n")
+        print_json(res)
         return
     if not run.quiet:
         err_console.print(f"{dataset}: {res['pairs']} pairs; correct if distance <= {res['convention']}")

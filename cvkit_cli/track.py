@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from ._options import RunOptions, TrainOptions, err_console, run_options, train_options
+from ._render import print_grid, print_json, stderr_log
 
 TASK = "track"
 Opt = typer.Option
 
 
-def _table(title: str, first: str, rows: dict[str, dict], cols: list[str]) -> None:
-    """One table on stderr: a row per name (column `first`), a column per key (floats with 3 decimals)."""
-    table = Table(title=title, title_justify="left")
-    for c in [first, *cols]:
-        table.add_column(c, justify="left" if c == first else "right")
-    for name, m in rows.items():
-        table.add_row(name, *[f"{m[c]:.3f}" if isinstance(m.get(c), float) else str(m.get(c, "")) for c in cols])
-    err_console.print(table)
-
-
 def _summaries(summaries: list[dict]) -> None:
     extra = [k for k in ("auc", "p20", "np20", "mean_iou") if any(k in s for s in summaries)]
-    _table("track", "sequence", {s["sequence"]: s for s in summaries}, ["frames", "fps", "lost", "mean_score", *extra])
+    print_grid("track", "sequence", {s["sequence"]: s for s in summaries},
+               ["frames", "fps", "lost", "mean_score", *extra])
 
 
 @run_options()
@@ -69,16 +59,10 @@ def track_command(
     """
     from cvkit.io.batch import run_batch
     from cvkit.io.boxes import format_results
-    from cvkit.track.registry import build_tracker, default_lost_threshold
-    from cvkit.track.run import check_frames, collect_inputs, parse_init_box, plan_outputs, track_one
+    from cvkit.track.run import plan_tracking
 
-    dev = run.select_device()
-    check_frames(start_frame, end_frame, lost_threshold)
-    box0 = parse_init_box(init_box, one_based)
-    inputs = collect_inputs(input)
-    outs = plan_outputs(inputs, output, boxes, boxes_format, video, run.json_out)
-    tracker = build_tracker(model, dev)
-    lost_thr = lost_threshold if lost_threshold is not None or tracker.reports_lost else default_lost_threshold(model)
+    inputs, plan = plan_tracking(input, run.select_device(), model, init_box, one_based, output, boxes, boxes_format,
+                                 video, start_frame, end_frame, lost_threshold, run.json_out)
 
     def work(job) -> dict:
         progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -88,26 +72,21 @@ def track_command(
 
         def on_frame(result, frame) -> None:
             if run.json_out:
-                sys.stdout.write(json.dumps({"sequence": job.name, **result.as_dict()}) + "\n")
+                print_json({"sequence": job.name, **result.as_dict()})
             if result.frame != start_frame:
                 ms[0], ms[1] = ms[0] + result.ms, ms[1] + 1
             progress.update(bar, advance=1, fps=1000.0 * ms[1] / max(ms[0], 1e-9))
 
-        own_start = job.init_box is not None or job.gt is not None  # a batch item's own start beats --init-box
-        video_path, boxes_path = outs.paths(job)
         with progress:
-            results, summary = track_one(job, tracker, None if outs.batch and own_start else box0,
-                                         start_frame=start_frame, end_frame=end_frame, lost_threshold=lost_thr,
-                                         video_path=video_path, boxes_path=boxes_path, label=model,
-                                         on_start=lambda n: progress.update(bar, total=n), on_frame=on_frame)
-        if str(boxes_path) == "-" and not run.json_out:  # with --json the JSON Lines carry the boxes
+            results, summary = plan.track(job, on_start=lambda n: progress.update(bar, total=n), on_frame=on_frame)
+        if plan.boxes_to_stdout and not run.json_out:  # with --json the JSON Lines carry the boxes
             sys.stdout.write(format_results(results, "txt"))
         sys.stdout.flush()
         if not run.quiet:
             _summaries([summary])
         return {"sequence": job.name, "summary": summary}
 
-    result = run_batch(inputs, work, outs.targets, out_dir=output if outs.batch else None, **run.batch())
+    result = run_batch(inputs, work, plan.outputs.targets, out_dir=output if inputs.batch else None, **run.batch())
     if not run.quiet and len(result.records) > 1:
         _summaries([r["summary"] for r in result.records])
 
@@ -135,7 +114,7 @@ def train_command(
 
     out = Path(str(opts.out).replace("{model}", model))
     train_cli(model=model, data=data, minutes=opts.minutes, out_dir=out, device=opts.select_device(),
-              seed=opts.seed, log=None if opts.quiet else err_console.print, steps=opts.steps)
+              seed=opts.seed, log=stderr_log(opts.quiet), steps=opts.steps)
     if not opts.quiet:
         err_console.print(f"wrote {out}/weights.safetensors and card.json")
 
@@ -165,29 +144,18 @@ def evaluate_command(
 
       cvkit evaluate track --dataset folder --root ../shared/data/track --model automatch-lite --model cv-csrt
     """
-    from cvkit.errors import ArgumentError
-    from cvkit.track.evaluate import evaluate_results, run_benchmark
+    from cvkit.track.evaluate import per_sequence_cells, score_benchmark
 
-    dev = run.select_device()
-    if results is None:
-        if not model:
-            raise ArgumentError("give --results DIR to score, or --model NAME to run a tracker first")
-        results = out or Path("results") / dataset
-        run_benchmark(dataset, root, results, model, dev, split=split, skip_existing=skip_existing,
-                      log=None if run.quiet else err_console.print)
-    scores = evaluate_results(dataset, root, results, trackers=model or None, split=split)
+    scores = score_benchmark(dataset, root, results, model, run.select_device(), out, split, skip_existing,
+                             log=stderr_log(run.quiet))
     if run.json_out:
-        sys.stdout.write("".join(json.dumps({"tracker": n, "dataset": dataset, **m}) + "\n" for n, m in scores.items()))
+        print_json(*({"tracker": n, "dataset": dataset, **m} for n, m in scores.items()))
     if not run.quiet:
-        _table(f"{dataset} ({root})", "tracker", scores,
-               sorted({k for m in scores.values() for k, v in m.items() if isinstance(v, int | float)}))
-        per = {n: m["per_sequence"] for n, m in scores.items()
-               if any("auc" in r for r in m.get("per_sequence", {}).values())}
-        if per:  # one-pass datasets: AUC / P@20 per sequence, trackers as columns
-            cell = {s: {n: f"{p[s]['auc']:.3f} / {p[s]['p20']:.3f}" if s in p else "" for n, p in per.items()}
-                    for s in dict.fromkeys(s for p in per.values() for s in p)}
-            _table("per sequence: AUC / P@20", "sequence", cell, list(per))
-
+        print_grid(f"{dataset} ({root})", "tracker", scores,
+                   sorted({k for m in scores.values() for k, v in m.items() if isinstance(v, int | float)}))
+        cells = per_sequence_cells(scores)
+        if cells:  # one-pass datasets: AUC / P@20 per sequence, trackers as columns
+            print_grid("per sequence: AUC / P@20", "sequence", cells, list(next(iter(cells.values()))))
 
 
 def register(app: typer.Typer, train_app: typer.Typer, evaluate_app: typer.Typer) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..io.atomic import atomic_path, write_text_atomic
-from ..io.batch import Item, mirrored
+from ..io.batch import Inputs, Item, mirrored
 from .data import read_image
 
 FORMATS = {"coco": ".json", "voc": ".xml"}
@@ -144,3 +145,43 @@ class Destinations:
     def paths(self, item: Item) -> list[Path]:
         """Every file written for `item` (checked before any work; --skip-existing looks at them)."""
         return [p for p in (self.detections(item), self.picture(item)) if p is not None]
+
+
+@dataclass(frozen=True)
+class DetectJob:
+    """`cvkit detect-adapt` over its inputs: the predictor, where each image's outputs go, and the filters."""
+
+    predictor: object
+    to: Destinations
+    score_thr: float
+    keep: set[int] | None
+
+    def work(self, item: Item) -> dict:
+        """Detect in one image and write its outputs; the JSON Lines record."""
+        return detect_one(self.predictor, item.path, self.to.detections(item), self.to.fmt, self.to.picture(item),
+                          self.score_thr, self.keep)
+
+    @staticmethod
+    def describe(item: Item, record: dict) -> str:
+        """The console line of one image."""
+        return f"{item.path}: {record['count']} detections ({record['seconds']:.2f} s)"
+
+
+def plan_detection(input: Path, output: Path | None, overlay: Path | None, fmt: str, score_thr: float, model: str,
+                   classes: str | None, device: Callable[[], object]) -> tuple[Inputs, DetectJob]:
+    """Check the options, find the images and load the model (`device()` resolved once the inputs are found):
+    the batch inputs and the job running on each."""
+    from ..errors import ArgumentError
+    from ..io.batch import discover
+    from . import registry
+    from .data import IMAGE_SUFFIXES
+
+    if not 0.0 <= score_thr <= 1.0:
+        raise ArgumentError(f"--score-thr {score_thr}: must be in [0, 1]")
+    Destinations(output, overlay, fmt, False).check()  # the format before any input is read
+    inputs = discover(input, IMAGE_SUFFIXES, what="image")
+    predictor = registry.load_predictor(model, device())
+    keep = class_filter(predictor.class_names, classes)
+    to = Destinations(output, overlay, fmt, inputs.batch)
+    to.check()
+    return inputs, DetectJob(predictor, to, score_thr, keep)

@@ -313,6 +313,22 @@ def run_evaluation(dataset: str, root: str | Path, parser, *, model: str, ocr: s
     return summary, scores.get("per_table", [])
 
 
+def score_model(dataset: str, root: str | Path, model: str, device: object = None, *,
+                per_table: Path | None = None, **options) -> dict:
+    """`cvkit evaluate parse-table`: build `model` on `device` and `run_evaluation` with `options` (the dataset
+    checked first, before any model loads); the per-table scores go to `per_table` (JSON) when given."""
+    from ..errors import ArgumentError
+    from ..io.atomic import write_text_atomic
+    from . import registry
+
+    if dataset not in DATASETS:
+        raise ArgumentError(f"--dataset {dataset!r}: use one of {', '.join(DATASETS)}")
+    summary, per = run_evaluation(dataset, root, registry.build_parser(model, device), model=model, **options)
+    if per_table is not None:
+        write_text_atomic(per_table, json.dumps(per, indent=1) + "\n")
+    return summary
+
+
 def metric_rows(summary: dict, prefix: str = "") -> list[tuple[str, float]]:
     """(name, value) of every number in a summary, nested dicts flattened to 'key subkey ...' (for a table)."""
     rows: list[tuple[str, float]] = []
@@ -325,5 +341,4 @@ def metric_rows(summary: dict, prefix: str = "") -> list[tuple[str, float]]:
 
 
 __all__ = ["DATASETS", "adjacency_prf", "evaluate", "evaluate_ctdar", "evaluate_icdar2013", "evaluate_pubtabnet",
-           "metric_rows",
-           "run_evaluation"]
+           "metric_rows", "run_evaluation", "score_model"]

@@ -139,6 +139,18 @@ class ParseJob:
                 f"{r['output'] or 'stdout'}")
 
 
+def plan_job(source: str | Path, output: Path | None, fmt: str | None, overlay: Path | None, model: str,
+             device: object = None, *, ocr: str = "auto", region: str | None = None, **options
+             ) -> tuple[Inputs, ParseJob]:
+    """`cvkit parse-table`: check the command line (`plan_inputs`), build the parser of `model` on `device` and
+    gather the ParseOptions (`options`: dpi, pages, regions_xml, detect, detector): the batch inputs and the job."""
+    from . import registry
+
+    inputs, fmt, box = plan_inputs(source, output, fmt, overlay, ocr, region)
+    parser = registry.build_parser(model, device)
+    return inputs, ParseJob(parser, ParseOptions(ocr=ocr, region=box, **options), fmt, output, overlay, inputs.batch)
+
+
 def parse_one(job: ParseJob, path: Path, target: Path | None, overlay: Path | None = None) -> dict:
     """Parse one image or PDF, write its tables to `target` (stdout when None or '-') and the overlay; returns
     the JSON-ready record (output, format, tables, cells, rows/columns per table, parse seconds)."""

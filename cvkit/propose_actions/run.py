@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -247,6 +248,18 @@ class ProposeJob:
         if done:
             merge_anet_json(done, self.output / "proposals.json")
         return len(done)
+
+
+def plan_job(input: str, output: Path, opts: ItemOptions, model: str, device: Callable[[], torch.device],
+             subset: str = "", timeline: bool = True) -> ProposeJob:
+    """`cvkit propose-actions`: find the videos / feature files, check -o against them and load the model
+    (`device()` resolved once the inputs are found)."""
+    from ..io.batch import discover
+    from .readers import FEATURE_SUFFIXES
+
+    inputs = discover(input, (*VIDEO_SUFFIXES, *FEATURE_SUFFIXES), what="video or feature")
+    check_result_path(output, inputs.batch)
+    return ProposeJob(load_proposer(model, device()), inputs, output, opts, subset, timeline)
 
 
 def propose_and_write(proposer: Proposer, path: Path, opts: ItemOptions, out: list[Path]) -> dict:

@@ -25,6 +25,13 @@ from .registry import Embedder, build_embedder
 from .train import AdaptConfig, adapt
 
 DATASETS = ("market1501", "folder")
+SCORE_KEYS = ("mAP", "rank1", "rank5", "rank10", "valid_queries", "cluster_nmi", "cluster_ari", "cluster_purity",
+              "cluster_coverage", "cluster_clusters", "seconds")
+
+
+def score_rows(scores: dict) -> list[tuple[str, object]]:
+    """(name, value) of the scores a table shows, in SCORE_KEYS order (missing or None ones left out)."""
+    return [(key, scores[key]) for key in SCORE_KEYS if scores.get(key) is not None]
 
 
 def _arrays(crops: list[Crop]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -100,3 +107,18 @@ def score_clusters(results: Path) -> dict:
     keep = np.array(pids) > 0
     clus = cluster_scores(np.array([r["cluster"] for r in rows])[keep], np.array(pids)[keep])
     return {"results": str(path), "crops": len(rows), **{f"cluster_{k_}": v for k_, v in clus.items()}}
+
+
+def evaluate_or_score(dataset: str | None, root: Path | None, results: Path | None, model: str = "adtc-lite",
+                      device: Callable[[], torch.device | str] = lambda: "cpu", clusters: str = "auto",
+                      **kwargs) -> tuple[dict, str]:
+    """`cvkit evaluate reid-cluster`: score an earlier run's clusters (`results`), else run `model` over the
+    dataset (`evaluate`, `kwargs` passed on; `device()` is resolved only then); returns (scores, table title)."""
+    from .pipeline import parse_clusters
+
+    if results is not None:
+        return score_clusters(results), f"clusters of {results}"
+    if dataset is None or root is None:
+        raise ArgumentError("give --dataset and --root (or --results OUTDIR to score an earlier run)")
+    scores = evaluate(dataset, root, model, clusters=parse_clusters(clusters), device=device(), **kwargs)
+    return scores, f"{dataset} ({root}) {scores['model']}"

@@ -71,6 +71,18 @@ class RunResult:
                for c, lab, st in zip(self.crops, cl.labels, cl.status, strict=True)]
         return out + ([{"metrics": self.metrics}] if self.metrics else [])
 
+    def scores(self) -> dict:
+        """The metrics as one flat dict (retrieval scores, then `cluster_*`), the layout of `cvkit evaluate`."""
+        if not self.metrics:
+            return {}
+        return {**self.metrics["retrieval"], **{f"cluster_{k}": v for k, v in self.metrics["clustering"].items()}}
+
+    def describe(self, out_dir: Path) -> str:
+        """One line for the console: crops, clusters and kept crops, and the files written."""
+        cl = self.clustering
+        return (f"{len(self.crops)} crops -> {len(set(cl.labels[cl.kept].tolist()))} clusters, "
+                f"{int(cl.kept.sum())} kept; wrote {', '.join(p.name for p in self.outputs)} in {out_dir}")
+
 
 def cut_crops(video: Path, boxes: Path | None, out_dir: Path, every: int = 5) -> tuple[list[Crop], list[dict]]:
     """`cvkit reid-cluster crops`: cut the boxed persons of a video into `out_dir` with a crops.csv of their

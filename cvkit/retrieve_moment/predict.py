@@ -221,6 +221,23 @@ def video_inputs(video: str | Path) -> Inputs:
     return Inputs(items, len(items) > 1, video)
 
 
+def video_features(retriever: Retriever, inputs: Inputs, quiet: bool = False
+                   ) -> tuple[dict[Path, VideoFeatures], list[tuple[str, str]]]:
+    """The features of every input video (cached by content hash), with a progress line each; the videos that
+    fail are left out and returned as (path, why), so that the others are still ranked (exit 6 at the end)."""
+    from ..errors import BatchError
+    from ..io.batch import run_batch
+
+    feats: dict[Path, VideoFeatures] = {}
+    try:
+        run_batch(inputs, lambda it: retriever.features_into(it.path, feats), lambda it: [], quiet=quiet,
+                  describe=lambda it, rec: f"{it.path}: {rec['duration']} s"
+                                           f"{' (cached features)' if rec['cached'] else ''}")
+    except BatchError as e:
+        return feats, e.failures
+    return feats, []
+
+
 def rank_queries(retriever: Retriever, feats: dict[Path, VideoFeatures], queries: list[str], top: int,
                  single: bool) -> list[dict]:
     """A record per query: the moments of the one video (`single`), or those of all `feats` videos ranked

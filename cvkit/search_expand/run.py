@@ -237,6 +237,13 @@ class SearchResult:
     failures: list[tuple[str, str]]
     items: int
 
+    def write(self, output: Path | None = None, sheet: Path | None = None) -> None:
+        """The rankings as JSON Lines into `output` and as an HTML contact sheet into `sheet` (each when given)."""
+        if output is not None:
+            write_jsonl(output, self.rankings)
+        if sheet is not None:
+            write_contact_sheet(sheet, self.rankings)
+
 
 QE_METHODS = ("none", "aqe", "aqewd", "alphaqe", "dqe", "lattqe")
 

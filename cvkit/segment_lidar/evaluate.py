@@ -67,6 +67,26 @@ def evaluate_predictions(root: str | Path, pred_root: str | Path, sequences: tup
     return out
 
 
+def evaluate(root: str | Path, model: str = "default", pred: str | Path | None = None, sequences: str | None = None,
+             knn: bool = True, device: Callable[[], object] = lambda: "cpu",
+             log: Callable[[str], None] | None = None) -> dict:
+    """`cvkit evaluate segment-lidar`: score the prediction .label files under `pred`, or run `model` (on
+    `device()`, resolved only then) over the scans, logging each scan's scores; `sequences` is a comma list."""
+    from . import registry
+
+    seqs = tuple(s.strip() for s in sequences.split(",")) if sequences else None
+    if pred is not None:
+        return evaluate_predictions(root, pred, seqs)
+    seg = registry.build_segmenter(model, device(), None, knn)
+
+    def on_scan(item: ScanItem, one: dict) -> None:
+        if log is not None:
+            log(f"{one['scan']}: mIoU {one['miou']:.3f} ground {one['coarse_iou']['ground']:.3f} "
+                f"({one['seconds']:.2f} s)")
+
+    return evaluate_model(root, seg, seqs, on_scan)
+
+
 def card_metrics(model: torch.nn.Module, summary: dict, root: Path) -> list[dict]:
     """A trained network scored on a SemanticKITTI root (evaluation only), as model-card metric rows."""
     from .projection import make_sensor

@@ -144,6 +144,18 @@ class SegmentJob:
             check_output(range_image, [Path(source)])
         self.output, self.fmt, self.range_image = output, fmt, range_image
 
+    def load(self, model: str, device: object, sensor: Sensor | None = None, knn: bool = True) -> SegmentJob:
+        """Build the segmenter of `--model` on `device` once the outputs passed (ArgumentError, exit 4, when the
+        model and the projection options do not fit together); this job."""
+        from ..errors import ArgumentError
+        from . import registry
+
+        try:
+            self.segmenter = registry.build_segmenter(model, device, sensor, knn)
+        except ValueError as e:
+            raise ArgumentError(str(e)) from None
+        return self
+
     @property
     def out_dir(self) -> Path | None:
         """The output folder of a batch (None for one scan)."""

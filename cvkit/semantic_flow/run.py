@@ -243,3 +243,30 @@ def plan_pairs(source: Path | None, target: Path | None, pairs: Path | None, out
     for it in plan.inputs.items:
         check_outputs(plan.outputs[it], [it.path, plan.partner[it]] + ([keypoints] if keypoints else []))
     return plan
+
+
+@dataclass
+class FlowJob:
+    """`cvkit semantic-flow` over a plan: the work of one pair, the files it writes, its console line; the
+    keypoints CSV text of pairs without --keypoints-out is collected for stdout."""
+
+    sf: SemanticFlow
+    plan: PairPlan
+    keypoints: Path | None = None
+    keypoints_text: list[str] = field(default_factory=list)
+
+    def work(self, item: Item) -> dict:
+        """Match one pair and write its outputs; the JSON Lines record."""
+        summary = run_pair(self.sf, item.path, self.plan.partner[item], self.plan.outputs[item], self.keypoints)
+        if summary.get("keypoints_csv"):
+            self.keypoints_text.append(summary.pop("keypoints_csv"))
+        return summary
+
+    def targets(self, item: Item) -> list[Path]:
+        """The files written for `item`."""
+        return self.plan.outputs[item].paths()
+
+    def describe(self, item: Item, record: dict) -> str:
+        """The console line of a finished pair."""
+        return (f"{item.path} -> {self.plan.partner[item]}: {record.get('confident', 0)} confident matches, "
+                f"{record['seconds']:.2f} s")

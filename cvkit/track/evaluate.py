@@ -352,6 +352,28 @@ def _run_ope_sequence(tracker: Tracker, seq: Sequence) -> tuple[np.ndarray, np.n
     return boxes, times
 
 
+def score_benchmark(dataset: str, root: Path, results: Path | None, models: Seq[str] | None, device: object = "cpu",
+                    out: Path | None = None, split: str | None = None, skip_existing: bool = True,
+                    log: Callable[[str], None] | None = None) -> dict[str, dict]:
+    """`cvkit evaluate track`: score the result files under `results`, or first run `models` over the benchmark
+    (results under `out`, default results/DATASET); {tracker: metrics dict}."""
+    if results is None:
+        if not models:
+            raise ArgumentError("give --results DIR to score, or --model NAME to run a tracker first")
+        results = out or Path("results") / dataset
+        run_benchmark(dataset, root, results, models, device, split=split, skip_existing=skip_existing, log=log)
+    return evaluate_results(dataset, root, results, trackers=list(models or []) or None, split=split)
+
+
+def per_sequence_cells(scores: dict[str, dict]) -> dict[str, dict[str, str]]:
+    """One-pass datasets: {sequence: {tracker: "AUC / P@20"}} of the trackers with per-sequence AUC (empty when
+    none has; a tracker without the sequence gets an empty cell)."""
+    per = {n: m["per_sequence"] for n, m in scores.items()
+           if any("auc" in r for r in m.get("per_sequence", {}).values())}
+    return {s: {n: f"{p[s]['auc']:.3f} / {p[s]['p20']:.3f}" if s in p else "" for n, p in per.items()}
+            for s in dict.fromkeys(s for p in per.values() for s in p)}
+
+
 def run_benchmark(dataset: str, root: Path, out_root: Path, models: Seq[str], device: object = "cpu",
                   split: str | None = None, skip_existing: bool = True,
                   log: Callable[[str], None] | None = None) -> None:

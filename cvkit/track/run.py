@@ -326,3 +326,50 @@ def check_frames(start_frame: int, end_frame: int | None, lost_threshold: float 
         raise ArgumentError(f"--lost-threshold {lost_threshold}: expected a finite score")
     if end_frame is not None and end_frame < start_frame:
         raise ArgumentError(f"--end-frame {end_frame} is before --start-frame {start_frame}")
+
+
+@dataclass(frozen=True)
+class TrackPlan:
+    """`cvkit track` over its inputs: the tracker, where each job's outputs go, --init-box, the frame range and
+    the lost threshold (the model's own when none is given)."""
+
+    tracker: Tracker
+    outputs: Outputs
+    init_box: tuple[float, float, float, float] | None
+    label: str
+    start_frame: int = 0
+    end_frame: int | None = None
+    lost_threshold: float | None = None
+
+    @property
+    def boxes_to_stdout(self) -> bool:
+        """True when the boxes go to stdout (`--boxes -`, or a single input with nothing else written)."""
+        return not self.outputs.batch and str(self.outputs.boxes) == "-"
+
+    def track(self, job: TrackJob, on_start: Callable[[int | None], None] | None = None,
+              on_frame: Callable[[FrameResult, np.ndarray], None] | None = None) -> tuple[list[FrameResult], dict]:
+        """`track_one` of a job with this plan; a batch item's own start (init file, ground truth) beats --init-box."""
+        own_start = job.init_box is not None or job.gt is not None
+        video_path, boxes_path = self.outputs.paths(job)
+        return track_one(job, self.tracker, None if self.outputs.batch and own_start else self.init_box,
+                         start_frame=self.start_frame, end_frame=self.end_frame, lost_threshold=self.lost_threshold,
+                         video_path=video_path, boxes_path=boxes_path, label=self.label, on_start=on_start,
+                         on_frame=on_frame)
+
+
+def plan_tracking(input_path: str | Path, device: object, model: str, init_box: str | None = None,
+                  one_based: bool = False, output: Path | None = None, boxes: Path | None = None,
+                  boxes_format: str = "txt", video: bool = False, start_frame: int = 0, end_frame: int | None = None,
+                  lost_threshold: float | None = None, json_out: bool = False) -> tuple[Inputs, TrackPlan]:
+    """Check the options, collect the inputs, plan the outputs and build the tracker on `device`: the batch
+    inputs (TrackJobs) and the plan tracking each."""
+    from . import registry
+
+    check_frames(start_frame, end_frame, lost_threshold)
+    box0 = parse_init_box(init_box, one_based)
+    inputs = collect_inputs(input_path)
+    outs = plan_outputs(inputs, output, boxes, boxes_format, video, json_out)
+    tracker = registry.build_tracker(model, device)
+    if lost_threshold is None and not tracker.reports_lost:
+        lost_threshold = registry.default_lost_threshold(model)
+    return inputs, TrackPlan(tracker, outs, box0, model, start_frame, end_frame, lost_threshold)
