@@ -58,3 +58,34 @@ def test_ray_batch_equals_local_collects_failures_and_resumes(tmp_path, ray_clus
     code, out = cli("segment-lidar", src, "-o", remote, *args, "--executor", "ray", "--skip-existing", "--json")
     assert code == 0 and out == ""  # nothing left to do
     assert before == {p.name: p.stat().st_mtime_ns for p in remote.glob("*.label")}
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_ray_exits_130_and_keeps_only_complete_outputs(tmp_path) -> None:
+    """A whole `cvkit` process on its own local Ray cluster, interrupted once some items are written."""
+    import signal
+    import subprocess
+
+    pytest.importorskip("ray", reason="Ray is the optional extra cvkit[ray]")
+    src, out = tmp_path / "scans", tmp_path / "out"
+    src.mkdir()
+    for i in range(40):  # large enough scans that the batch is still running when it is interrupted
+        rng = np.random.default_rng(i)
+        pts = np.c_[rng.uniform(-30, 30, (200_000, 2)), np.full(200_000, -1.73), rng.uniform(0, 1, 200_000)]
+        pts.astype(np.float32).tofile(src / f"{i:02d}.bin")
+    proc = subprocess.Popen([sys.executable, "-m", "cvkit_cli.main", "segment-lidar", str(src), "-o", str(out),
+                             "--model", "classical", "--threads", "1", "--executor", "ray", "--workers", "2"],
+                            cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None and len(list(out.glob("*.label"))) < 2:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the batch ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    done = list(out.glob("*.label"))
+    assert 2 <= len(done) < 40
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "a temp file was left behind"
+    assert all(p.stat().st_size == (src / p.with_suffix(".bin").name).stat().st_size // 4 for p in done)
