@@ -2,7 +2,9 @@
 
 A page stacks, in one or two text columns, running-text paragraphs, headings, bullet lists, charts (axes and
 gridlines as rules, tick labels, legends, a title) and tables from `synth_table` (with a caption above, a source
-note below, sometimes two tables in a row). It yields the words (pixels, y down), the horizontal ruling segments
+note below, sometimes two tables in a row); with `variety` (training pages of the learned detector) also running
+heads and page numbers, footnotes under a short rule and number-rich running text (years, percentages, amounts),
+which are not tables. It yields the words (pixels, y down), the horizontal ruling segments
 and the ground-truth table boxes: what `detect.detect_tables` takes and what it must find. No real document
 is used, so detection thresholds can be checked here without touching an evaluation set.
 """
@@ -39,12 +41,26 @@ def _word(rng: np.random.Generator, numeric: float = 0.05) -> str:
     return "".join(rng.choice(LETTERS, n))
 
 
-def _text_line(rng, x1: float, x2: float, y: float, h: float, cw: float, fill: float = 1.0) -> list[Word]:
-    """Words of one running-text line between x1 and x2 (a last line fills `fill` of it)."""
+def _number(rng: np.random.Generator) -> str:
+    """A number as running text writes it: a year, a percentage, an amount with separators, a decimal."""
+    u = rng.random()
+    if u < 0.25:
+        return str(int(rng.integers(1950, 2030)))
+    if u < 0.5:
+        return f"{rng.uniform(0, 100):.1f}%"
+    if u < 0.75:
+        return f"{int(rng.integers(1000, 10_000_000)):,}"
+    return f"{rng.uniform(0, 1000):.{int(rng.integers(1, 3))}f}"
+
+
+def _text_line(rng, x1: float, x2: float, y: float, h: float, cw: float, fill: float = 1.0,
+               numbers: float = 0.0) -> list[Word]:
+    """Words of one running-text line between x1 and x2 (a last line fills `fill` of it); a `numbers` share of
+    the words are numbers (`_number`)."""
     out, x = [], x1
     end = x1 + (x2 - x1) * fill
     while True:
-        t = _word(rng)
+        t = _number(rng) if numbers and rng.random() < numbers else _word(rng)
         w = len(t) * cw
         if x + w > end:
             break
@@ -53,13 +69,14 @@ def _text_line(rng, x1: float, x2: float, y: float, h: float, cw: float, fill: f
     return out
 
 
-def _paragraph(rng, page: SynthPage, x1: float, x2: float, y: float, h: float, cw: float) -> float:
+def _paragraph(rng, page: SynthPage, x1: float, x2: float, y: float, h: float, cw: float,
+               numbers: float = 0.0) -> float:
     pitch = h * float(rng.uniform(1.15, 1.45))
     n = int(rng.integers(2, 12))
     indent = h * 2 if rng.random() < 0.3 else 0.0
     for k in range(n):
         fill = float(rng.uniform(0.2, 0.95)) if k == n - 1 else 1.0
-        page.words += _text_line(rng, x1 + (indent if k == 0 else 0.0), x2, y, h, cw, fill)
+        page.words += _text_line(rng, x1 + (indent if k == 0 else 0.0), x2, y, h, cw, fill, numbers)
         y += pitch
     return y + pitch * float(rng.uniform(0.3, 1.0))
 
@@ -153,8 +170,41 @@ def _table(rng, page: SynthPage, x1: float, x2: float, y: float, h: float, cw: f
     return y + h * float(rng.uniform(0.5, 2.0))
 
 
-def synth_page(rng: np.random.Generator) -> SynthPage:
-    """One page of mixed content (see the module docstring)."""
+def _running_heads(rng, page: SynthPage, margin: float, h: float, cw: float) -> float:
+    """A running head (sometimes ruled) above the text and a footer with a page number below it; the bottom
+    margin left for the text."""
+    W, H = page.size
+    sh, scw = 0.85 * h, 0.85 * cw
+    if rng.random() < 0.7:
+        y = margin - 2.5 * h
+        _short_line(rng, page, margin, y, sh, scw, (2, 7))
+        if rng.random() < 0.5:  # a second item at the right end: a date, a reference, a page number
+            t = _number(rng) if rng.random() < 0.5 else _word(rng)
+            page.words.append(Word(W - margin - len(t) * scw, y, W - margin, y + sh, t))
+        if rng.random() < 0.4:
+            page.rules.append((margin, y + 1.4 * sh, W - margin, y + 1.4 * sh + 1))
+    y = H - margin + 1.5 * h
+    t = str(int(rng.integers(1, 300)))
+    x = (W - len(t) * scw) / 2 if rng.random() < 0.5 else W - margin - len(t) * scw
+    page.words.append(Word(x, y, x + len(t) * scw, y + sh, t))
+    if rng.random() < 0.4:
+        _short_line(rng, page, margin, y, sh, scw, (1, 5))
+    if rng.random() < 0.35:  # footnotes under a short rule at the foot of the text
+        n = int(rng.integers(1, 4))
+        fy = H - margin - n * 1.2 * sh
+        page.rules.append((margin, fy - 0.6 * h, margin + (W - 2 * margin) * 0.3, fy - 0.6 * h + 1))
+        for i in range(n):
+            line = _text_line(rng, margin + 1.2 * scw, W - margin, fy + i * 1.2 * sh, sh * 0.9, scw * 0.9,
+                              float(rng.uniform(0.3, 1.0)), 0.15)
+            page.words.append(Word(margin, fy + i * 1.2 * sh, margin + scw, fy + i * 1.2 * sh + sh * 0.9, str(i + 1)))
+            page.words += line
+        return margin + n * 1.2 * sh + h
+    return margin
+
+
+def synth_page(rng: np.random.Generator, variety: bool = False) -> SynthPage:
+    """One page of mixed content (see the module docstring); `variety` adds running heads, footnotes and
+    number-rich text (the same seed without it gives the same page as before it existed)."""
     page = SynthPage()
     W, H = page.size
     h = float(rng.uniform(14, 22))
@@ -163,16 +213,18 @@ def synth_page(rng: np.random.Generator) -> SynthPage:
     n_cols = 2 if rng.random() < 0.3 else 1
     gutter = 2.5 * h
     col_w = (W - 2 * margin - (n_cols - 1) * gutter) / n_cols
+    bottom = _running_heads(rng, page, margin, h, cw) if variety else margin
+    numbers = float(rng.choice([0.0, 0.1, 0.25])) if variety else 0.0
     k = 1
     for col in range(n_cols):
         x1 = margin + col * (col_w + gutter)
         x2 = x1 + col_w
         y = margin
-        while y < H - margin - 6 * h:
+        while y < H - bottom - 6 * h:
             mark = (len(page.words), len(page.rules), len(page.tables), len(page.vrules), len(page.figures))
             u = rng.random()
             if u < 0.35:
-                y = _paragraph(rng, page, x1, x2, y, h, cw)
+                y = _paragraph(rng, page, x1, x2, y, h, cw, numbers)
             elif u < 0.45:
                 _short_line(rng, page, x1, y, 1.2 * h, 1.2 * cw, (1, 6), prefix=f"{int(rng.integers(1, 9))}.")
                 y += 2.4 * h
@@ -189,7 +241,7 @@ def synth_page(rng: np.random.Generator) -> SynthPage:
                 if rng.random() < 0.25:  # a second table right after the first
                     y = _table(rng, page, x1, x2, y, h, cw, k)
                     k += 1
-            if y > H - margin:  # the block ran off the page: drop it and end the column
+            if y > H - bottom:  # the block ran off the page: drop it and end the column
                 page.words, page.rules, page.tables = (page.words[:mark[0]], page.rules[:mark[1]],
                                                        page.tables[:mark[2]])
                 page.vrules, page.figures = page.vrules[:mark[3]], page.figures[:mark[4]]

@@ -316,19 +316,20 @@ class TableDetector:
 
 # ----------------------------------------------------------------------------------------------------- training
 
-def _sample(seed: int) -> tuple[SynthPage, np.ndarray]:
+def _sample(seed: int, variety: bool = False) -> tuple[SynthPage, np.ndarray]:
     rng = np.random.default_rng(seed)
-    page = synth_page(rng)
+    page = synth_page(rng, variety)
     return page, render_page(page, rng)
 
 
-def cache_features(net: TableHeatNet, seeds: list[int], log: Callable[[str], None] | None = None
-                   ) -> tuple[list[list[torch.Tensor]], list[torch.Tensor], list[SynthPage]]:
-    """Trunk taps (float16) and targets of the synthetic pages `seeds` (the trunk is frozen: computed once)."""
+def cache_features(net: TableHeatNet, seeds: list[int], log: Callable[[str], None] | None = None,
+                   variety: bool = False) -> tuple[list[list[torch.Tensor]], list[torch.Tensor], list[SynthPage]]:
+    """Trunk taps (float16) and targets of the synthetic pages `seeds` (the trunk is frozen: computed once);
+    `variety`: pages with running heads, footnotes and number-rich text too (`synth_page`)."""
     feats, targets, pages = [], [], []
     t0 = time.time()
     for i, sd in enumerate(seeds):
-        page, gray = _sample(sd)
+        page, gray = _sample(sd, variety)
         x = page_tensor(gray)
         feats.append([f.half() for f in net.features(x)])
         targets.append(torch.from_numpy(target_map(page.tables, input_scale(*page.size), x.shape[-2:])))
@@ -338,21 +339,21 @@ def cache_features(net: TableHeatNet, seeds: list[int], log: Callable[[str], Non
     return feats, targets, pages
 
 
-def train_table_detector(out_dir: str | Path, n_pages: int = 360, n_val: int = 60, steps: int = 700,
+def train_table_detector(out_dir: str | Path, n_pages: int = 1200, n_val: int = 60, steps: int = 3000,
                          minutes: float = 60.0,
                          seed: int = 0, width: int = 48, lr: float = 2e-3, batch: int = 8,
                          command: str = "cvkit train parse-table --model table-heat --data synthetic-pages",
                          log: Callable[[str], None] = print) -> Path:
-    """Cache trunk features of `n_pages` synthetic pages, train the head for `steps` (at most `minutes`; BCE,
-    cosine learning rate), choose the box threshold on `n_val` validation pages (best detection F1 at IoU 0.5),
-    save the asset."""
+    """Cache trunk features of `n_pages` synthetic pages (with `synth_page` variety), train the head for `steps`
+    (at most `minutes`; BCE, cosine learning rate), choose the box threshold on `n_val` validation pages (plain
+    `synth_page`, seeds 1000+; best detection F1 at IoU 0.5), save the asset."""
     from ..assets import save_asset
     from .metrics import detection_scores
 
     torch.manual_seed(seed)
     t0 = time.time()
     net = TableHeatNet(width)
-    feats, targets, _ = cache_features(net, [100_000 + seed * 10_000 + i for i in range(n_pages)], log)
+    feats, targets, _ = cache_features(net, [100_000 + seed * 10_000 + i for i in range(n_pages)], log, True)
     vfeats, vtargets, vpages = cache_features(net, [1000 + i for i in range(n_val)], log)
     opt = torch.optim.AdamW(net.head.parameters(), lr=lr, weight_decay=1e-4)
     rng = np.random.default_rng(seed)
@@ -397,7 +398,8 @@ def train_table_detector(out_dir: str | Path, n_pages: int = 360, n_val: int = 6
                    "steps": step, "batch": batch, "lr": lr, "veto": COMBINE_VETO},
         "params": int(sum(v.numel() for v in state.values())),
         "training": {"command": command, "data": f"synthetic-pages (cvkit.parse_table.synthetic_page + "
-                     f"table_detector.render_page), {n_pages} pages", "seconds": round(seconds), "seed": seed},
+                     f"table_detector.render_page), {n_pages} pages with variety (running heads, footnotes, "
+                     f"number-rich text)", "seconds": round(seconds), "seed": seed},
         "metrics": [{"data": f"synthetic-pages-val-{n_val} (seeds 1000+), words snapped",
                      "metric": f"detection-{k}", "value": round(float(best[2][k]), 4)}
                     for k in ("precision", "recall", "f1")],

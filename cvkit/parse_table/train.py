@@ -199,7 +199,7 @@ def train_recipe(model: str, data: str, out_dir: str | Path, *, device: torch.de
             raise ArgumentError("table-heat trains on --data synthetic-pages in one process")
         from .table_detector import train_table_detector
 
-        n = steps or 700
+        n = steps or 3000
         return train_table_detector(out_dir, steps=n, minutes=minutes, seed=seed, log=log, command=training_command(
             f"cvkit train parse-table --model table-heat --data synthetic-pages --steps {n} --seed {seed}"))
     parse_data_spec(data)

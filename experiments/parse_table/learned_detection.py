@@ -6,6 +6,10 @@
   image:     every EU page rendered at 150 dpi, rapidocr's text-line detector for the words (slow: cached in --cache).
 
   PYTHONPATH=. .venv/bin/python experiments/parse_table/learned_detection.py synthetic|pdf|image [--cache FILE]
+      [--weights DIR ...]
+
+The cache holds what no detector weights change (words, rule boxes, the page at network scale); each --weights
+asset folder (default: the shipped table-heat) is scored on it at its own card threshold.
 """
 
 from __future__ import annotations
@@ -20,13 +24,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+import torch  # noqa: E402
+
 from cvkit.parse_table.metrics import detection_scores  # noqa: E402
 from cvkit.parse_table.registry import table_detector  # noqa: E402
 from cvkit.parse_table.table_detector import (  # noqa: E402
     combine,
     has_rows,
     heat_boxes,
+    page_tensor,
     refine_boxes,
+    to_gray_input,
 )
 
 EU = ROOT.parent / "shared" / "data" / "parse-table" / "icdar2013-eu"
@@ -54,13 +62,12 @@ def synthetic(n: int = 100) -> list[dict]:
     from cvkit.parse_table.pipeline import page_tables
     from cvkit.parse_table.table_detector import _sample
 
-    det = table_detector()
     recs = []
     for i in range(n):
         page, gray = _sample(2000 + i)
         img = cv2.cvtColor(cv2.resize(gray, page.size, interpolation=cv2.INTER_LINEAR), cv2.COLOR_GRAY2BGR)
-        prob, scale = det.heatmap(img)
-        recs.append({"rules": page_tables(page.words, img), "prob": prob, "scale": scale, "words": page.words,
+        net_gray, scale = to_gray_input(img)
+        recs.append({"rules": page_tables(page.words, img), "gray": net_gray, "scale": scale, "words": page.words,
                      "gt": page.tables, "wb": [(w.x1, w.y1, w.x2, w.y2) for w in page.words]})
     return recs
 
@@ -70,7 +77,6 @@ def eu(mode: str) -> list[dict]:
     from cvkit.parse_table.pdf import open_pdf, page_geometry, page_words, render_page
     from cvkit.parse_table.pipeline import layout_words, page_tables, read_regions
 
-    det = table_detector()
     recs = []
     for pdf, regs, _ in icdar2013_documents(EU):
         gt = read_regions(regs)
@@ -80,19 +86,31 @@ def eu(mode: str) -> list[dict]:
             geom = page_geometry(doc[pno - 1], 150.0)
             img = render_page(doc[pno - 1], 150.0)
             words = page_words(doc[pno - 1], geom) if mode == "pdf" else layout_words(img)
-            prob, scale = det.heatmap(img)
-            recs.append({"rules": page_tables(words, img), "prob": prob, "scale": scale, "words": words,
+            net_gray, scale = to_gray_input(img)
+            recs.append({"rules": page_tables(words, img), "gray": net_gray, "scale": scale, "words": words,
                          "gt": [r.bbox for r in gt if r.page == pno], "wb": wb[pno], "geom": geom})
         doc.close()
         print(pdf.stem, file=sys.stderr, flush=True)
     return recs
 
 
-def score(recs: list[dict], threshold: float) -> dict:
+def load(weights: Path | None):
+    """The detector of an asset folder, or the shipped one."""
+    if weights is None:
+        return table_detector()
+    from cvkit.assets import asset_from_path
+    from cvkit.parse_table.table_detector import load_detector
+
+    return load_detector(asset_from_path(weights))
+
+
+def score(recs: list[dict], det, threshold: float) -> dict:
     pages: dict[str, list] = {}
     for r in recs:
         geom = r.get("geom")
-        for k, boxes in variants(r["rules"], r["prob"], r["scale"], r["words"], threshold).items():
+        with torch.inference_mode():
+            prob = torch.sigmoid(det.net(page_tensor(r["gray"])))[0].numpy()
+        for k, boxes in variants(r["rules"], prob, r["scale"], r["words"], threshold).items():
             boxes = [geom.box_to_pdf(b) for b in boxes] if geom is not None else boxes
             pages.setdefault(k, []).append((boxes, r["gt"], r["wb"]))
     return {k: {m: round(float(v), 3) for m, v in detection_scores(p).items()} for k, p in pages.items()}
@@ -103,7 +121,9 @@ def main() -> None:
     ap.add_argument("mode", choices=("synthetic", "pdf", "image"))
     ap.add_argument("--cache", type=Path)
     ap.add_argument("--threshold", type=float)
+    ap.add_argument("--weights", type=Path, action="append", help="table-heat asset folder (repeatable)")
     a = ap.parse_args()
+    torch.set_num_threads(1)
     t0 = time.time()
     if a.cache and a.cache.exists():
         recs = pickle.loads(a.cache.read_bytes())
@@ -111,10 +131,12 @@ def main() -> None:
         recs = synthetic() if a.mode == "synthetic" else eu(a.mode)
         if a.cache:
             a.cache.write_bytes(pickle.dumps(recs))
-    thr = a.threshold if a.threshold is not None else table_detector().threshold
-    out = score(recs, thr)
-    print(json.dumps({"mode": a.mode, "threshold": thr, "pages": len(recs), "seconds": round(time.time() - t0),
-                      "scores": out}, indent=1))
+    for w in a.weights or [None]:
+        det = load(w)
+        thr = a.threshold if a.threshold is not None else det.threshold
+        out = score(recs, det, thr)
+        print(json.dumps({"mode": a.mode, "weights": str(w or "shipped"), "threshold": thr, "pages": len(recs),
+                          "seconds": round(time.time() - t0), "scores": out}, indent=1), flush=True)
 
 
 if __name__ == "__main__":
