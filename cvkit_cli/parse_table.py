@@ -54,8 +54,9 @@ def parse_table_command(
                                                  "(PDF input).")] = None,
     detect: Annotated[bool, typer.Option("--detect/--no-detect", help="Without a region: find the tables on "
                                          "each page (default), or take the whole input as one table.")] = True,
-    detector: Annotated[str, typer.Option("--detector", help="Table detection: rules (training-free, default), "
-                                          "learned (table-heat) or combined (rules + learned).")] = "rules",
+    detector: Annotated[str, typer.Option("--detector", help="Table detection: auto (rules on a PDF's text layer, "
+                                          "learned on page images and scans), rules (training-free), learned "
+                                          "(table-heat) or combined (rules + learned).")] = "auto",
     overlay: Annotated[Path | None, typer.Option("--overlay", help="PNG with cells/rows drawn for checking "
                                                  "(a folder in batch mode).")] = None,
     *,
@@ -143,8 +144,8 @@ def evaluate_command(
     per_table: Annotated[Path | None, typer.Option("--per-table", help="Write per-table scores (JSON).")] = None,
     detection: Annotated[bool, typer.Option("--detection", help="icdar2013: no regions given; score table "
                                             "detection and end-to-end adjacency on whole documents.")] = False,
-    detector: Annotated[str, typer.Option("--detector", help="With --detection: rules (default), learned or "
-                                          "combined.")] = "rules",
+    detector: Annotated[str, typer.Option("--detector", help="With --detection: auto (as `cvkit parse-table`), "
+                                          "rules, learned or combined.")] = "auto",
     *,
     run: RunOptions,
 ) -> None:

@@ -20,8 +20,8 @@ from .rules import rule_masks
 from .table import Table
 from .words import Word, boxes_array, merge_words
 
-DEFAULT_DETECTOR = "rules"
-DETECTORS = ("rules", "learned", "combined")
+DEFAULT_DETECTOR = "auto"
+DETECTORS = ("auto", "rules", "learned", "combined")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 INPUT_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 NUMERIC = re.compile(r"^[\s\d.,%()+\-–−$€£*/:<>=]+$")
@@ -38,7 +38,7 @@ class ParseOptions:
     regions_xml: Path | list[Path] | None = None  # ICDAR-2013 -reg.xml file(s) of the PDF
     merge_gap: float = 0.5
     detect: bool = True  # no region given: find the tables (detect.py); False: the whole image/page is one table
-    detector: str = DEFAULT_DETECTOR  # rules (detect.py), learned (table_detector.py, table-heat), combined (both)
+    detector: str = DEFAULT_DETECTOR  # auto, rules (detect.py), learned (table_detector.py, table-heat), combined
 
     def __post_init__(self) -> None:
         if self.detector not in DETECTORS:
@@ -151,16 +151,44 @@ def _region_boxes(options: ParseOptions, img: np.ndarray) -> list[tuple[float, f
     return []
 
 
-def page_tables(words: list[Word], img: np.ndarray,
-                detector: str = DEFAULT_DETECTOR) -> list[tuple[float, float, float, float]]:
-    """Detected table boxes (pixels) of a page image and its words (text layer or OCR): `rules` = the training-free
-    detector (detect.py), `learned` = the table-heat heatmap's boxes snapped to the words (those with table rows,
-    `has_rows`), `combined` = the rule boxes the heatmap supports plus learned boxes with rows that overlap none
-    of them (`table_detector.combine`; settings chosen on rendered synthetic pages)."""
-    from .detect import _text_height, detect_tables, graphics_boxes, rule_frames, rule_segments
+# The learned detector saw whole pages only: text lines 14-22 px high on a 1754 px long side (synthetic_page.py).
+# Text lines more than twice that tall relative to the image (a table crop, a zoomed photo) are outside its range.
+PAGE_TEXT_RATIO_MAX = 2 * 22 / 1754
 
+
+def looks_like_page(words: list[Word], img: np.ndarray) -> bool:
+    """Whether the text lines are page-sized relative to the image (median line height / long side within the
+    learned detector's training range); False without words."""
+    if not words:
+        return False
+    heights = np.array([w.y2 - w.y1 for w in words], dtype=float)
+    return float(np.median(heights)) / max(img.shape[:2]) <= PAGE_TEXT_RATIO_MAX
+
+
+def resolve_detector(detector: str, text_layer: bool, words: list[Word] | None = None,
+                     img: np.ndarray | None = None) -> str:
+    """`auto` -> the detector that measures best for where the words come from (docs/parse-table.md, ICDAR-2013
+    EU): `rules` on a PDF's text layer, `learned` on the OCR text lines of a page image or scanned page, `rules`
+    again on an image that is not a page (a table crop: `looks_like_page`)."""
     if detector not in DETECTORS:
         raise ArgumentError(f"--detector {detector!r}: use one of {', '.join(DETECTORS)}")
+    if detector != "auto":
+        return detector
+    if text_layer:
+        return "rules"
+    return "learned" if img is not None and looks_like_page(words or [], img) else "rules"
+
+
+def page_tables(words: list[Word], img: np.ndarray, detector: str = "rules", *,
+                text_layer: bool = False) -> list[tuple[float, float, float, float]]:
+    """Detected table boxes (pixels) of a page image and its words (`text_layer`: a PDF's text layer, else OCR
+    lines): `rules` = the training-free detector (detect.py), `learned` = the table-heat heatmap's boxes snapped to
+    the words (those with table rows, `has_rows`), `combined` = the rule boxes the heatmap supports plus learned
+    boxes with rows that overlap none of them (`table_detector.combine`; settings chosen on rendered synthetic
+    pages), `auto` = `resolve_detector`."""
+    from .detect import _text_height, detect_tables, graphics_boxes, rule_frames, rule_segments
+
+    detector = resolve_detector(detector, text_layer, words, img)
     rules = [] if detector == "learned" else detect_tables(
         words, rule_segments(img), rule_frames(img), graphics_boxes(img, _text_height(words)))
     if detector == "rules":
@@ -263,7 +291,8 @@ def parse_pdf(path: Path, parser, options: ParseOptions) -> list[Table]:
             boxes = _region_boxes(options, img)
             if not boxes and options.detect:  # a scanned page: find the tables without reading the text first
                 engine = "auto" if options.ocr in ("auto", "pdf") else options.ocr
-                boxes = page_tables(layout_words(img, engine) if use_ocr else words, img, options.detector)
+                boxes = page_tables(layout_words(img, engine) if use_ocr else words, img, options.detector,
+                                    text_layer=not use_ocr)
             elif not boxes:
                 boxes = [None]
         for box in boxes:
