@@ -159,6 +159,7 @@ def evaluate_command(
     if not run.quiet:
         print_metrics(f"{model} on {dataset} ({summary['n_tables']} tables)", metric_rows(summary), left_title=False)
 
+
 def register(app: typer.Typer, train_app: typer.Typer, evaluate_app: typer.Typer) -> None:
     """Attach the parse-table commands to the app and its train/evaluate groups."""
     app.command("parse-table", help=PARSE_HELP, no_args_is_help=True)(parse_table_command)

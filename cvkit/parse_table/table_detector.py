@@ -302,10 +302,14 @@ class TableDetector:
         self.threshold, self.veto = threshold, veto
 
     def heatmap(self, img: np.ndarray) -> tuple[np.ndarray, float]:
+        """Table probabilities at stride 8 of a page image (BGR) and the page -> network scale."""
         gray, s = to_gray_input(img)
+        return self.heat_of_input(gray), s
+
+    def heat_of_input(self, gray: np.ndarray) -> np.ndarray:
+        """Table probabilities of a page already scaled to the network input (`to_gray_input`)."""
         with torch.inference_mode():
-            prob = torch.sigmoid(self.net(page_tensor(gray)))[0].numpy()
-        return prob, s
+            return torch.sigmoid(self.net(page_tensor(gray)))[0].numpy()
 
     def boxes(self, img: np.ndarray, words: list[Word] | None = None) -> list[Box]:
         """Learned table boxes of a page image (page pixels), snapped to `words` when given."""

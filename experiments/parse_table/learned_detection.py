@@ -32,7 +32,6 @@ from cvkit.parse_table.table_detector import (  # noqa: E402
     combine,
     has_rows,
     heat_boxes,
-    page_tensor,
     refine_boxes,
     to_gray_input,
 )
@@ -108,8 +107,7 @@ def score(recs: list[dict], det, threshold: float) -> dict:
     pages: dict[str, list] = {}
     for r in recs:
         geom = r.get("geom")
-        with torch.inference_mode():
-            prob = torch.sigmoid(det.net(page_tensor(r["gray"])))[0].numpy()
+        prob = det.heat_of_input(r["gray"])
         for k, boxes in variants(r["rules"], prob, r["scale"], r["words"], threshold).items():
             boxes = [geom.box_to_pdf(b) for b in boxes] if geom is not None else boxes
             pages.setdefault(k, []).append((boxes, r["gt"], r["wb"]))

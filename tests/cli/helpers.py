@@ -18,33 +18,36 @@ from cvkit_cli._options import run_guarded
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(*args: object) -> tuple[int, str]:
-    """Run the real app in-process; returns (exit code, stdout)."""
-    from cvkit_cli.main import app
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = run_guarded(lambda: app([str(a) for a in args], standalone_mode=False))
-    return code, out.getvalue()
-
-
-def cvkit(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run `cvkit ARGS` in this process, as the console script would (exit code, stdout, stderr), without paying
-    the import of torch and the app again for every call; torch's thread count and --debug are restored after."""
+def _in_process(args: tuple[object, ...], stderr: io.StringIO | None, cwd: Path | None) -> tuple[int, str]:
+    """Run the real app in this process as the console script would: (exit code, stdout); stderr goes to `stderr`
+    when given. torch's thread count and --debug are restored after."""
     from cvkit_cli._options import STATE
     from cvkit_cli.main import app
 
     argv = [str(a) for a in args]
-    out, err = io.StringIO(), io.StringIO()
+    out = io.StringIO()
     threads, debug = torch.get_num_threads(), STATE["debug"]
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
-                contextlib.chdir(cwd or ROOT):
+        with contextlib.redirect_stdout(out), contextlib.chdir(cwd or ROOT), \
+                contextlib.redirect_stderr(stderr) if stderr is not None else contextlib.nullcontext():
             code = run_guarded(lambda: app(argv, standalone_mode=False))
     finally:
         torch.set_num_threads(threads)
         STATE["debug"] = debug
-    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+    return code, out.getvalue()
+
+
+def cli(*args: object) -> tuple[int, str]:
+    """Run the real app in-process; returns (exit code, stdout) and leaves stderr to pytest's capsys."""
+    return _in_process(args, None, None)
+
+
+def cvkit(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `cvkit ARGS` in-process (exit code, stdout, stderr, like a finished subprocess), without paying the
+    import of torch and the app again for every call."""
+    err = io.StringIO()
+    code, out = _in_process(args, err, cwd)
+    return subprocess.CompletedProcess([str(a) for a in args], code, out, err.getvalue())
 
 
 META = torch.device("meta")

@@ -13,15 +13,6 @@ import pytest
 
 from tests.cli.helpers import cvkit as run_cli
 
-RUNNER = """
-import sys
-from cvkit_cli import main as m
-from cvkit_cli._options import run_guarded
-if 'search-expand' not in {g.name for g in m.app.registered_groups}:
-    from cvkit_cli import search_expand
-    search_expand.register(m.app, m.train_app, m.evaluate_app)
-sys.exit(run_guarded(lambda: m.app(sys.argv[1:], standalone_mode=False)))
-"""
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -104,8 +95,8 @@ def test_ctrl_c_during_index_leaves_usable_db_or_none(tmp_path: Path) -> None:
 
     photos(tmp_path / "photos", n=40)
     db = tmp_path / "p.db"
-    proc = subprocess.Popen([sys.executable, "-c", RUNNER, "search-expand", "index", str(tmp_path / "photos"), "-o",
-                             str(db), "--device", "cpu", "--threads", "1"], cwd=ROOT, stderr=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "cvkit_cli.main", "search-expand", "index", str(tmp_path / "photos"),
+                             "-o", str(db), "--device", "cpu", "--threads", "1"], cwd=ROOT, stderr=subprocess.PIPE,
                             stdout=subprocess.PIPE)
     # interrupt once indexing has begun (its first progress line, at image 25 of 40), not after a fixed sleep:
     # on a loaded machine the imports alone can take longer than any sleep

@@ -16,19 +16,10 @@ from tests.cli.helpers import cvkit
 H = np.array([[0.8, 0.1, 20.0], [-0.05, 0.85, 15.0], [0.0, 0.0, 1.0]])
 
 
-def cvkit_inprocess(capsys, *args: str) -> tuple[int, str]:
+def cvkit_inprocess(*args: str) -> tuple[int, str]:
     """Run the app in this process (fast error paths): (exit code, stdout + stderr)."""
-    from cvkit_cli import main as m
-    from cvkit_cli._options import run_guarded
-
-    if "semantic-flow" not in {c.name for c in m.app.registered_commands}:
-        from cvkit_cli import semantic_flow
-
-        semantic_flow.register(m.app, m.train_app, m.evaluate_app)
-    capsys.readouterr()
-    code = run_guarded(lambda: m.app(list(args), standalone_mode=False))
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
+    r = cvkit(*args)
+    return r.returncode, r.stdout + r.stderr
 
 
 @pytest.fixture(scope="module")
@@ -74,26 +65,26 @@ def test_npy_output_and_nn_model(pair, tmp_path):
     assert np.load(tmp_path / "f.npy").shape == (240, 300, 2)
 
 
-def test_bad_inputs_exit_codes_and_no_partial_output(pair, tmp_path, capsys):
+def test_bad_inputs_exit_codes_and_no_partial_output(pair, tmp_path):
     src, tgt = pair
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"not an image")
     out = tmp_path / "out"
     out.mkdir()
-    code, err = cvkit_inprocess(capsys, "semantic-flow", str(bad), str(tgt), "-o", str(out / "f.flo"))
+    code, err = cvkit_inprocess("semantic-flow", str(bad), str(tgt), "-o", str(out / "f.flo"))
     assert code == 3 and "bad.png" in err
     kps = tmp_path / "k.csv"
     kps.write_text("x,y\n10,10\n5000,10\n")
-    code, err = cvkit_inprocess(capsys, "semantic-flow", str(src), str(tgt), "-o", str(out / "f.flo"),
+    code, err = cvkit_inprocess("semantic-flow", str(src), str(tgt), "-o", str(out / "f.flo"),
                                 "--keypoints", str(kps))
     assert code == 3 and "outside" in err
     pairs = tmp_path / "pairs.csv"
     pairs.write_text(f"source,target\n{src},{tgt}\n{src}\n")
-    code, err = cvkit_inprocess(capsys, "semantic-flow", "--pairs", str(pairs), "-o", str(out))
+    code, err = cvkit_inprocess("semantic-flow", "--pairs", str(pairs), "-o", str(out))
     assert code == 3 and "line 3" in err
-    code, _ = cvkit_inprocess(capsys, "semantic-flow", str(src), str(tgt), "-o", str(out / "f.txt"))
+    code, _ = cvkit_inprocess("semantic-flow", str(src), str(tgt), "-o", str(out / "f.txt"))
     assert code == 4
-    code, _ = cvkit_inprocess(capsys, "semantic-flow", str(src), str(tgt), "-o", str(src))
+    code, _ = cvkit_inprocess("semantic-flow", str(src), str(tgt), "-o", str(src))
     assert code == 4
     assert list(out.iterdir()) == []
 
@@ -126,28 +117,28 @@ def test_evaluate_homography_layout(pair, tmp_path):
     assert res["pck"]["gsf"]["0.1"] > res["pck"]["identity"]["0.1"]
 
 
-def test_help_lists_examples(capsys):
-    code, text = cvkit_inprocess(capsys, "semantic-flow", "--help")
+def test_help_lists_examples():
+    code, text = cvkit_inprocess("semantic-flow", "--help")
     assert code == 0 and "cvkit semantic-flow graf1.png" in text
 
 
 @pytest.mark.slow
-def test_train_then_use_learned_model(pair, tmp_path, capsys):
+def test_train_then_use_learned_model(pair, tmp_path):
     src, tgt = pair
     imgs = tmp_path / "imgs"
     imgs.mkdir()
     (imgs / "a.png").write_bytes(src.read_bytes())
-    code, text = cvkit_inprocess(capsys, "train", "semantic-flow", "--image-size", "64", "--width", "4",
+    code, text = cvkit_inprocess("train", "semantic-flow", "--image-size", "64", "--width", "4",
                                  "--stage1-steps", "1", "--stage2-steps", "1", "--batch", "2", "--root", str(imgs),
                                  "-o", str(tmp_path / "m"), "--threads", "1")
     assert code == 0, text
     card = json.loads((tmp_path / "m" / "card.json").read_text())
     assert card["config"]["image_size"] == 64 and card["task"] == "semantic-flow"
-    code, text = cvkit_inprocess(capsys, "semantic-flow", str(src), str(tgt), "-o", str(tmp_path / "f.flo"),
+    code, text = cvkit_inprocess("semantic-flow", str(src), str(tgt), "-o", str(tmp_path / "f.flo"),
                                  "--model", str(tmp_path / "m"), "--threads", "1")
     assert code == 0, text
     assert read_flow(tmp_path / "f.flo").shape == (240, 300, 2)
     (tmp_path / "m" / "weights.safetensors").write_bytes(b"garbage")
-    code, text = cvkit_inprocess(capsys, "semantic-flow", str(src), str(tgt), "-o", str(tmp_path / "g.flo"),
+    code, text = cvkit_inprocess("semantic-flow", str(src), str(tgt), "-o", str(tmp_path / "g.flo"),
                                  "--model", str(tmp_path / "m"))
     assert code == 5 and not (tmp_path / "g.flo").exists()
