@@ -232,7 +232,8 @@ def detect_tables(words: list[Word], rules: list[Box] | None = None, frames: lis
         boxes += _detect_column(part, rules or [], h)
     boxes = [_grow_frames(b, frames or [], h) for b in boxes]
     boxes = [b for b in boxes if _graphics_share(b, graphics or []) <= GRAPHICS_SHARE]
-    return _merge(boxes, h, words)
+    boxes = _merge(boxes, h, words)
+    return _split_frames(boxes, _table_frames(frames or [], words, graphics or [], h), words, h)
 
 
 def _detect_column(words: list[Word], rules: list[Box], h: float) -> list[Box]:
@@ -320,6 +321,40 @@ def _grow_frames(box: Box, frames: list[Box], h: float) -> Box:
     return (x1, y1, x2, y2)
 
 
+def _table_frames(frames: list[Box], words: list[Word], graphics: list[Box], h: float) -> list[Box]:
+    """The ruled frames that each enclose a table of their own (rows and columns of words inside, no chart), less
+    those that enclose another such frame (a page or section box around several tables)."""
+    found = []
+    for f in frames:
+        inside = [w for w in words if f[0] <= (w.x1 + w.x2) / 2 <= f[2] and f[1] <= (w.y1 + w.y2) / 2 <= f[3]]
+        if _graphics_share(f, graphics) <= GRAPHICS_SHARE and _detect_column(inside, [], h):
+            found.append(f)
+    return [f for f in found if not any(g is not f and _within(g, f) for g in found)]
+
+
+def _within(inner: Box, outer: Box, slack: float = 2.0) -> bool:
+    return inner[0] >= outer[0] - slack and inner[1] >= outer[1] - slack and \
+        inner[2] <= outer[2] + slack and inner[3] <= outer[3] + slack
+
+
+def _split_frames(boxes: list[Box], table_frames: list[Box], words: list[Word], h: float) -> list[Box]:
+    """A ruled frame delimits one table: a box that holds two or more table frames becomes those frames, and a box
+    that holds one, with no table row outside it (only titles, notes, a section box's rules), becomes that frame."""
+    out: list[Box] = []
+    for b in boxes:
+        inner = [f for f in table_frames if _within(f, b)]
+        if len(inner) == 1:
+            rest = [w for w in words if _centre_in_box(w, b) and not _centre_in_box(w, inner[0])]
+            if any(len(_segments(line, h)) >= 2 for line in _lines(rest)):
+                inner = []
+        out += inner or [b]
+    return sorted(out, key=lambda b: (b[1], b[0]))
+
+
+def _centre_in_box(w: Word, b: Box) -> bool:
+    return b[0] <= (w.x1 + w.x2) / 2 <= b[2] and b[1] <= (w.y1 + w.y2) / 2 <= b[3]
+
+
 def _rule_between(above: list[Segment], below: list[Segment], rules: list[Box], h: float) -> bool:
     """Does a horizontal rule run between two lines, across most of their x-range (a ruled row gap)?"""
     y1, y2 = max(s.y2 for s in above), min(s.y1 for s in below)
@@ -391,8 +426,8 @@ def _merge(boxes: list[Box], h: float, words: list[Word]) -> list[Box]:
 
 
 def _separated(a: list[float], b: list[float], h: float, words: list[Word]) -> bool:
-    colw = max(a[2], b[2]) - min(a[0], b[0])
     """Is there a caption or running-text line between two vertically stacked boxes?"""
+    colw = max(a[2], b[2]) - min(a[0], b[0])
     top, bot = (a, b) if a[1] < b[1] else (b, a)
     x1, x2 = max(a[0], b[0]), min(a[2], b[2])
     between = [w for w in words if w.y1 >= top[3] - 1 and w.y2 <= bot[1] + 1 and w.x2 > x1 and w.x1 < x2]

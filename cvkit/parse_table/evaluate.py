@@ -171,7 +171,7 @@ def score_documents(items: list[tuple[Path, list[Path], list[Path], list[Table]]
     without one scores zero recall, a detected table without a GT table zero precision)."""
     det_pages, pairs, per_doc = [], [], []
     for pdf, regs, strs, preds in items:
-        gt_regions = read_regions(regs)
+        gt_regions = read_regions(regs, pdf)
         gt_tables = _dedupe([t for s in strs for t in read_icdar2013_str(s)])
         pages = {t.page for t in gt_regions} | {t.page for t in preds} | {t.page for t in gt_tables}
         words = _text_layer_boxes(pdf, pages)

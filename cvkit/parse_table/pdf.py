@@ -19,9 +19,11 @@ from .words import Word
 class PageGeometry:
     """Mapping between PDF points and pixels of one rendered (displayed, /Rotate applied) page.
 
-    Table files (ICDAR-2013) give boxes in the upright frame, px = ((x - x0) s, (y_top - y) s); the text layer
-    gives glyph boxes in the unrotated page space, mapped by `unrotated_to_px` (checked on ICDAR-2013 eu-015,
-    whose pages carry /Rotate 90).
+    Structure files (ICDAR-2013 -str.xml, and the files cvkit writes) give boxes in the upright frame,
+    px = ((x - x0) s, (y_top - y) s); the text layer gives glyph boxes in the unrotated page space, mapped by
+    `unrotated_to_px`. Region files (-reg.xml) measure y up from the bottom of the page as displayed, whose height
+    differs from y_top on a page with /Rotate 90 or 270: `region_to_upright` maps them (both checked on ICDAR-2013
+    eu-015, whose pages carry /Rotate 90: its -reg.xml and -str.xml boxes of one table differ by 842 - 595 points).
     """
 
     x0: float
@@ -44,6 +46,13 @@ class PageGeometry:
         else:
             px, py = [(x - left) for x in xs], [(top - y) for y in ys]
         return min(px) * s, min(py) * s, max(px) * s, max(py) * s
+
+    def region_to_upright(self, b: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        """A -reg.xml box (y up from the displayed page's bottom) -> the upright frame of `box_to_px`."""
+        left, bottom, right, top = self.crop
+        displayed_height = (right - left) if self.rotation in (90, 270) else (top - bottom)
+        dy = self.y_top - (bottom + displayed_height) if displayed_height > 0 else 0.0
+        return (b[0], b[1] + dy, b[2], b[3] + dy)
 
     def box_to_px(self, b: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
         """PDF (x1, y1, x2, y2), y up -> pixel (x1, y1, x2, y2), y down."""

@@ -244,9 +244,10 @@ def parse_image_array(img: np.ndarray, parser, options: ParseOptions) -> list[Ta
     return tables
 
 
-def read_regions(paths: Path | list[Path]) -> list[Table]:
+def read_regions(paths: Path | list[Path], pdf: Path | None = None) -> list[Table]:
     """Table regions of one or more ICDAR-2013 -reg.xml files of one PDF (NAMEa/NAMEb parts); a region that
-    repeats another on the same page (IoU > 0.9) is kept once, the larger box."""
+    repeats another on the same page (IoU > 0.9) is kept once, the larger box. Boxes are as the files give them;
+    with `pdf`, in the upright frame of structure files and of cvkit's output (they differ on rotated pages)."""
     from .formats import read_icdar2013_reg
     from .metrics import box_iou
 
@@ -258,6 +259,14 @@ def read_regions(paths: Path | list[Path]) -> list[Table]:
                 out.append(r)
             elif _area(r.bbox) > _area(out[dup].bbox):
                 out[dup] = r
+    if pdf is not None:
+        from .pdf import open_pdf, page_geometry
+
+        doc = open_pdf(pdf)
+        for r in out:
+            if r.bbox is not None and 1 <= r.page <= len(doc):
+                r.bbox = page_geometry(doc[r.page - 1], 72.0).region_to_upright(r.bbox)
+        doc.close()
     return out
 
 
@@ -286,7 +295,7 @@ def parse_pdf(path: Path, parser, options: ParseOptions) -> list[Table]:
         words = page_words(page, geom) if options.ocr in ("auto", "pdf") else []
         use_ocr = not words and options.ocr != "pdf"
         if regions is not None:
-            boxes = [geom.box_to_px(r.bbox) for r in regions if r.page == pno]
+            boxes = [geom.box_to_px(geom.region_to_upright(r.bbox)) for r in regions if r.page == pno]
         else:
             boxes = _region_boxes(options, img)
             if not boxes and options.detect:  # a scanned page: find the tables without reading the text first

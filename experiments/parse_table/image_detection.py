@@ -26,7 +26,7 @@ def main(root: Path = ROOT.parent / "shared" / "data" / "parse-table" / "icdar20
     """Print the detection scores of page images as JSON."""
     pages, t0 = [], time.time()
     for pdf, regs, _ in icdar2013_documents(root):
-        gt = read_regions(regs)
+        gt = read_regions(regs, pdf)
         doc = open_pdf(pdf)
         words = _text_layer_boxes(pdf, set(range(1, len(doc) + 1)))
         for pno in range(1, len(doc) + 1):

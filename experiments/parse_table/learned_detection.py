@@ -78,7 +78,7 @@ def eu(mode: str) -> list[dict]:
 
     recs = []
     for pdf, regs, _ in icdar2013_documents(EU):
-        gt = read_regions(regs)
+        gt = read_regions(regs, pdf)
         doc = open_pdf(pdf)
         wb = _text_layer_boxes(pdf, set(range(1, len(doc) + 1)))
         for pno in range(1, len(doc) + 1):

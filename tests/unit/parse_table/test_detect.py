@@ -71,3 +71,41 @@ def test_synthetic_page_tables_lie_on_the_page(seed: int) -> None:
     p = synth_page(np.random.default_rng(seed))
     w, h = p.size
     assert p.tables and all(0 <= b[0] < b[2] <= w and 0 <= b[1] < b[3] <= h for b in p.tables)
+
+
+def _framed_table(x: float, y: float, rows: int = 5) -> tuple[list[Word], tuple[float, float, float, float]]:
+    """Words of a two-column table at (x, y) and its ruled frame (a grid's bounding box)."""
+    words = []
+    for r in range(rows):
+        yy = y + 8 + 24 * r
+        words += [Word(x + 10, yy, x + 130, yy + 18, f"Item {r}"), Word(x + 250, yy, x + 300, yy + 18, f"{r * 7}")]
+    return words, (x, y, x + 320, y + 8 + 24 * rows)
+
+
+def test_tables_in_their_own_ruled_frames_stay_apart() -> None:
+    """Stacked with a title between them, or side by side: each ruled frame holding rows is one table."""
+    top, f1 = _framed_table(100, 100)
+    bottom, f2 = _framed_table(100, 270)
+    title = [Word(150, 240, 400, 258, "Frequency by year")]
+    boxes = detect_tables(top + title + bottom, [], frames=[f1, f2])
+    assert len(match_boxes(boxes, [f1, f2], 0.9)) == 2 and len(boxes) == 2
+    left, g1 = _framed_table(100, 100, 8)
+    right, g2 = _framed_table(440, 100, 8)
+    boxes = detect_tables(left + right, [], frames=[g1, g2])
+    assert len(match_boxes(boxes, [g1, g2], 0.9)) == 2 and len(boxes) == 2
+
+
+def test_a_section_box_around_a_framed_table_is_not_the_table() -> None:
+    words, frame = _framed_table(120, 140)
+    section = (80.0, 90.0, 480.0, 300.0)  # a box around the heading and the table
+    heading = [Word(200, 100, 360, 118, "Greenhouse gases")]
+    boxes = detect_tables(heading + words, [], frames=[section, frame])
+    assert match_boxes(boxes, [frame], 0.9) and len(boxes) == 1
+
+
+def test_a_frame_with_table_rows_outside_it_keeps_the_whole_table() -> None:
+    """A frame around the body only: the header row above it belongs to the table."""
+    words, frame = _framed_table(100, 130)
+    header = [Word(110, 100, 180, 118, "Name"), Word(350, 100, 400, 118, "Count")]
+    boxes = detect_tables(header + words, [], frames=[frame])
+    assert len(boxes) == 1 and boxes[0][1] <= 100

@@ -152,3 +152,14 @@ def test_region_argument_and_header_rows() -> None:
                        Cell(1, 1, 0, 0, None, "Demographics"), Cell(2, 2, 0, 0, None, "Age"),
                        Cell(2, 2, 2, 2, None, "62 (56-73)")])
     assert header_rows(lone_span) == 1  # a spanning cell with nothing under it does not open a second level
+
+
+def test_region_boxes_of_rotated_pages_map_to_the_structure_frame() -> None:
+    """ICDAR-2013 -reg.xml measures y from the displayed page's bottom, -str.xml from the unrotated top: on a
+    595 x 842 page shown with /Rotate 90 the same table is 842 - 595 points apart (eu-015)."""
+    from cvkit.parse_table.pdf import PageGeometry
+
+    rotated = PageGeometry(0.0, 842.0, 1.0, 90, (0.0, 0.0, 595.0, 842.0))
+    assert rotated.region_to_upright((60, 292, 356, 505)) == (60, 539, 356, 752)
+    upright = PageGeometry(0.0, 842.0, 1.0, 0, (0.0, 0.0, 595.0, 842.0))
+    assert upright.region_to_upright((60, 292, 356, 505)) == (60, 292, 356, 505)
