@@ -52,6 +52,21 @@ SHARED = ROOT.parent / "shared" / "data" / "parse-table"
 
 PEER_SCRIPT = r'''
 import json, sys, time
+def _img2table_cells(table):
+    """An img2table table's non-empty cells as [row0, row1, col0, col1, text] (a spanning cell repeats its bbox)."""
+    cells = {}
+    for r, row in enumerate(table.content.values()):
+        for c, cell in enumerate(row):
+            if cell.value is None or not str(cell.value).strip():
+                continue
+            k = (cell.bbox.x1, cell.bbox.y1, cell.bbox.x2, cell.bbox.y2)
+            if k in cells:
+                e = cells[k]
+                e[0], e[1], e[2], e[3] = min(e[0], r), max(e[1], r), min(e[2], c), max(e[3], c)
+            else:
+                cells[k] = [r, r, c, c, str(cell.value)]
+    return list(cells.values())
+
 jobs = json.load(open(sys.argv[1]))
 out = []
 
@@ -148,22 +163,6 @@ json.dump(out, sys.stdout)
 '''
 
 
-def _img2table_cells(table) -> list[list]:
-    """An img2table table's non-empty cells as [row0, row1, col0, col1, text] (a spanning cell repeats its bbox)."""
-    cells: dict[tuple, list] = {}
-    for r, row in enumerate(table.content.values()):
-        for c, cell in enumerate(row):
-            if cell.value is None or not str(cell.value).strip():
-                continue
-            k = (cell.bbox.x1, cell.bbox.y1, cell.bbox.x2, cell.bbox.y2)
-            if k in cells:
-                e = cells[k]
-                e[0], e[1], e[2], e[3] = min(e[0], r), max(e[1], r), min(e[2], c), max(e[3], c)
-            else:
-                cells[k] = [r, r, c, c, str(cell.value)]
-    return list(cells.values())
-
-
 def _table(cells: list) -> Table:
     return Table([Cell(int(a), int(b), int(c), int(d), None, str(t)) for a, b, c, d, t in cells])
 
@@ -205,12 +204,15 @@ def run_peers_detection(peer_python: str, root: Path, limit: int | None) -> dict
     """camelot stream and img2table with their own table detection on every page of every PDF; scored as cvkit."""
     import pypdfium2 as pdfium
 
+    from cvkit.parse_table.pdf import page_geometry
+
     docs = icdar2013_documents(root)[:limit]
-    jobs = []
+    jobs, geoms = [], {}
     for pdf, _, _ in docs:
         doc = pdfium.PdfDocument(str(pdf))
         jobs += [{"mode": "detect", "pdf": str(pdf), "page": k + 1, "page_h": doc[k].get_size()[1]}
                  for k in range(len(doc))]
+        geoms |= {(str(pdf), k + 1): page_geometry(doc[k], 72.0) for k in range(len(doc))}
         doc.close()
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(jobs, f)
@@ -231,8 +233,9 @@ def run_peers_detection(peer_python: str, root: Path, limit: int | None) -> dict
                     for t in r[name]["tables"]:
                         tab = _table(t["cells"])
                         tab.page, tab.coord_space = r["page"], "pdf"
-                        x1, y1, x2, y2 = t["bbox"]
-                        tab.bbox = (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+                        x1, y1, x2, y2 = t["bbox"]  # y up from the displayed page's bottom, as -reg.xml
+                        tab.bbox = geoms[(r["pdf"], r["page"])].region_to_upright(
+                            (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)))
                         preds.append(tab)
             items.append((pdf, regs, strs, preds))
         s = score_documents(items)

@@ -55,7 +55,7 @@ def parse_table_command(
     detect: Annotated[bool, typer.Option("--detect/--no-detect", help="Without a region: find the tables on "
                                          "each page (default), or take the whole input as one table.")] = True,
     detector: Annotated[str, typer.Option("--detector", help="Table detection: auto (rules on a PDF's text layer, "
-                                          "learned on page images and scans), rules (training-free), learned "
+                                          "combined on page images and scans), rules (training-free), learned "
                                           "(table-heat) or combined (rules + learned).")] = "auto",
     overlay: Annotated[Path | None, typer.Option("--overlay", help="PNG with cells/rows drawn for checking "
                                                  "(a folder in batch mode).")] = None,

@@ -168,7 +168,7 @@ def looks_like_page(words: list[Word], img: np.ndarray) -> bool:
 def resolve_detector(detector: str, text_layer: bool, words: list[Word] | None = None,
                      img: np.ndarray | None = None) -> str:
     """`auto` -> the detector that measures best for where the words come from (docs/parse-table.md, ICDAR-2013
-    EU): `rules` on a PDF's text layer, `learned` on the OCR text lines of a page image or scanned page, `rules`
+    EU): `rules` on a PDF's text layer, `combined` on the OCR text lines of a page image or scanned page, `rules`
     again on an image that is not a page (a table crop: `looks_like_page`)."""
     if detector not in DETECTORS:
         raise ArgumentError(f"--detector {detector!r}: use one of {', '.join(DETECTORS)}")
@@ -176,7 +176,7 @@ def resolve_detector(detector: str, text_layer: bool, words: list[Word] | None =
         return detector
     if text_layer:
         return "rules"
-    return "learned" if img is not None and looks_like_page(words or [], img) else "rules"
+    return "combined" if img is not None and looks_like_page(words or [], img) else "rules"
 
 
 def page_tables(words: list[Word], img: np.ndarray, detector: str = "rules", *,

@@ -5,8 +5,8 @@
   trained with `cvkit train parse-table --data scitsr:DIR|pubtabnet:DIR|icdar2013:DIR`.
 - line-grid: the classical fallback (rule lines + whitespace projections), no learning.
 - table-heat: not a structure model but the learned table detector (`table_detector.py`) that page detection
-  uses on page images and scans by default (`detector="auto"`), and with `"learned"` or `"combined"`
-  (`pipeline.page_tables`).
+  uses, with the rules, on page images and scans by default (`detector="auto"` is `"combined"` there), and with
+  `"learned"` or `"combined"` (`pipeline.page_tables`).
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ MODELS: dict[str, ModelInfo] = {
         "RPN conv and alignment loss + P2/LSTM/DGCNN row/column adjacency; image only", needs_weights=True,
         train_hint="Train it with `cvkit train parse-table --model tabstructnet --data scitsr:DIR` (GPU advised)"),
     "table-heat": ModelInfo(
-        "table-heat", "Table detector (not a structure model; the default on page images and scans): table-ness "
-        "heatmap on the frozen EfficientNet-Lite0 trunk, trained on rendered synthetic pages", needs_weights=True,
+        "table-heat", "Table detector (not a structure model; with the rules, the default on page images and "
+        "scans): table-ness heatmap on the frozen EfficientNet-Lite0 trunk, trained on rendered synthetic pages",
+        needs_weights=True,
         train_hint="Train it with `cvkit train parse-table --model table-heat --data synthetic-pages`"),
     "line-grid": ModelInfo(
         "line-grid", "Classical fallback: ruling-line grid and whitespace projections on content boxes "

@@ -103,7 +103,7 @@ def test_an_unknown_detector_is_an_argument_error() -> None:
         page_tables([], np.full((100, 100, 3), 255, np.uint8), "nope")
 
 
-def test_auto_detector_is_rules_on_a_text_layer_or_a_crop_and_learned_on_page_images() -> None:
+def test_auto_detector_is_rules_on_a_text_layer_or_a_crop_and_combined_on_page_images() -> None:
     """The default (`auto`) picks by where the words come from and whether the image is a page."""
     from cvkit.parse_table import pipeline
     from cvkit.parse_table.synthetic_page import synth_page
@@ -113,7 +113,7 @@ def test_auto_detector_is_rules_on_a_text_layer_or_a_crop_and_learned_on_page_im
     page = synth_page(np.random.default_rng(5))
     img = np.full((page.size[1], page.size[0], 3), 255, np.uint8)
     assert pipeline.resolve_detector("auto", True, page.words, img) == "rules"
-    assert pipeline.resolve_detector("auto", False, page.words, img) == "learned"
+    assert pipeline.resolve_detector("auto", False, page.words, img) == "combined"
     assert pipeline.resolve_detector("combined", True, page.words, img) == "combined"
     crop = np.full((190, 520, 3), 255, np.uint8)  # a table crop: 20 px text on a 520 px image
     words = [Word(30 + 170 * c, 30 + 55 * r, 130 + 170 * c, 50 + 55 * r, "x") for r in range(3) for c in range(3)]
