@@ -56,7 +56,8 @@ def parse_table_command(
                                          "each page (default), or take the whole input as one table.")] = True,
     detector: Annotated[str, typer.Option("--detector", help="Table detection: auto (rules on a PDF's text layer, "
                                           "combined on page images and scans), rules (training-free), learned "
-                                          "(table-heat) or combined (rules + learned).")] = "auto",
+                                          "(table-heat), combined (rules + learned) or rcnn (table-rcnn, the paper's "
+                                          "Mask R-CNN route).")] = "auto",
     overlay: Annotated[Path | None, typer.Option("--overlay", help="PNG with cells/rows drawn for checking "
                                                  "(a folder in batch mode).")] = None,
     *,
@@ -77,7 +78,8 @@ TRAIN_HELP = """Train the table-structure model: the recipe that produced the sh
 graph-lite trains on procedurally generated tables for --steps (the shipped recipe: 4000, about 19 CPU minutes)
 or --minutes, on one thread; --nproc N trains data-parallel in N processes with the same loss curve.
 tabstructnet is the paper's full model on a dataset layout (scitsr:DIR, pubtabnet:DIR, icdar2013:DIR;
---epochs; a GPU is advised). Both train on --device.
+--epochs; a GPU is advised). Both train on --device. table-heat and table-rcnn (the paper's Mask R-CNN route for
+whole pages) are the learned table detectors, trained on rendered synthetic pages (--data synthetic-pages).
 
 Examples:
 
@@ -91,8 +93,8 @@ Examples:
 def train_command(
     data: Annotated[str, typer.Option("--data", help="synthetic, scitsr:DIR, pubtabnet:DIR or icdar2013:DIR.")
                     ] = "synthetic",
-    model: Annotated[str, typer.Option("--model", "-m", help="graph-lite, tabstructnet or table-heat (the learned "
-                                       "table detector, --data synthetic-pages).")] = "graph-lite",
+    model: Annotated[str, typer.Option("--model", "-m", help="graph-lite, tabstructnet, table-heat or table-rcnn "
+                                       "(the learned table detectors, --data synthetic-pages).")] = "graph-lite",
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="tabstructnet: passes over the data.")] = 20,
     backbone: Annotated[str, typer.Option("--backbone", help="tabstructnet: resnet101, resnet50, resnet18, tiny.")
                         ] = "resnet101",
@@ -104,8 +106,8 @@ def train_command(
     from cvkit.parse_table.train import train_recipe
 
     out = opts.out
-    if model in ("tabstructnet", "table-heat") and opts.out == Path(GRAPH_LITE_OUT):
-        out = Path("runs/parse-table/tabstructnet" if model == "tabstructnet" else "assets/parse-table/table-heat")
+    if model in ("tabstructnet", "table-heat", "table-rcnn") and opts.out == Path(GRAPH_LITE_OUT):
+        out = Path("runs/parse-table/tabstructnet" if model == "tabstructnet" else f"assets/parse-table/{model}")
     path = train_recipe(model, data, out, device=opts.select_device(), nproc=opts.nproc, seed=opts.seed,
                         steps=opts.steps or max_steps, minutes=opts.minutes or 60.0, epochs=epochs, backbone=backbone,
                         quiet=opts.quiet)
@@ -145,7 +147,7 @@ def evaluate_command(
     detection: Annotated[bool, typer.Option("--detection", help="icdar2013: no regions given; score table "
                                             "detection and end-to-end adjacency on whole documents.")] = False,
     detector: Annotated[str, typer.Option("--detector", help="With --detection: auto (as `cvkit parse-table`), "
-                                          "rules, learned or combined.")] = "auto",
+                                          "rules, learned, combined or rcnn.")] = "auto",
     *,
     run: RunOptions,
 ) -> None:

@@ -123,14 +123,16 @@ def decode_boxes(ref: torch.Tensor, deltas: torch.Tensor,
     return torch.stack([cx - 0.5 * w, cy - 0.5 * h, cx + 0.5 * w, cy + 0.5 * h], 1)
 
 
-def anchors_for(size: tuple[int, int], stride: int, scale: float, ratios: tuple[float, ...],
+def anchors_for(size: tuple[int, int], stride: int, scale: float | tuple[float, ...], ratios: tuple[float, ...],
                 anchor_stride: int = 1, device: torch.device | str = "cpu") -> torch.Tensor:
-    """(H * W * len(ratios)) x 4 anchors of one pyramid level, centred on each feature cell."""
+    """(H * W * len(scales) * len(ratios)) x 4 anchors of one pyramid level, centred on each feature cell (per
+    cell: every ratio of the first scale, then of the next)."""
     h, w = size
     ys = (torch.arange(0, h, anchor_stride, device=device, dtype=torch.float32) + 0.5) * stride
     xs = (torch.arange(0, w, anchor_stride, device=device, dtype=torch.float32) + 0.5) * stride
     r = torch.tensor(ratios, dtype=torch.float32, device=device)
-    hs, ws = scale * torch.sqrt(r), scale / torch.sqrt(r)  # ratio = h / w
+    sc = torch.tensor(scale if isinstance(scale, tuple) else (scale,), dtype=torch.float32, device=device)[:, None]
+    hs, ws = (sc * torch.sqrt(r)).reshape(-1), (sc / torch.sqrt(r)).reshape(-1)  # ratio = h / w
     cy, cx = torch.meshgrid(ys, xs, indexing="ij")
     c = torch.stack([cx, cy, cx, cy], -1)[:, :, None, :]
     half = torch.stack([-ws / 2, -hs / 2, ws / 2, hs / 2], -1)[None, None]

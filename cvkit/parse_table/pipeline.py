@@ -21,7 +21,7 @@ from .table import Table
 from .words import Word, boxes_array, merge_words
 
 DEFAULT_DETECTOR = "auto"
-DETECTORS = ("auto", "rules", "learned", "combined")
+DETECTORS = ("auto", "rules", "learned", "combined", "rcnn")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 INPUT_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 NUMERIC = re.compile(r"^[\s\d.,%()+\-–−$€£*/:<>=]+$")
@@ -38,7 +38,7 @@ class ParseOptions:
     regions_xml: Path | list[Path] | None = None  # ICDAR-2013 -reg.xml file(s) of the PDF
     merge_gap: float = 0.5
     detect: bool = True  # no region given: find the tables (detect.py); False: the whole image/page is one table
-    detector: str = DEFAULT_DETECTOR  # auto, rules (detect.py), learned (table_detector.py, table-heat), combined
+    detector: str = DEFAULT_DETECTOR  # auto, rules (detect.py), learned (table-heat), combined, rcnn (table-rcnn)
 
     def __post_init__(self) -> None:
         if self.detector not in DETECTORS:
@@ -185,10 +185,15 @@ def page_tables(words: list[Word], img: np.ndarray, detector: str = "rules", *,
     lines): `rules` = the training-free detector (detect.py), `learned` = the table-heat heatmap's boxes snapped to
     the words (those with table rows, `has_rows`), `combined` = the rule boxes the heatmap supports plus learned
     boxes with rows that overlap none of them (`table_detector.combine`; settings chosen on rendered synthetic
-    pages), `auto` = `resolve_detector`."""
+    pages), `rcnn` = the table-rcnn Mask R-CNN's boxes, post-processed as `learned` (`table_rcnn.postprocess`),
+    `auto` = `resolve_detector`."""
     from .detect import _text_height, detect_tables, graphics_boxes, rule_frames, rule_segments
 
     detector = resolve_detector(detector, text_layer, words, img)
+    if detector == "rcnn":
+        from .registry import table_rcnn
+
+        return table_rcnn().boxes(img, words or None)
     rules = [] if detector == "learned" else detect_tables(
         words, rule_segments(img), rule_frames(img), graphics_boxes(img, _text_height(words)))
     if detector == "rules":

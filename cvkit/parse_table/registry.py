@@ -7,6 +7,8 @@
 - table-heat: not a structure model but the learned table detector (`table_detector.py`) that page detection
   uses, with the rules, on page images and scans by default (`detector="auto"` is `"combined"` there), and with
   `"learned"` or `"combined"` (`pipeline.page_tables`).
+- table-rcnn: the paper's detection route for whole pages (`table_rcnn.py`: Mask R-CNN, one class "table"),
+  used with `detector="rcnn"`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MODEL = "graph-lite"
 DETECTOR_MODEL = "table-heat"
+RCNN_MODEL = "table-rcnn"
 TASK = "parse-table"
 
 MODELS: dict[str, ModelInfo] = {
@@ -39,6 +42,11 @@ MODELS: dict[str, ModelInfo] = {
         "scans): table-ness heatmap on the frozen EfficientNet-Lite0 trunk, trained on rendered synthetic pages",
         needs_weights=True,
         train_hint="Train it with `cvkit train parse-table --model table-heat --data synthetic-pages`"),
+    "table-rcnn": ModelInfo(
+        "table-rcnn", "Table detector (not a structure model; --detector rcnn): TabStruct-Net's Mask R-CNN (TD+BU "
+        "pyramid, dilated RPN, box and mask heads) with one class, table, on the frozen EfficientNet-Lite0 trunk; "
+        "trained on rendered synthetic pages", needs_weights=True,
+        train_hint="Train it with `cvkit train parse-table --model table-rcnn --data synthetic-pages`"),
     "line-grid": ModelInfo(
         "line-grid", "Classical fallback: ruling-line grid and whitespace projections on content boxes "
         "(no learning)", needs_weights=False),
@@ -78,6 +86,8 @@ def build_parser(model: str = DEFAULT_MODEL, device: torch.device | str | None =
     if model == DETECTOR_MODEL:
         raise ModelError(f"{model!r} is a table detector, not a structure model: use it with --detector learned or "
                          "--detector combined")
+    if model == RCNN_MODEL:
+        raise ModelError(f"{model!r} is a table detector, not a structure model: use it with --detector rcnn")
     if model == "line-grid":
         from .classical import LineGridParser
 
@@ -115,3 +125,16 @@ def table_detector():
 
         _DETECTOR = load_detector(_asset_for(DETECTOR_MODEL))
     return _DETECTOR
+
+
+_RCNN = None
+
+
+def table_rcnn():
+    """The shipped Mask R-CNN table detector (`table-rcnn`), loaded once per process; ModelError when missing."""
+    global _RCNN
+    if _RCNN is None:
+        from .table_rcnn import load_table_rcnn
+
+        _RCNN = load_table_rcnn(_asset_for(RCNN_MODEL))
+    return _RCNN

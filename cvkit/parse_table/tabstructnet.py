@@ -149,11 +149,11 @@ class TDBUPyramid(nn.Module):
 class RPNHead(nn.Module):
     """Shared RPN head: 2x2 conv with dilation 2 (paper) -> objectness and box deltas per anchor."""
 
-    def __init__(self, c: int = 256, n_anchors: int = 3) -> None:
+    def __init__(self, c: int = 256, n_anchors: int = 3, hidden: int = 512) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(c, 512, 2, padding=1, dilation=2)
-        self.cls = nn.Conv2d(512, n_anchors, 1)
-        self.reg = nn.Conv2d(512, 4 * n_anchors, 1)
+        self.conv = nn.Conv2d(c, hidden, 2, padding=1, dilation=2)
+        self.cls = nn.Conv2d(hidden, n_anchors, 1)
+        self.reg = nn.Conv2d(hidden, 4 * n_anchors, 1)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(H*W*A logits, H*W*A x 4 deltas) for one level of one image (batch 1)."""
@@ -224,6 +224,111 @@ class StructureBranch(nn.Module):
         return out
 
 
+# ------------------------------------------------------------------ Mask R-CNN pieces (shared: table_rcnn.py)
+
+
+def imagenet_normalize(image: torch.Tensor) -> torch.Tensor:
+    """N x 3 x H x W in [0, 1] -> ImageNet mean/std normalised."""
+    mean = image.new_tensor([0.485, 0.456, 0.406])[None, :, None, None]
+    std = image.new_tensor([0.229, 0.224, 0.225])[None, :, None, None]
+    return (image - mean) / std
+
+
+def mlp_box_head(c: int, hidden: int = 1024, size: int = 7) -> nn.Sequential:
+    """The two-layer MLP box head on size x size RoI features."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(c * size * size, hidden), nn.ReLU(inplace=True),
+                         nn.Linear(hidden, hidden), nn.ReLU(inplace=True))
+
+
+def conv_mask_head(c: int, convs: int = 4) -> nn.Sequential:
+    """Mask R-CNN's mask head: `convs` 3x3 convs, a 2x deconvolution, a 1x1 mask logit (14 -> 28)."""
+    return nn.Sequential(*[m for _ in range(convs) for m in (nn.Conv2d(c, c, 3, 1, 1), nn.ReLU(inplace=True))],
+                         nn.ConvTranspose2d(c, c, 2, 2), nn.ReLU(inplace=True), nn.Conv2d(c, 1, 1))
+
+
+def propose(rpn: RPNHead, feats: list[torch.Tensor], anchors: list[torch.Tensor], image_hw: tuple[int, int],
+            pre_nms: int = 6000, post_nms: int = 2500, nms_iou: float = 0.7):
+    """RPN outputs over all levels (logits, deltas, anchors, concatenated) and the NMS proposals (clipped)."""
+    logits, deltas = zip(*(rpn(f) for f in feats), strict=False)
+    logits, deltas, anc = torch.cat(logits), torch.cat(deltas), torch.cat(anchors)
+    with torch.no_grad():
+        k = min(pre_nms, len(logits))
+        top = logits.topk(k).indices
+        boxes = decode_boxes(anc[top], deltas[top])
+        h, w = image_hw
+        boxes = torch.stack([boxes[:, 0].clamp(0, w), boxes[:, 1].clamp(0, h), boxes[:, 2].clamp(0, w),
+                             boxes[:, 3].clamp(0, h)], 1)
+        ok = ((boxes[:, 2] - boxes[:, 0]) > 1) & ((boxes[:, 3] - boxes[:, 1]) > 1)
+        boxes, sc = boxes[ok], logits[top][ok]
+        keep = nms(boxes, sc, nms_iou)[:post_nms]
+    return logits, deltas, anc, boxes[keep]
+
+
+def rpn_loss(logits: torch.Tensor, deltas: torch.Tensor, anchors: torch.Tensor, gt: torch.Tensor,
+             rng: np.random.Generator, n: int = 768) -> dict[str, torch.Tensor]:
+    """RPN losses: IoU >= 0.7 positive (and each GT's best anchor), < 0.3 negative; `n` anchors, at most half
+    positive; an image without GT boxes has negatives only."""
+    if len(gt):
+        iou = box_iou(anchors, gt)
+        best, arg = iou.max(1)
+    else:
+        best, arg = logits.new_zeros(len(logits)), torch.zeros(len(logits), dtype=torch.long, device=logits.device)
+    lab = torch.full_like(best, -1)
+    lab[best < 0.3] = 0
+    lab[best >= 0.7] = 1
+    if len(gt):
+        lab[iou.argmax(0)] = 1
+    pos, neg = torch.nonzero(lab == 1)[:, 0], torch.nonzero(lab == 0)[:, 0]
+    pos = pos[torch.from_numpy(rng.permutation(len(pos))[: n // 2]).long().to(pos.device)]
+    neg = neg[torch.from_numpy(rng.permutation(len(neg))[: n - len(pos)]).long().to(neg.device)]
+    sel = torch.cat([pos, neg])
+    out = {"rpn_class": F.binary_cross_entropy_with_logits(logits[sel], lab[sel].float())}
+    out["rpn_bbox"] = smooth_l1(deltas[pos], encode_boxes(anchors[pos], gt[arg[pos]]), 1 / 9) if len(pos) \
+        else deltas.sum() * 0.0
+    return out
+
+
+def sample_rois(proposals: torch.Tensor, gt: torch.Tensor, rng: np.random.Generator, n: int,
+                pos_fraction: float = 0.6) -> tuple[torch.Tensor, int, torch.Tensor]:
+    """RoIs for the heads: GT boxes added, IoU >= 0.5 positive (at most `pos_fraction` of `n`), the rest negative;
+    (positives first then negatives, number of positives, GT index of each positive)."""
+    rois = torch.cat([proposals, gt])
+    if len(gt):
+        best, arg = box_iou(rois, gt).max(1)
+    else:
+        best, arg = rois.new_zeros(len(rois)), torch.zeros(len(rois), dtype=torch.long, device=rois.device)
+    pos, neg = torch.nonzero(best >= 0.5)[:, 0], torch.nonzero(best < 0.5)[:, 0]
+    n_pos = min(len(pos), int(pos_fraction * n))
+    pos = pos[torch.from_numpy(rng.permutation(len(pos))[:n_pos]).long().to(pos.device)]
+    neg = neg[torch.from_numpy(rng.permutation(len(neg))[: n - n_pos]).long().to(neg.device)]
+    return torch.cat([rois[pos], rois[neg]]), n_pos, arg[pos]
+
+
+def pool_rois(feats: list[torch.Tensor], boxes: torch.Tensor, strides: tuple[int, ...], size: int = 7,
+              n_levels: int = 4) -> torch.Tensor:
+    """RoIAlign on the pyramid level k = floor(4 + log2(sqrt(wh) / 224)) (FPN paper), clamped to the first
+    `n_levels` levels of `feats` (whose strides are `strides`)."""
+    first = int(np.log2(strides[0]))
+    wh = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).clamp(min=1e-6).sqrt()
+    lvl = torch.floor(4 + torch.log2(wh / 224)).clamp(first, first + n_levels - 1).long() - first
+    out = feats[0].new_zeros(len(boxes), feats[0].shape[1], size, size)
+    for li in range(n_levels):
+        m = lvl == li
+        if m.any():
+            out[m] = roi_align(feats[li][0], boxes[m], size, 1.0 / strides[li])
+    return out
+
+
+def box_masks(rois: torch.Tensor, gt: torch.Tensor, size: int) -> torch.Tensor:
+    """Mask targets of axis-aligned boxes: the GT box rasterised in each RoI's size x size grid."""
+    t = (torch.arange(size, dtype=rois.dtype, device=rois.device) + 0.5) / size
+    xs = rois[:, :1] + (rois[:, 2:3] - rois[:, :1]) * t
+    ys = rois[:, 1:2] + (rois[:, 3:4] - rois[:, 1:2]) * t
+    inx = (xs >= gt[:, :1]) & (xs <= gt[:, 2:3])
+    iny = (ys >= gt[:, 1:2]) & (ys <= gt[:, 3:4])
+    return (iny[:, :, None] & inx[:, None, :]).float()
+
+
 # ---------------------------------------------------------------------------------------------- model
 
 
@@ -281,13 +386,10 @@ class TabStructNet(nn.Module):
         self.ratios = (0.5, 1.0, 2.0)
         self.anchor_sizes = (8, 16, 32, 64, 128)
         self.rpn = RPNHead(c, len(self.ratios))
-        self.box_head = nn.Sequential(nn.Flatten(), nn.Linear(c * 7 * 7, 1024), nn.ReLU(inplace=True),
-                                      nn.Linear(1024, 1024), nn.ReLU(inplace=True))
+        self.box_head = mlp_box_head(c, 1024)
         self.cls = nn.Linear(1024, 2)
         self.reg = nn.Linear(1024, 8)
-        self.mask = nn.Sequential(*[m for _ in range(4) for m in (nn.Conv2d(c, c, 3, 1, 1), nn.ReLU(inplace=True))],
-                                  nn.ConvTranspose2d(c, c, 2, 2), nn.ReLU(inplace=True), nn.Conv2d(c, 1, 1)) \
-            if mask_head else None
+        self.mask = conv_mask_head(c) if mask_head else None
         self.structure = StructureBranch(c, 128, graph_k)
         self.image_size = image_size
         self.roi_train = roi_train
@@ -297,9 +399,7 @@ class TabStructNet(nn.Module):
     # -- shared pieces
     def features(self, image: torch.Tensor) -> list[torch.Tensor]:
         """Pyramid [N2..N6] of a 1 x 3 x H x W image (values in [0, 1])."""
-        mean = image.new_tensor([0.485, 0.456, 0.406])[None, :, None, None]
-        std = image.new_tensor([0.229, 0.224, 0.225])[None, :, None, None]
-        return self.pyramid(self.body((image - mean) / std))
+        return self.pyramid(self.body(imagenet_normalize(image)))
 
     def anchors(self, feats: list[torch.Tensor]) -> list[torch.Tensor]:
         """Anchors per level (sizes 8..128 at strides 4..64, ratios 0.5/1/2, anchor stride 1)."""
@@ -308,30 +408,11 @@ class TabStructNet(nn.Module):
 
     def proposals(self, feats, anchors, image_hw, pre_nms: int = 6000, post_nms: int = 2500):
         """RPN outputs and NMS(0.7) proposals."""
-        logits, deltas = zip(*(self.rpn(f) for f in feats), strict=False)
-        logits, deltas, anc = torch.cat(logits), torch.cat(deltas), torch.cat(anchors)
-        with torch.no_grad():
-            k = min(pre_nms, len(logits))
-            top = logits.topk(k).indices
-            boxes = decode_boxes(anc[top], deltas[top])
-            h, w = image_hw
-            boxes = torch.stack([boxes[:, 0].clamp(0, w), boxes[:, 1].clamp(0, h), boxes[:, 2].clamp(0, w),
-                                 boxes[:, 3].clamp(0, h)], 1)
-            ok = ((boxes[:, 2] - boxes[:, 0]) > 1) & ((boxes[:, 3] - boxes[:, 1]) > 1)
-            boxes, sc = boxes[ok], logits[top][ok]
-            keep = nms(boxes, sc, 0.7)[:post_nms]
-        return logits, deltas, anc, boxes[keep]
+        return propose(self.rpn, feats, anchors, image_hw, pre_nms, post_nms)
 
     def roi_features(self, feats: list[torch.Tensor], boxes: torch.Tensor, size: int = 7) -> torch.Tensor:
         """RoIAlign on the FPN level k = floor(4 + log2(sqrt(wh) / 224)) clamped to 2..5."""
-        wh = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).clamp(min=1e-6).sqrt()
-        lvl = torch.floor(4 + torch.log2(wh / 224)).clamp(2, 5).long() - 2
-        out = feats[0].new_zeros(len(boxes), feats[0].shape[1], size, size)
-        for li in range(4):
-            m = lvl == li
-            if m.any():
-                out[m] = roi_align(feats[li][0], boxes[m], size, 1.0 / STRIDES[li])
-        return out
+        return pool_rois(feats, boxes, STRIDES, size)
 
     def heads(self, feats, boxes):
         """Class logits and class-specific box deltas of RoIs."""
@@ -347,38 +428,18 @@ class TabStructNet(nn.Module):
         feats = self.features(image)
         anchors = self.anchors(feats)
         logits, deltas, anc, props = self.proposals(feats, anchors, hw, 2048, self.roi_train * 2)
-        losses = {}
         # RPN targets: IoU >= 0.7 positive (and each GT's best anchor), < 0.3 negative; 768 anchors, half positive
-        iou = box_iou(anc, t.boxes)
-        best, arg = iou.max(1)
-        lab = torch.full_like(best, -1)
-        lab[best < 0.3] = 0
-        lab[best >= 0.7] = 1
-        lab[iou.argmax(0)] = 1
-        pos, neg = torch.nonzero(lab == 1)[:, 0], torch.nonzero(lab == 0)[:, 0]
-        pos = pos[torch.from_numpy(rng.permutation(len(pos))[:384]).long().to(pos.device)]
-        neg = neg[torch.from_numpy(rng.permutation(len(neg))[: 768 - len(pos)]).long().to(neg.device)]
-        sel = torch.cat([pos, neg])
-        losses["rpn_class"] = F.binary_cross_entropy_with_logits(logits[sel], lab[sel].float())
-        losses["rpn_bbox"] = smooth_l1(deltas[pos], encode_boxes(anc[pos], t.boxes[arg[pos]]), 1 / 9)
+        losses = rpn_loss(logits, deltas, anc, t.boxes, rng, 768)
         # RoI sampling: GT boxes added, IoU >= 0.5 positive; positive ratio 0.6
-        rois = torch.cat([props, t.boxes])
-        iou = box_iou(rois, t.boxes)
-        best, arg = iou.max(1)
-        pos, neg = torch.nonzero(best >= 0.5)[:, 0], torch.nonzero(best < 0.5)[:, 0]
-        n_pos = min(len(pos), int(0.6 * self.roi_train))
-        pos = pos[torch.from_numpy(rng.permutation(len(pos))[:n_pos]).long().to(pos.device)]
-        neg = neg[torch.from_numpy(rng.permutation(len(neg))[: self.roi_train - n_pos]).long().to(neg.device)]
-        rois = torch.cat([rois[pos], rois[neg]])
-        gt_idx = arg[pos]
+        rois, n_pos, gt_idx = sample_rois(props, t.boxes, rng, self.roi_train, 0.6)
         cls_logits, box_deltas = self.heads(feats, rois)
-        labels = torch.cat([torch.ones(len(pos)), torch.zeros(len(neg))]).long().to(cls_logits.device)
+        labels = (torch.arange(len(rois), device=cls_logits.device) < n_pos).long()
         losses["class"] = F.cross_entropy(cls_logits, labels)
-        losses["bbox"] = smooth_l1(box_deltas[: len(pos)], encode_boxes(rois[: len(pos)], t.boxes[gt_idx]))
-        refined = decode_boxes(rois[: len(pos)], box_deltas[: len(pos)])
-        if self.mask is not None and len(pos):
-            m_logits = self.mask(self.roi_features(feats, rois[: len(pos)], 14))[:, 0]
-            m_target = self._box_masks(rois[: len(pos)], t.boxes[gt_idx], m_logits.shape[-1])
+        losses["bbox"] = smooth_l1(box_deltas[:n_pos], encode_boxes(rois[:n_pos], t.boxes[gt_idx]))
+        refined = decode_boxes(rois[:n_pos], box_deltas[:n_pos])
+        if self.mask is not None and n_pos:
+            m_logits = self.mask(self.roi_features(feats, rois[:n_pos], 14))[:, 0]
+            m_target = box_masks(rois[:n_pos], t.boxes[gt_idx], m_logits.shape[-1])
             losses["mask"] = F.binary_cross_entropy_with_logits(m_logits, m_target)
         losses["alignment"] = 10.0 * alignment_loss(refined, [t.sr[gt_idx], t.er[gt_idx], t.sc[gt_idx], t.ec[gt_idx]],
                                                     hw)
@@ -399,16 +460,6 @@ class TabStructNet(nn.Module):
                 logit = self.structure(v, nb, i, j)[r]
                 losses[f"{r}_adj"] = F.binary_cross_entropy_with_logits(logit, target[i, j].float())
         return losses
-
-    @staticmethod
-    def _box_masks(rois: torch.Tensor, gt: torch.Tensor, size: int) -> torch.Tensor:
-        """Mask targets of axis-aligned cells: the GT box rasterised in each RoI's size x size grid."""
-        t = (torch.arange(size, dtype=rois.dtype, device=rois.device) + 0.5) / size
-        xs = rois[:, :1] + (rois[:, 2:3] - rois[:, :1]) * t
-        ys = rois[:, 1:2] + (rois[:, 3:4] - rois[:, 1:2]) * t
-        inx = (xs >= gt[:, :1]) & (xs <= gt[:, 2:3])
-        iny = (ys >= gt[:, 1:2]) & (ys <= gt[:, 3:4])
-        return (iny[:, :, None] & inx[:, None, :]).float()
 
     # -- inference
     @torch.inference_mode()

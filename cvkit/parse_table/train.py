@@ -3,6 +3,8 @@
 graph-lite: procedurally generated tables (cvkit.parse_table.synthetic), random pairs per table (all
 same-cell positives plus a uniform sample), binary cross-entropy on the three relations, Adam with a
 cosine schedule, one CPU thread; the time budget, not an epoch count, bounds the run (under 30 minutes).
+The table detectors train on rendered synthetic pages: table-heat (table_detector.py) and table-rcnn
+(table_rcnn.py, the paper's Mask R-CNN route for whole pages).
 """
 
 from __future__ import annotations
@@ -202,6 +204,14 @@ def train_recipe(model: str, data: str, out_dir: str | Path, *, device: torch.de
         n = steps or 3000
         return train_table_detector(out_dir, steps=n, minutes=minutes, seed=seed, log=log, command=training_command(
             f"cvkit train parse-table --model table-heat --data synthetic-pages --steps {n} --seed {seed}"))
+    if model == "table-rcnn":
+        if data != "synthetic-pages" or nproc > 1:
+            raise ArgumentError("table-rcnn trains on --data synthetic-pages in one process")
+        from .table_rcnn import train_table_rcnn
+
+        n = steps or 1600
+        return train_table_rcnn(out_dir, steps=n, minutes=minutes, seed=seed, log=log, command=training_command(
+            f"cvkit train parse-table --model table-rcnn --data synthetic-pages --steps {n} --seed {seed}"))
     parse_data_spec(data)
     if model == "graph-lite":
         if data != "synthetic":
@@ -215,7 +225,7 @@ def train_recipe(model: str, data: str, out_dir: str | Path, *, device: torch.de
             raise ArgumentError("--nproc: tabstructnet trains in one process (batch 1, as in the paper)")
         return train_tabstructnet(data, out_dir, epochs=epochs, seed=seed, backbone=backbone, max_steps=steps,
                                   log=log, device=device)
-    raise ArgumentError(f"--model {model!r}: use graph-lite, tabstructnet or table-heat")
+    raise ArgumentError(f"--model {model!r}: use graph-lite, tabstructnet, table-heat or table-rcnn")
 
 
 def train_tabstructnet(data: str, out_dir: str | Path, epochs: int = 1, seed: int = 0, backbone: str = "resnet101",

@@ -1,4 +1,5 @@
-"""Table detection by the rules, the learned table-heat detector and their combination, detection scores only.
+"""Table detection by the rules, the learned table-heat detector, their combination and the table-rcnn Mask R-CNN
+(`--detector rcnn`), detection scores only.
 
   synthetic: rendered synthetic validation pages (seeds 2000+, not the training or threshold pages): where the
              combination settings (veto, adding learned boxes) are chosen;
@@ -6,10 +7,12 @@
   image:     every EU page rendered at 150 dpi, rapidocr's text-line detector for the words (slow: cached in --cache).
 
   PYTHONPATH=. .venv/bin/python experiments/parse_table/learned_detection.py synthetic|pdf|image [--cache FILE]
-      [--weights DIR ...]
+      [--weights DIR ...] [--rcnn DIR]
 
 The cache holds what no detector weights change (words, rule boxes, the page at network scale); each --weights
-asset folder (default: the shipped table-heat) is scored on it at its own card threshold.
+asset folder (default: the shipped table-heat) is scored on it at its own card threshold, and the table-rcnn asset
+(--rcnn, default: the shipped one) at its card threshold: `rcnn` (snapped to the words, with rows: what the
+pipeline returns) and `rcnn-raw` (its boxes above the threshold).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from cvkit.parse_table.metrics import detection_scores  # noqa: E402
-from cvkit.parse_table.registry import table_detector  # noqa: E402
+from cvkit.parse_table.registry import table_detector, table_rcnn  # noqa: E402
 from cvkit.parse_table.table_detector import (  # noqa: E402
     combine,
     has_rows,
@@ -103,12 +106,29 @@ def load(weights: Path | None):
     return load_detector(asset_from_path(weights))
 
 
-def score(recs: list[dict], det, threshold: float) -> dict:
+def load_rcnn(weights: Path | None):
+    """The table-rcnn detector of an asset folder, or the shipped one."""
+    if weights is None:
+        return table_rcnn()
+    from cvkit.assets import asset_from_path
+    from cvkit.parse_table.table_rcnn import load_table_rcnn
+
+    return load_table_rcnn(asset_from_path(weights))
+
+
+def score(recs: list[dict], det, threshold: float, rcnn=None) -> dict:
+    from cvkit.parse_table.table_rcnn import postprocess
+
     pages: dict[str, list] = {}
     for r in recs:
         geom = r.get("geom")
         prob = det.heat_of_input(r["gray"])
-        for k, boxes in variants(r["rules"], prob, r["scale"], r["words"], threshold).items():
+        found = variants(r["rules"], prob, r["scale"], r["words"], threshold)
+        if rcnn is not None:
+            scored = rcnn.scored_of_input(r["gray"], r["scale"])
+            found["rcnn"] = postprocess(scored, r["words"], rcnn.threshold)
+            found["rcnn-raw"] = postprocess(scored, None, rcnn.threshold)
+        for k, boxes in found.items():
             boxes = [geom.box_to_pdf(b) for b in boxes] if geom is not None else boxes
             pages.setdefault(k, []).append((boxes, r["gt"], r["wb"]))
     return {k: {m: round(float(v), 3) for m, v in detection_scores(p).items()} for k, p in pages.items()}
@@ -120,6 +140,7 @@ def main() -> None:
     ap.add_argument("--cache", type=Path)
     ap.add_argument("--threshold", type=float)
     ap.add_argument("--weights", type=Path, action="append", help="table-heat asset folder (repeatable)")
+    ap.add_argument("--rcnn", type=Path, help="table-rcnn asset folder (default: the shipped one)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     t0 = time.time()
@@ -129,11 +150,13 @@ def main() -> None:
         recs = synthetic() if a.mode == "synthetic" else eu(a.mode)
         if a.cache:
             a.cache.write_bytes(pickle.dumps(recs))
+    rcnn = load_rcnn(a.rcnn)
     for w in a.weights or [None]:
         det = load(w)
         thr = a.threshold if a.threshold is not None else det.threshold
-        out = score(recs, det, thr)
-        print(json.dumps({"mode": a.mode, "weights": str(w or "shipped"), "threshold": thr, "pages": len(recs),
+        out = score(recs, det, thr, rcnn)
+        print(json.dumps({"mode": a.mode, "weights": str(w or "shipped"), "threshold": thr,
+                          "rcnn": str(a.rcnn or "shipped"), "rcnn_threshold": rcnn.threshold, "pages": len(recs),
                           "seconds": round(time.time() - t0), "scores": out}, indent=1), flush=True)
 
 

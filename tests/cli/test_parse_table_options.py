@@ -80,7 +80,7 @@ def test_tabstructnet_refuses_nproc(tmp_path: Path, capsys) -> None:
 
 def test_detector_choice_reaches_detection_and_a_bad_one_is_exit_4(tmp_path: Path) -> None:
     F.pdf()(tmp_path / "t.pdf")
-    for det in ("learned", "combined"):
+    for det in ("learned", "combined", "rcnn"):
         assert cli("parse-table", tmp_path / "t.pdf", "--detector", det, "-o", tmp_path / f"{det}.json", "-q")[0] == 0
     assert cli("parse-table", tmp_path / "t.pdf", "--detector", "nope", "-o", tmp_path / "x.json", "-q")[0] == 4
 
@@ -94,3 +94,14 @@ def test_table_heat_trains_on_synthetic_pages_only(tmp_path: Path, monkeypatch) 
     assert cli("train", "parse-table", "--model", "table-heat", "--data", "synthetic-pages", "--steps", "3", "-o",
                tmp_path / "t", "-q")[0] == 0
     assert len(seen) == 1 and seen[0]["steps"] == 3
+
+
+def test_table_rcnn_trains_on_synthetic_pages_only(tmp_path: Path, monkeypatch) -> None:
+    from cvkit.parse_table import table_rcnn
+
+    seen = []
+    monkeypatch.setattr(table_rcnn, "train_table_rcnn", lambda out, **kw: seen.append(kw) or Path(out))
+    assert cli("train", "parse-table", "--model", "table-rcnn", "--data", "synthetic", "-o", tmp_path / "t")[0] == 4
+    assert cli("train", "parse-table", "--model", "table-rcnn", "--data", "synthetic-pages", "--steps", "3", "-o",
+               tmp_path / "t", "-q")[0] == 0
+    assert len(seen) == 1 and seen[0]["steps"] == 3 and "table-rcnn" in seen[0]["command"]
