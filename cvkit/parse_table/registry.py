@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,27 +115,17 @@ def build_parser(model: str = DEFAULT_MODEL, device: torch.device | str | None =
     raise ModelError(f"{asset.weights}: unknown architecture {arch!r} in its card")
 
 
-_DETECTOR = None
-
-
+@functools.cache
 def table_detector():
     """The shipped learned table detector (`table-heat`), loaded once per process; ModelError when missing."""
-    global _DETECTOR
-    if _DETECTOR is None:
-        from .table_detector import load_detector
+    from .table_detector import load_detector
 
-        _DETECTOR = load_detector(_asset_for(DETECTOR_MODEL))
-    return _DETECTOR
+    return load_detector(_asset_for(DETECTOR_MODEL))
 
 
-_RCNN = None
-
-
+@functools.cache
 def table_rcnn():
     """The shipped Mask R-CNN table detector (`table-rcnn`), loaded once per process; ModelError when missing."""
-    global _RCNN
-    if _RCNN is None:
-        from .table_rcnn import load_table_rcnn
+    from .table_rcnn import load_table_rcnn
 
-        _RCNN = load_table_rcnn(_asset_for(RCNN_MODEL))
-    return _RCNN
+    return load_table_rcnn(_asset_for(RCNN_MODEL))

@@ -196,22 +196,19 @@ def train_recipe(model: str, data: str, out_dir: str | Path, *, device: torch.de
     from .data import parse_data_spec
 
     log = _silent if quiet else _stderr
-    if model == "table-heat":
+    if model in ("table-heat", "table-rcnn"):  # the page table detectors
         if data != "synthetic-pages" or nproc > 1:
-            raise ArgumentError("table-heat trains on --data synthetic-pages in one process")
-        from .table_detector import train_table_detector
+            raise ArgumentError(f"{model} trains on --data synthetic-pages in one process")
+        if model == "table-heat":
+            from .table_detector import train_table_detector as trainer
 
-        n = steps or 3000
-        return train_table_detector(out_dir, steps=n, minutes=minutes, seed=seed, log=log, command=training_command(
-            f"cvkit train parse-table --model table-heat --data synthetic-pages --steps {n} --seed {seed}"))
-    if model == "table-rcnn":
-        if data != "synthetic-pages" or nproc > 1:
-            raise ArgumentError("table-rcnn trains on --data synthetic-pages in one process")
-        from .table_rcnn import train_table_rcnn
+            n = steps or 3000
+        else:
+            from .table_rcnn import train_table_rcnn as trainer
 
-        n = steps or 1600
-        return train_table_rcnn(out_dir, steps=n, minutes=minutes, seed=seed, log=log, command=training_command(
-            f"cvkit train parse-table --model table-rcnn --data synthetic-pages --steps {n} --seed {seed}"))
+            n = steps or 1600
+        return trainer(out_dir, steps=n, minutes=minutes, seed=seed, log=log, command=training_command(
+            f"cvkit train parse-table --model {model} --data synthetic-pages --steps {n} --seed {seed}"))
     parse_data_spec(data)
     if model == "graph-lite":
         if data != "synthetic":

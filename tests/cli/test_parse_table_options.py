@@ -85,23 +85,15 @@ def test_detector_choice_reaches_detection_and_a_bad_one_is_exit_4(tmp_path: Pat
     assert cli("parse-table", tmp_path / "t.pdf", "--detector", "nope", "-o", tmp_path / "x.json", "-q")[0] == 4
 
 
-def test_table_heat_trains_on_synthetic_pages_only(tmp_path: Path, monkeypatch) -> None:
-    from cvkit.parse_table import table_detector
+@pytest.mark.parametrize(("model", "module", "trainer"), [("table-heat", "table_detector", "train_table_detector"),
+                                                        ("table-rcnn", "table_rcnn", "train_table_rcnn")])
+def test_page_detectors_train_on_synthetic_pages_only(tmp_path: Path, monkeypatch, model, module, trainer) -> None:
+    import importlib
 
     seen = []
-    monkeypatch.setattr(table_detector, "train_table_detector", lambda out, **kw: seen.append(kw) or Path(out))
-    assert cli("train", "parse-table", "--model", "table-heat", "--data", "synthetic", "-o", tmp_path / "t")[0] == 4
-    assert cli("train", "parse-table", "--model", "table-heat", "--data", "synthetic-pages", "--steps", "3", "-o",
+    monkeypatch.setattr(importlib.import_module(f"cvkit.parse_table.{module}"), trainer,
+                        lambda out, **kw: seen.append(kw) or Path(out))
+    assert cli("train", "parse-table", "--model", model, "--data", "synthetic", "-o", tmp_path / "t")[0] == 4
+    assert cli("train", "parse-table", "--model", model, "--data", "synthetic-pages", "--steps", "3", "-o",
                tmp_path / "t", "-q")[0] == 0
-    assert len(seen) == 1 and seen[0]["steps"] == 3
-
-
-def test_table_rcnn_trains_on_synthetic_pages_only(tmp_path: Path, monkeypatch) -> None:
-    from cvkit.parse_table import table_rcnn
-
-    seen = []
-    monkeypatch.setattr(table_rcnn, "train_table_rcnn", lambda out, **kw: seen.append(kw) or Path(out))
-    assert cli("train", "parse-table", "--model", "table-rcnn", "--data", "synthetic", "-o", tmp_path / "t")[0] == 4
-    assert cli("train", "parse-table", "--model", "table-rcnn", "--data", "synthetic-pages", "--steps", "3", "-o",
-               tmp_path / "t", "-q")[0] == 0
-    assert len(seen) == 1 and seen[0]["steps"] == 3 and "table-rcnn" in seen[0]["command"]
+    assert len(seen) == 1 and seen[0]["steps"] == 3 and model in seen[0]["command"]

@@ -16,22 +16,13 @@ from cvkit.parse_table.table_detector import (
     input_scale,
     page_tensor,
     refine_boxes,
-    render_page,
     target_map,
 )
-
-
-def _page_with_tables(start: int = 0):
-    for seed in range(start, start + 200):
-        rng = np.random.default_rng(seed)
-        page = synth_page(rng)
-        if page.tables:
-            return page, render_page(page, rng)
-    raise AssertionError("no synthetic page with a table")
+from tests.unit.parse_table.pages import page_with_tables
 
 
 def test_render_is_at_network_scale_with_ink_in_the_tables() -> None:
-    page, gray = _page_with_tables()
+    page, gray = page_with_tables()
     s = input_scale(*page.size)
     assert max(gray.shape) == LONG_SIDE and gray.dtype == np.uint8
     assert gray.shape == (round(page.size[1] * s), round(page.size[0] * s))
@@ -55,7 +46,7 @@ def test_target_map_and_heat_boxes_round_trip_the_table_boxes() -> None:
 
 
 def test_refine_snaps_to_the_words_and_combine_adds_only_new_boxes() -> None:
-    page, _ = _page_with_tables()
+    page, _ = page_with_tables()
     t = page.tables[0]
     h = float(np.median([w.y2 - w.y1 for w in page.words]))
     loose = (t[0] - 0.3 * h, t[1] - 0.3 * h, t[2] + 0.3 * h, t[3] + 0.3 * h)
@@ -75,7 +66,7 @@ def test_the_shipped_detector_finds_the_table_on_a_synthetic_page() -> None:
     det = table_detector()
     found = total = 0
     for start in (3000, 3300):
-        page, gray = _page_with_tables(start)
+        page, gray = page_with_tables(start)
         big = cv2.resize(gray, page.size, interpolation=cv2.INTER_LINEAR)  # the page at its own pixel size
         boxes = det.boxes(cv2.cvtColor(big, cv2.COLOR_GRAY2BGR), page.words)
         found += len(match_boxes(boxes, page.tables, 0.5))
@@ -89,7 +80,7 @@ def test_page_tables_runs_every_detector(detector: str) -> None:
 
     from cvkit.parse_table.pipeline import page_tables
 
-    page, gray = _page_with_tables(3000)
+    page, gray = page_with_tables(3000)
     big = cv2.cvtColor(cv2.resize(gray, page.size, interpolation=cv2.INTER_LINEAR), cv2.COLOR_GRAY2BGR)
     boxes = page_tables(page.words, big, detector)
     assert len(match_boxes(boxes, page.tables, 0.5)) >= 1

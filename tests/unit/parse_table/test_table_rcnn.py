@@ -8,18 +8,9 @@ import pytest
 import torch
 
 from cvkit.parse_table.metrics import match_boxes
-from cvkit.parse_table.synthetic_page import synth_page
-from cvkit.parse_table.table_detector import input_scale, page_tensor, render_page
+from cvkit.parse_table.table_detector import input_scale, page_tensor
 from cvkit.parse_table.table_rcnn import LITE, RATIOS, SCALES, TableRCNN, postprocess
-
-
-def _page_with_tables(start: int = 0):
-    for seed in range(start, start + 200):
-        rng = np.random.default_rng(seed)
-        page = synth_page(rng)
-        if page.tables:
-            return page, render_page(page, rng)
-    raise AssertionError("no synthetic page with a table")
+from tests.unit.parse_table.pages import page_with_tables
 
 
 def _small(**kw) -> TableRCNN:
@@ -45,7 +36,7 @@ def test_small_variant_shapes_and_anchors_match_the_rpn() -> None:
 def test_loss_falls_on_a_synthetic_page() -> None:
     import cv2
 
-    page, gray = _page_with_tables()
+    page, gray = page_with_tables()
     x = page_tensor(cv2.resize(gray, (gray.shape[1] // 2, gray.shape[0] // 2), interpolation=cv2.INTER_AREA))
     s = input_scale(*page.size) / 2  # the page at half the network scale: a quarter of the compute
     gt = torch.tensor([[v * s for v in t] for t in page.tables], dtype=torch.float32)
@@ -82,7 +73,7 @@ def test_paper_size_builds_and_runs_forward() -> None:
 
 
 def test_postprocess_thresholds_snaps_and_drops_duplicates() -> None:
-    page, _ = _page_with_tables()
+    page, _ = page_with_tables()
     t = page.tables[0]
     h = float(np.median([w.y2 - w.y1 for w in page.words]))
     loose = (t[0] - 0.3 * h, t[1] - 0.3 * h, t[2] + 0.3 * h, t[3] + 0.3 * h)
@@ -99,7 +90,7 @@ def test_the_shipped_rcnn_is_a_page_detector() -> None:
     from cvkit.parse_table.pipeline import page_tables, resolve_detector
     from cvkit.parse_table.registry import build_parser
 
-    page, gray = _page_with_tables(3000)
+    page, gray = page_with_tables(3000)
     big = cv2.cvtColor(cv2.resize(gray, page.size, interpolation=cv2.INTER_LINEAR), cv2.COLOR_GRAY2BGR)
     boxes = page_tables(page.words, big, "rcnn")  # fails (ModelError) when the asset is missing
     assert len(match_boxes(boxes, page.tables, 0.5)) >= 1
