@@ -326,13 +326,14 @@ def _table_frames(frames: list[Box], words: list[Word], graphics: list[Box], h: 
     those that enclose another such frame (a page or section box around several tables)."""
     found = []
     for f in frames:
-        inside = [w for w in words if f[0] <= (w.x1 + w.x2) / 2 <= f[2] and f[1] <= (w.y1 + w.y2) / 2 <= f[3]]
+        inside = [w for w in words if _centre_in_box(w, f)]
         if _graphics_share(f, graphics) <= GRAPHICS_SHARE and _detect_column(inside, [], h):
             found.append(f)
     return [f for f in found if not any(g is not f and _within(g, f) for g in found)]
 
 
 def _within(inner: Box, outer: Box, slack: float = 2.0) -> bool:
+    """Does `outer` hold `inner` (up to `slack` pixels)?"""
     return inner[0] >= outer[0] - slack and inner[1] >= outer[1] - slack and \
         inner[2] <= outer[2] + slack and inner[3] <= outer[3] + slack
 
@@ -352,6 +353,7 @@ def _split_frames(boxes: list[Box], table_frames: list[Box], words: list[Word], 
 
 
 def _centre_in_box(w: Word, b: Box) -> bool:
+    """Is the word's centre inside the box?"""
     return b[0] <= (w.x1 + w.x2) / 2 <= b[2] and b[1] <= (w.y1 + w.y2) / 2 <= b[3]
 
 
