@@ -285,7 +285,7 @@ def parse_pdf(path: Path, parser, options: ParseOptions) -> list[Table]:
     from .pdf import open_pdf, page_geometry, page_words, parse_pages, render_page
 
     doc = open_pdf(path)
-    regions = read_regions(options.regions_xml) if options.regions_xml else None
+    regions = read_regions(options.regions_xml, path) if options.regions_xml else None
     pages = parse_pages(options.pages, len(doc))
     if regions is not None and not options.pages:
         pages = sorted({r.page for r in regions})
@@ -300,7 +300,7 @@ def parse_pdf(path: Path, parser, options: ParseOptions) -> list[Table]:
         words = page_words(page, geom) if options.ocr in ("auto", "pdf") else []
         use_ocr = not words and options.ocr != "pdf"
         if regions is not None:
-            boxes = [geom.box_to_px(geom.region_to_upright(r.bbox)) for r in regions if r.page == pno]
+            boxes = [geom.box_to_px(r.bbox) for r in regions if r.page == pno]
         else:
             boxes = _region_boxes(options, img)
             if not boxes and options.detect:  # a scanned page: find the tables without reading the text first

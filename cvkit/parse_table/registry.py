@@ -84,11 +84,9 @@ def _asset_for(model: str) -> Asset:
 def build_parser(model: str = DEFAULT_MODEL, device: torch.device | str | None = None):
     """A content-box structure parser (`.parse(chunks, masks) -> Table`) by name or weights path, its network on
     `device` (default CPU; `--device`). line-grid is classical and runs on the CPU whatever the device."""
-    if model == DETECTOR_MODEL:
-        raise ModelError(f"{model!r} is a table detector, not a structure model: use it with --detector learned or "
-                         "--detector combined")
-    if model == RCNN_MODEL:
-        raise ModelError(f"{model!r} is a table detector, not a structure model: use it with --detector rcnn")
+    if model in (DETECTOR_MODEL, RCNN_MODEL):
+        use = "rcnn" if model == RCNN_MODEL else "learned or --detector combined"
+        raise ModelError(f"{model!r} is a table detector, not a structure model: use it with --detector {use}")
     if model == "line-grid":
         from .classical import LineGridParser
 

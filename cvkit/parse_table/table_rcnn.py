@@ -176,6 +176,12 @@ def postprocess(scored: list[tuple[Box, float]], words: list[Word] | None, thres
     return sorted(out, key=lambda b: (b[1], b[0]))
 
 
+def _to_page(boxes: torch.Tensor, scores: torch.Tensor, scale: float) -> list[tuple[Box, float]]:
+    """Network-input boxes and scores -> (page-pixel box, score) pairs."""
+    return [(tuple(float(v) / scale for v in b), float(c)) for b, c in zip(boxes.tolist(), scores.tolist(),
+                                                                         strict=True)]
+
+
 class TableRCNNDetector:
     """A trained table-rcnn: `scored(img)` -> (page-pixel box, score) pairs; `boxes(img, words)` as a detector."""
 
@@ -185,10 +191,7 @@ class TableRCNNDetector:
 
     def scored_of_input(self, gray: np.ndarray, scale: float) -> list[tuple[Box, float]]:
         """Scored boxes (page pixels) of a page already at network scale (`to_gray_input`)."""
-        x = page_tensor(gray)
-        boxes, scores = self.net.detect(x)
-        return [(tuple(float(v) / scale for v in b), float(s)) for b, s in zip(boxes.tolist(), scores.tolist(),
-                                                                              strict=True)]
+        return _to_page(*self.net.detect(page_tensor(gray)), scale)
 
     def scored(self, img: np.ndarray) -> list[tuple[Box, float]]:
         """Scored table boxes of a page image (BGR or grey, page pixels)."""
@@ -213,10 +216,7 @@ def validation_scores(net: TableRCNN, feats: list[list[torch.Tensor]], pages: li
     net.eval()
     scored = []
     for f, p, hw in zip(feats, pages, hws, strict=True):
-        boxes, scores = net.detect_taps([v.float() for v in f], hw)
-        s = input_scale(*p.size)
-        scored.append([(tuple(float(v) / s for v in b), float(c)) for b, c in zip(boxes.tolist(), scores.tolist(),
-                                                                                strict=True)])
+        scored.append(_to_page(*net.detect_taps([v.float() for v in f], hw), input_scale(*p.size)))
     out = {}
     for thr in thresholds:
         out[thr] = detection_scores([(postprocess(sc, p.words, thr), p.tables, [(w.x1, w.y1, w.x2, w.y2)
