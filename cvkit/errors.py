@@ -54,5 +54,27 @@ class Interrupted(BaseException):  # noqa: N818 - a signal, not an error: `excep
         super().__init__(signal.Signals(signum).name)
 
 
+_PENDING: list[int] = []  # signals whose Interrupted was raised but may have been swallowed (see raise_pending)
+
+
+def interrupt(signum: int) -> None:
+    """The signal handler's action: remember the signal, then raise Interrupted. Raised inside a finalizer or
+    `__del__` (a PDF page released by the garbage collector), Python prints and drops it; `raise_pending` at the
+    next safe point raises it again."""
+    _PENDING.append(signum)
+    raise Interrupted(signum)
+
+
+def raise_pending() -> None:
+    """Raise Interrupted for a signal that arrived and was not yet handled (a no-op otherwise)."""
+    if _PENDING:
+        raise Interrupted(_PENDING[-1])
+
+
+def clear_pending() -> None:
+    """Forget arrived signals: the command that received them has handled them (or is about to start)."""
+    _PENDING.clear()
+
+
 class OutputError(ArgumentError):
     """An output path that cannot be written (a folder, an unwritable folder, an input): exit 4, path named."""

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from cvkit.errors import CvkitError, Interrupted
+from cvkit.errors import CvkitError, Interrupted, clear_pending, interrupt, raise_pending
 
 err_console = Console(stderr=True, highlight=False)
 STATE: dict[str, Any] = {"debug": False}
@@ -173,7 +173,7 @@ def train_options(*, out: str, steps: int | None = None, minutes: float | None =
     return _with_options(params, lambda v: TrainOptions(**v), "opts")
 
 def _raise_interrupted(signum: int, frame: object) -> None:
-    raise Interrupted(signum)
+    interrupt(signum)
 
 
 def install_signal_handlers() -> None:
@@ -197,8 +197,10 @@ def run_guarded(fn: Callable[[], Any]) -> int:
     a closed stdout pipe -> 0, quietly; bugs -> 1."""
     from typer.exceptions import TyperException
 
+    clear_pending()
     try:
         rv = fn()
+        raise_pending()  # a signal whose Interrupted a finalizer swallowed still ends the command as interrupted
         return rv if isinstance(rv, int) else 0
     except Interrupted as e:
         err_console.print(f"interrupted ({e}): finished items are kept, the item in progress left no partial file")

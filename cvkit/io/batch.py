@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import BatchError, InputError, OutputError
+from ..errors import BatchError, InputError, OutputError, raise_pending
 from .atomic import check_output, check_output_dir
 
 GLOB_CHARS = set("*?[")
@@ -175,15 +175,16 @@ def run_batch(
         if error is not None:
             result.failures.append((str(item.path), error))
             console.print(f"[red]failed[/] ({n}/{len(todo)}) {escape(error)}", soft_wrap=True)
-            continue
-        record = {"input": str(item.path), **record}
-        result.records.append(record)
-        if json_out:
-            stream.write(json.dumps(record) + "\n")
-            stream.flush()
-        if not quiet and describe is not None:
-            prefix = f"({n}/{len(todo)}) " if inputs.batch else ""
-            console.print(prefix + escape(describe(item, record)), soft_wrap=True)
+        else:
+            record = {"input": str(item.path), **record}
+            result.records.append(record)
+            if json_out:
+                stream.write(json.dumps(record) + "\n")
+                stream.flush()
+            if not quiet and describe is not None:
+                prefix = f"({n}/{len(todo)}) " if inputs.batch else ""
+                console.print(prefix + escape(describe(item, record)), soft_wrap=True)
+        raise_pending()  # stop at the item boundary after a signal, also one whose Interrupted a finalizer swallowed
     if result.failures:
         raise BatchError(result.failures)
     return result
